@@ -1,1 +1,13 @@
-export {};
+export {
+  type CodeChallengeMethod,
+  computeCodeChallenge,
+  createPkcePair,
+  generateCodeVerifier,
+  isCodeVerifier,
+  MAX_VERIFIER_LENGTH,
+  MIN_VERIFIER_LENGTH,
+  type PkcePair,
+  type VerifyCodeChallengeOptions,
+  verifyCodeChallenge,
+} from './pkce';
+export { generateState } from './state';
