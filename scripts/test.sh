@@ -13,7 +13,8 @@ log "typecheck"
 pnpm exec turbo run typecheck --output-logs=errors-only
 log "packaging (publint --strict, attw --pack)"
 pnpm exec turbo run check:packaging --output-logs=errors-only
-pnpm run --silent release:dry-run >/dev/null
+log "release check (independent changeset versioning, pnpm publish --dry-run)"
+bash scripts/check-release.sh
 log "tests"
 pnpm exec turbo run test --concurrency=1
 log "all checks passed"
