@@ -1,0 +1,108 @@
+/**
+ * Every failure this package reports at run time, as a stable string. Codes are API: changing one is
+ * a breaking change. Check `err.code`, not `instanceof` (two copies of this package can live in one
+ * application).
+ */
+export type DiscoveryErrorCode =
+  /** A URL (from metadata, a challenge or an option) is not an absolute URL we may fetch. */
+  | 'ERR_INVALID_URL'
+  /** An `http:` URL that is not allowed: only loopback hosts, and only with `allowInsecureHttpForLoopback`. */
+  | 'ERR_INSECURE_URL'
+  /** The request, or the whole discovery, took longer than `timeoutMs`. */
+  | 'ERR_TIMEOUT'
+  /** The caller's `AbortSignal` fired. */
+  | 'ERR_ABORTED'
+  /** `fetch` failed: connection refused, DNS, TLS, reset. */
+  | 'ERR_NETWORK'
+  /** The response body is larger than `maxBytes` (64 KB for metadata). */
+  | 'ERR_RESPONSE_TOO_LARGE'
+  /** A redirect to another origin, refused (`sameOriginRedirectsOnly`). */
+  | 'ERR_CROSS_ORIGIN_REDIRECT'
+  /** More redirects than `maxRedirects`. */
+  | 'ERR_TOO_MANY_REDIRECTS'
+  /** A redirect that cannot be followed (opaque, bad `Location`, body that cannot be replayed). */
+  | 'ERR_INVALID_REDIRECT'
+  /** A successful response with a media type that was not asked for. */
+  | 'ERR_CONTENT_TYPE'
+  /** The body is not UTF-8. */
+  | 'ERR_INVALID_BODY'
+  /** The body is not JSON, or not a JSON object. */
+  | 'ERR_INVALID_JSON'
+  /** An unexpected HTTP status. */
+  | 'ERR_HTTP_STATUS'
+  /** Every well-known URL answered with an HTTP error status (usually 404). */
+  | 'ERR_METADATA_NOT_FOUND'
+  /** The document is JSON but not valid metadata (missing or mistyped fields, insecure endpoints). */
+  | 'ERR_INVALID_METADATA'
+  /** The protected resource metadata names another resource than the server (RFC 9728 §3.3). */
+  | 'ERR_RESOURCE_MISMATCH'
+  /** The authorization server metadata names another issuer (RFC 8414 §3.3, mix-up protection). */
+  | 'ERR_ISSUER_MISMATCH'
+  /** The metadata has no `code_challenge_methods_supported` (and no explicit override was given). */
+  | 'ERR_PKCE_METADATA_MISSING'
+  /** `code_challenge_methods_supported` does not contain `S256`. */
+  | 'ERR_PKCE_S256_UNSUPPORTED'
+  /** A `WWW-Authenticate` value that does not follow RFC 9110 §11.6.1. */
+  | 'ERR_INVALID_CHALLENGE';
+
+/** Structured details carried by a {@link DiscoveryError}. */
+export interface DiscoveryErrorDetails {
+  /** The URL that was being fetched or validated. */
+  url?: string;
+  /** The HTTP status of the response, when there was one. */
+  status?: number;
+  /** Every URL requested, in order (discovery functions). */
+  tried?: string[];
+  /** The failure of each URL tried, in order (discovery functions). */
+  failures?: DiscoveryError[];
+  /** The offending field of a metadata document. */
+  field?: string;
+  /** The character offset of a syntax error (`ERR_INVALID_CHALLENGE`). */
+  position?: number;
+  /** The underlying error. */
+  cause?: unknown;
+}
+
+/**
+ * The one error class of `@mcp-auth/discovery`. Messages never contain a token or a secret; they
+ * may contain public URLs and issuer identifiers.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await discoverAuthorizationServer('https://as.example.com');
+ * } catch (err) {
+ *   if ((err as DiscoveryError).code === 'ERR_ISSUER_MISMATCH') { ... }
+ * }
+ * ```
+ */
+export class DiscoveryError extends Error {
+  override readonly name = 'DiscoveryError';
+  readonly code: DiscoveryErrorCode;
+  readonly url?: string;
+  readonly status?: number;
+  readonly tried?: string[];
+  readonly failures?: DiscoveryError[];
+  readonly field?: string;
+  readonly position?: number;
+
+  constructor(code: DiscoveryErrorCode, message: string, details: DiscoveryErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    if (details.url !== undefined) this.url = details.url;
+    if (details.status !== undefined) this.status = details.status;
+    if (details.tried !== undefined) this.tried = details.tried;
+    if (details.failures !== undefined) this.failures = details.failures;
+    if (details.field !== undefined) this.field = details.field;
+    if (details.position !== undefined) this.position = details.position;
+  }
+}
+
+/** True when `value` looks like a {@link DiscoveryError} (duck-typed on `name` and `code`). */
+export function isDiscoveryError(value: unknown): value is DiscoveryError {
+  return (
+    value instanceof Error &&
+    (value as { name?: unknown }).name === 'DiscoveryError' &&
+    typeof (value as { code?: unknown }).code === 'string'
+  );
+}
