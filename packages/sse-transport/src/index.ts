@@ -1,1 +1,30 @@
-export {};
+export { SseTransportError, type SseTransportErrorCode } from './errors.js';
+export type { CorsOptions } from './internal/cors.js';
+export type { RenderedResponse } from './internal/http.js';
+export type { Logger } from './internal/logger.js';
+export { type OAuthRouteOptions, STATE_COOKIE } from './internal/oauth-routes.js';
+export {
+  type AuthorizationFlow,
+  type CallbackOptions,
+  type CallbackResult,
+  OAuthProvider,
+  type OAuthProviderOptions,
+} from './oauth-provider.js';
+export {
+  createHandler,
+  createServer,
+  type McpServerFactory,
+  type McpServerLike,
+  type SessionContext,
+  type SessionInfo,
+  type SseAuthProvider,
+  type SseHandler,
+  type SseServer,
+  type SseServerOptions,
+} from './server.js';
+export {
+  generateSessionId,
+  type SseCloseReason,
+  SseServerTransport,
+  type SseServerTransportOptions,
+} from './transport.js';
