@@ -1,0 +1,58 @@
+// oidc-provider ships no type declarations; this covers the part of its API this package uses.
+declare module 'oidc-provider' {
+  import type { EventEmitter } from 'node:events';
+  import type { IncomingMessage, ServerResponse } from 'node:http';
+
+  export interface InteractionDetails {
+    uid: string;
+    prompt: { name: string; reasons: string[]; details: Record<string, unknown> };
+    params: Record<string, unknown>;
+    session?: { accountId?: string; uid?: string };
+    grantId?: string;
+    lastSubmission?: Record<string, unknown>;
+  }
+
+  export interface GrantInstance {
+    jti: string;
+    accountId: string;
+    clientId: string;
+    addOIDCScope(scope: string): void;
+    addOIDCClaims(claims: string[]): void;
+    addResourceScope(resource: string, scope: string): void;
+    save(): Promise<string>;
+  }
+
+  export interface GrantConstructor {
+    new (o: { accountId: string; clientId: string }): GrantInstance;
+    find(id: string): Promise<GrantInstance | undefined>;
+  }
+
+  export class Provider extends EventEmitter {
+    constructor(issuer: string, configuration: Record<string, unknown>);
+    issuer: string;
+    proxy: boolean;
+    Grant: GrantConstructor;
+    callback(): (req: IncomingMessage, res: ServerResponse) => void;
+    interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
+    interactionFinished(
+      req: IncomingMessage,
+      res: ServerResponse,
+      result: Record<string, unknown>,
+      o?: { mergeWithLastSubmission?: boolean },
+    ): Promise<void>;
+    interactionResult(
+      req: IncomingMessage,
+      res: ServerResponse,
+      result: Record<string, unknown>,
+      o?: { mergeWithLastSubmission?: boolean },
+    ): Promise<string>;
+  }
+
+  export const errors: {
+    InvalidTarget: new (description?: string) => Error;
+    InvalidRequest: new (description?: string) => Error;
+    AccessDenied: new (description?: string) => Error;
+  };
+
+  export default Provider;
+}

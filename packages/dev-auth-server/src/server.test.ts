@@ -1,0 +1,570 @@
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DevAuthServer, DevAuthServerError, start } from './index';
+
+const MCP = 'http://127.0.0.1:3000/mcp';
+const OTHER = 'http://127.0.0.1:3001/mcp';
+const OPAQUE = 'http://127.0.0.1:3002/mcp';
+
+let as: DevAuthServer;
+
+beforeAll(async () => {
+  as = await start({
+    resources: [
+      { uri: MCP, scopes: ['mcp:tools', 'mcp:read'] },
+      { uri: OTHER, scopes: ['other:read'] },
+      { uri: OPAQUE, scopes: ['mcp:tools'], format: 'opaque' },
+    ],
+  });
+});
+afterAll(async () => {
+  await as?.stop();
+});
+
+async function expectOAuthError(p: Promise<unknown>, error: string): Promise<DevAuthServerError> {
+  const err = await p.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(DevAuthServerError);
+  expect((err as DevAuthServerError).code).toBe('ERR_OAUTH');
+  expect((err as DevAuthServerError).error).toBe(error);
+  return err as DevAuthServerError;
+}
+
+async function postForm(url: string, form: Record<string, string>, auth?: [string, string]) {
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (auth)
+    headers.authorization = `Basic ${Buffer.from(`${auth[0]}:${auth[1]}`).toString('base64')}`;
+  const res = await fetch(url, { method: 'POST', headers, body: new URLSearchParams(form) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+describe('discovery', () => {
+  it('serves RFC 8414 and OpenID discovery at the root for an issuer without a path', async () => {
+    expect(as.issuer).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    for (const path of [
+      '/.well-known/oauth-authorization-server',
+      '/.well-known/openid-configuration',
+    ]) {
+      const res = await fetch(as.origin + path);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      const doc = (await res.json()) as Record<string, unknown>;
+      expect(doc.issuer).toBe(as.issuer);
+      expect(doc.code_challenge_methods_supported).toEqual(['S256']);
+      expect(doc.response_types_supported).toEqual(['code']);
+      expect(doc.grant_types_supported).not.toContain('implicit');
+      expect(doc.authorization_response_iss_parameter_supported).toBe(true);
+      expect(doc.registration_endpoint).toBe(`${as.issuer}/register`);
+      expect(doc).toEqual(as.metadata);
+    }
+    expect(as.discoveryUrls.oauthAuthorizationServer).toEqual([
+      `${as.origin}/.well-known/oauth-authorization-server`,
+    ]);
+  });
+
+  it('lists the resource scopes in scopes_supported', () => {
+    expect(as.metadata.scopes_supported).toEqual(
+      expect.arrayContaining(['openid', 'mcp:tools', 'mcp:read', 'other:read']),
+    );
+  });
+
+  it.each([
+    ['/.well-known/oauth-protected-resource', 404],
+    ['/.well-known/unknown', 404],
+    ['/.well-known/oauth-authorization-server/extra', 404],
+  ])('GET %s -> %i', async (path, status) => {
+    const res = await fetch(as.origin + path);
+    expect(res.status).toBe(status);
+    await res.body?.cancel();
+  });
+
+  it('answers 405 to a POST on a discovery document', async () => {
+    const res = await fetch(`${as.origin}/.well-known/openid-configuration`, { method: 'POST' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+    await res.body?.cancel();
+  });
+
+  it('inserts the well-known segment before the issuer path (RFC 8414 §3.1) and never serves the root', async () => {
+    const tenant = await start({
+      issuerPath: '/tenant1',
+      resources: [{ uri: MCP, scopes: ['a'] }],
+    });
+    try {
+      expect(tenant.issuer).toBe(`${tenant.origin}/tenant1`);
+      const expectations: [string, number][] = [
+        ['/.well-known/oauth-authorization-server/tenant1', 200],
+        ['/.well-known/openid-configuration/tenant1', 200],
+        ['/tenant1/.well-known/openid-configuration', 200],
+        ['/.well-known/oauth-authorization-server', 404],
+        ['/.well-known/openid-configuration', 404],
+        ['/tenant1/.well-known/oauth-authorization-server', 404],
+      ];
+      for (const [path, status] of expectations) {
+        const res = await fetch(tenant.origin + path);
+        expect([path, res.status]).toEqual([path, status]);
+        if (status === 200) {
+          const doc = (await res.json()) as Record<string, unknown>;
+          expect(doc.issuer).toBe(tenant.issuer);
+          expect(doc.token_endpoint).toBe(`${tenant.issuer}/token`);
+        } else {
+          await res.body?.cancel();
+        }
+      }
+      const token = await tenant.getToken({ resource: MCP });
+      const { payload } = await jwtVerify(token, createRemoteJWKSet(new URL(tenant.jwksUri)), {
+        issuer: tenant.issuer,
+        audience: MCP,
+      });
+      expect(payload.scope).toBe('a');
+    } finally {
+      await tenant.stop();
+    }
+  });
+});
+
+describe('authorization code + PKCE + resource (non-interactive)', () => {
+  it('yields a JWT whose aud is the resource and whose signature verifies against the JWKS', async () => {
+    const tokens = await as.authorizationCodeFlow({ resource: MCP, scope: 'mcp:tools' });
+    expect(tokens.token_type).toBe('Bearer');
+    expect(tokens.expires_in).toBe(3600);
+    expect(tokens.scope).toBe('mcp:tools');
+    expect(typeof tokens.refresh_token).toBe('string');
+    const header = decodeProtectedHeader(tokens.access_token);
+    expect(header.typ).toBe('at+jwt');
+    expect(header.alg).toBe('RS256');
+    const { payload } = await jwtVerify(
+      tokens.access_token,
+      createRemoteJWKSet(new URL(as.jwksUri)),
+      {
+        issuer: as.issuer,
+        audience: MCP,
+        typ: 'at+jwt',
+        algorithms: ['RS256'],
+      },
+    );
+    expect(payload).toMatchObject({
+      aud: MCP,
+      sub: 'user-1',
+      client_id: 'mcp-public',
+      scope: 'mcp:tools',
+      iss: as.issuer,
+    });
+    expect((payload.exp as number) - (payload.iat as number)).toBe(3600);
+  });
+
+  it('uses every scope of the resource when none is given', async () => {
+    const tokens = await as.authorizationCodeFlow({ resource: MCP });
+    expect(decodeJwt(tokens.access_token).scope).toBe('mcp:tools mcp:read');
+  });
+
+  it('signs in the user named by `user`', async () => {
+    const two = await start({
+      resources: [{ uri: MCP, scopes: ['a'] }],
+      users: [
+        { sub: 'alice', password: 'pw-a', email: 'alice@example.com' },
+        { sub: 'bob', password: 'pw-b', email: 'bob@example.com' },
+      ],
+    });
+    try {
+      expect(decodeJwt((await two.authorizationCodeFlow({ resource: MCP })).access_token).sub).toBe(
+        'alice',
+      );
+      const bob = await two.authorizationCodeFlow({ resource: MCP, user: 'bob@example.com' });
+      expect(decodeJwt(bob.access_token).sub).toBe('bob');
+      await expect(
+        two.authorizationCodeFlow({ resource: MCP, user: 'carol' }),
+      ).rejects.toMatchObject({
+        code: 'ERR_INTERACTION',
+      });
+    } finally {
+      await two.stop();
+    }
+  });
+
+  it('returns iss in the authorization response (RFC 9207)', async () => {
+    const a = await as.authorize({ resource: MCP });
+    expect(a.iss).toBe(as.issuer);
+  });
+
+  it('refuses a wrong code_verifier with invalid_grant', async () => {
+    const a = await as.authorize({ resource: MCP });
+    await expectOAuthError(
+      as.exchangeCode({
+        code: a.code,
+        codeVerifier: `${a.codeVerifier.slice(0, -1)}${a.codeVerifier.endsWith('A') ? 'B' : 'A'}`,
+        redirectUri: a.redirectUri,
+        resource: MCP,
+      }),
+      'invalid_grant',
+    );
+  });
+
+  it('refuses a code used twice', async () => {
+    const a = await as.authorize({ resource: MCP });
+    await as.exchangeCode({ ...a, resource: MCP });
+    await expectOAuthError(as.exchangeCode({ ...a, resource: MCP }), 'invalid_grant');
+  });
+
+  it('refuses a token request without code_verifier', async () => {
+    const a = await as.authorize({ resource: MCP });
+    const r = await postForm(as.endpoints.token, {
+      grant_type: 'authorization_code',
+      code: a.code,
+      redirect_uri: a.redirectUri,
+      client_id: 'mcp-public',
+    });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toBe('invalid_grant');
+  });
+
+  it.each([
+    ['no code_challenge', {}, 'invalid_request'],
+    [
+      'plain method',
+      { code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' },
+      'invalid_request',
+    ],
+  ])('/authorize with %s is refused (PKCE required, S256 only)', async (_name, pkce, error) => {
+    for (const client of ['mcp-public', 'mcp-confidential']) {
+      const url = new URL(as.endpoints.authorization);
+      const params = {
+        response_type: 'code',
+        client_id: client,
+        redirect_uri: 'http://127.0.0.1:4567/callback',
+        scope: 'mcp:tools',
+        resource: MCP,
+        state: 's',
+        ...pkce,
+      };
+      for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+      const res = await fetch(url, { redirect: 'manual' });
+      expect(res.status).toBe(303);
+      const location = new URL(res.headers.get('location') ?? '');
+      expect(location.origin + location.pathname).toBe('http://127.0.0.1:4567/callback');
+      expect(location.searchParams.get('error')).toBe(error);
+      expect(location.searchParams.get('state')).toBe('s');
+    }
+  });
+
+  it.each([
+    'http://127.0.0.1:1/callback',
+    'http://127.0.0.1:65535/callback',
+    'http://localhost:8080/oauth/callback',
+    'http://[::1]:5000/callback',
+  ])('accepts the loopback redirect URI %s on any port (RFC 8252 §7.3)', async (redirectUri) => {
+    const tokens = await as.authorizationCodeFlow({ resource: MCP, redirectUri });
+    expect(decodeJwt(tokens.access_token).aud).toBe(MCP);
+  });
+
+  it.each([
+    'http://evil.example/callback',
+    'http://127.0.0.1:4000/other-path',
+    'https://127.0.0.1:4000/callback',
+  ])('never redirects to the unregistered %s', async (redirectUri) => {
+    const err = await as.authorize({ resource: MCP, redirectUri }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DevAuthServerError);
+    expect((err as DevAuthServerError).status).toBe(400);
+    expect((err as DevAuthServerError).error).toBe('invalid_redirect_uri');
+  });
+
+  it('works for the confidential client with its secret', async () => {
+    const tokens = await as.authorizationCodeFlow({
+      resource: MCP,
+      clientId: as.clients.confidential.clientId,
+      clientSecret: as.clients.confidential.clientSecret,
+    });
+    expect(decodeJwt(tokens.access_token).client_id).toBe('mcp-confidential');
+  });
+
+  it('refuses the confidential client with a wrong secret (invalid_client)', async () => {
+    await expectOAuthError(
+      as.authorizationCodeFlow({
+        resource: MCP,
+        clientId: 'mcp-confidential',
+        clientSecret: 'nope',
+      }),
+      'invalid_client',
+    );
+  });
+
+  it('gives invalid_target for an unknown resource at /authorize', async () => {
+    await expectOAuthError(
+      as.authorize({ resource: 'http://127.0.0.1:9/unknown' }),
+      'invalid_target',
+    );
+  });
+
+  it('refuses a token request for a resource other than the granted one', async () => {
+    const a = await as.authorize({ resource: MCP });
+    await expectOAuthError(as.exchangeCode({ ...a, resource: OTHER }), 'invalid_target');
+  });
+});
+
+describe('refresh tokens', () => {
+  it('refresh yields a new access token for the same resource, rotating the public client refresh token', async () => {
+    const first = await as.authorizationCodeFlow({ resource: MCP, scope: 'mcp:tools' });
+    const second = await as.refresh({ refreshToken: first.refresh_token as string, resource: MCP });
+    expect(second.access_token).not.toBe(first.access_token);
+    const { payload } = await jwtVerify(
+      second.access_token,
+      createRemoteJWKSet(new URL(as.jwksUri)),
+      {
+        issuer: as.issuer,
+        audience: MCP,
+      },
+    );
+    expect(payload.scope).toBe('mcp:tools');
+    expect(second.refresh_token).toBeTypeOf('string');
+    expect(second.refresh_token).not.toBe(first.refresh_token);
+    // the rotated refresh token is spent
+    await expectOAuthError(
+      as.refresh({ refreshToken: first.refresh_token as string, resource: MCP }),
+      'invalid_grant',
+    );
+  });
+
+  it('a refresh token introspects as active for the resource server', async () => {
+    const t = await as.authorizationCodeFlow({ resource: MCP });
+    const info = await as.introspect(t.refresh_token as string);
+    expect(info).toMatchObject({ active: true, client_id: 'mcp-public', sub: 'user-1' });
+  });
+});
+
+describe('client credentials', () => {
+  it('getToken returns a JWT for the resource with the requested scopes', async () => {
+    const token = await as.getToken({ resource: MCP, scope: 'mcp:read' });
+    const { payload, protectedHeader } = await jwtVerify(
+      token,
+      createRemoteJWKSet(new URL(as.jwksUri)),
+      { issuer: as.issuer, audience: MCP, typ: 'at+jwt' },
+    );
+    expect(protectedHeader.alg).toBe('RS256');
+    expect(payload).toMatchObject({
+      sub: 'mcp-service',
+      client_id: 'mcp-service',
+      scope: 'mcp:read',
+    });
+  });
+
+  it('gives invalid_target for an unknown resource', async () => {
+    await expectOAuthError(
+      as.getToken({ resource: 'http://127.0.0.1:9/unknown' }),
+      'invalid_target',
+    );
+  });
+
+  it('gives invalid_target for a resource with a fragment', async () => {
+    await expectOAuthError(as.getToken({ resource: `${MCP}#x` }), 'invalid_target');
+  });
+
+  it('drops a scope the resource does not have, and says so in the response (RFC 6749 §3.3)', async () => {
+    const t = await as.clientCredentials({ resource: MCP, scope: 'other:read mcp:read' });
+    expect(t.scope).toBe('mcp:read');
+    expect(decodeJwt(t.access_token).scope).toBe('mcp:read');
+  });
+
+  it('a token for one resource is not for another', async () => {
+    const token = await as.getToken({ resource: OTHER });
+    await expect(
+      jwtVerify(token, createRemoteJWKSet(new URL(as.jwksUri)), {
+        issuer: as.issuer,
+        audience: MCP,
+      }),
+    ).rejects.toThrow(/aud/);
+  });
+
+  it('refuses a wrong client secret with invalid_client (401)', async () => {
+    const err = await expectOAuthError(
+      as.getToken({ resource: MCP, clientId: 'mcp-service', clientSecret: 'wrong' }),
+      'invalid_client',
+    );
+    expect(err.status).toBe(401);
+  });
+
+  it('refuses the grant for a client not registered for it (oidc-provider answers invalid_request)', async () => {
+    const err = await expectOAuthError(
+      as.getToken({ resource: MCP, clientId: 'mcp-confidential' }),
+      'invalid_request',
+    );
+    expect(err.errorDescription).toBe('requested grant type is not allowed for this client');
+  });
+});
+
+describe('opaque tokens, introspection and revocation', () => {
+  it('an opaque token introspects as active, and as inactive after revocation', async () => {
+    const token = await as.getToken({ resource: OPAQUE });
+    expect(token).not.toMatch(/\./);
+    const info = await as.introspect(token);
+    expect(info).toMatchObject({
+      active: true,
+      aud: OPAQUE,
+      client_id: 'mcp-service',
+      scope: 'mcp:tools',
+      iss: as.issuer,
+      token_type: 'Bearer',
+    });
+    expect(info.exp).toBeTypeOf('number');
+    await as.revoke(token);
+    expect(await as.introspect(token)).toEqual({ active: false });
+  });
+
+  it('an opaque token from the code flow carries the user', async () => {
+    const t = await as.authorizationCodeFlow({ resource: OPAQUE });
+    expect(await as.introspect(t.access_token)).toMatchObject({
+      active: true,
+      sub: 'user-1',
+      client_id: 'mcp-public',
+      aud: OPAQUE,
+    });
+  });
+
+  it('an unknown token introspects as inactive', async () => {
+    expect(await as.introspect('not-a-token')).toEqual({ active: false });
+  });
+
+  it('introspection requires client authentication', async () => {
+    const token = await as.getToken({ resource: OPAQUE });
+    const anonymous = await postForm(as.endpoints.introspection, { token });
+    expect(anonymous.status).toBe(400);
+    expect(anonymous.body.error).toBe('invalid_request');
+    const wrong = await postForm(as.endpoints.introspection, { token }, ['mcp-introspector', 'x']);
+    expect(wrong.status).toBe(401);
+    expect(wrong.body.error).toBe('invalid_client');
+  });
+
+  it('a public client cannot introspect someone else’s token', async () => {
+    const token = await as.getToken({ resource: OPAQUE });
+    const r = await postForm(as.endpoints.introspection, { token, client_id: 'mcp-public' });
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ active: false });
+  });
+
+  it('the owning client can revoke its token', async () => {
+    const token = await as.getToken({ resource: OPAQUE });
+    await as.revoke(token, { clientId: 'mcp-service' });
+    expect((await as.introspect(token)).active).toBe(false);
+  });
+
+  it('revoking a refresh token makes it unusable', async () => {
+    const t = await as.authorizationCodeFlow({ resource: MCP });
+    await as.revoke(t.refresh_token as string, { tokenTypeHint: 'refresh_token' });
+    await expectOAuthError(
+      as.refresh({ refreshToken: t.refresh_token as string, resource: MCP }),
+      'invalid_grant',
+    );
+  });
+});
+
+describe('dynamic client registration (RFC 7591)', () => {
+  it('registers a public native client that then completes the code flow on any loopback port', async () => {
+    const reg = await as.registerClient({
+      client_name: 'test client',
+      application_type: 'native',
+      redirect_uris: ['http://127.0.0.1/my/callback'],
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+    });
+    expect(reg.client_id).toBeTypeOf('string');
+    expect(reg.client_secret).toBeUndefined();
+    expect(reg.registration_access_token).toBeTypeOf('string');
+    const tokens = await as.authorizationCodeFlow({
+      resource: MCP,
+      clientId: reg.client_id as string,
+      redirectUri: 'http://127.0.0.1:45678/my/callback',
+    });
+    const payload = decodeJwt(tokens.access_token);
+    expect(payload.client_id).toBe(reg.client_id);
+    expect(payload.aud).toBe(MCP);
+  });
+
+  it('registers a confidential web client with a secret', async () => {
+    const reg = await as.registerClient({
+      redirect_uris: ['http://127.0.0.1:7777/cb'],
+      grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+    });
+    expect(reg.client_secret).toBeTypeOf('string');
+    expect(reg.token_endpoint_auth_method).toBe('client_secret_basic');
+    const token = await as.getToken({
+      resource: MCP,
+      clientId: reg.client_id as string,
+      clientSecret: reg.client_secret as string,
+    });
+    expect(decodeJwt(token).client_id).toBe(reg.client_id);
+  });
+
+  it.each([
+    [{ redirect_uris: ['not a url'] }, 'invalid_redirect_uri'],
+    [{ redirect_uris: ['http://127.0.0.1/cb#frag'] }, 'invalid_redirect_uri'],
+    [{ redirect_uris: 'http://127.0.0.1/cb' }, 'invalid_redirect_uri'],
+    [
+      { token_endpoint_auth_method: 'bogus', redirect_uris: ['http://127.0.0.1/cb'] },
+      'invalid_client_metadata',
+    ],
+  ])('refuses bad metadata %j with %s', async (metadata, error) => {
+    await expectOAuthError(as.registerClient(metadata), error);
+  });
+});
+
+describe('options', () => {
+  it.each([
+    [{ port: -1 }, '"port"'],
+    [{ port: 1.5 }, '"port"'],
+    [{ profile: 'keycloak' }, '"profile"'],
+    [{ issuerPath: 'tenant' }, '"issuerPath"'],
+    [{ issuerPath: '/tenant/' }, '"issuerPath"'],
+    [{ issuerPath: '/t?x=1' }, '"issuerPath"'],
+    [{ accessTokenTtlSeconds: 0 }, '"accessTokenTtlSeconds"'],
+    [{ resources: {} }, '"resources"'],
+    [{ resources: [{ uri: 'relative', scopes: [] }] }, '"resources[0].uri"'],
+    [{ resources: [{ uri: 'http://a/#x', scopes: [] }] }, '"resources[0].uri"'],
+    [{ resources: [{ uri: 'http://a/', scopes: ['has space'] }] }, '"resources[0].scopes"'],
+    [{ resources: [{ uri: 'http://a/', scopes: [], format: 'paseto' }] }, '"resources[0].format"'],
+    [{ resources: [{ uri: 'http://a/', scopes: [], alg: 'HS256' }] }, '"resources[0].alg"'],
+    [
+      {
+        resources: [
+          { uri: 'http://a/', scopes: [] },
+          { uri: 'http://a/', scopes: [] },
+        ],
+      },
+      '"resources[1].uri"',
+    ],
+    [{ clients: [{}] }, '"clients[0].client_id"'],
+    [{ clients: [{ client_id: 'mcp-public' }] }, '"clients[0].client_id"'],
+    [{ users: [] }, '"users"'],
+    [{ users: [{ sub: 'x' }] }, '"users[0].password"'],
+  ])('%j is a TypeError naming %s', async (opts, name) => {
+    await expect(start(opts as never)).rejects.toThrow(TypeError);
+    await expect(start(opts as never)).rejects.toThrow(name);
+  });
+
+  it('accessTokenTtlSeconds sets the lifetime (a long one for tests with a frozen clock)', async () => {
+    const tenYears = 10 * 365 * 24 * 3600;
+    const long = await start({
+      accessTokenTtlSeconds: tenYears,
+      resources: [
+        { uri: MCP, scopes: ['a'] },
+        { uri: OTHER, scopes: ['a'], accessTokenTtlSeconds: 60 },
+      ],
+    });
+    try {
+      const a = decodeJwt(await long.getToken({ resource: MCP }));
+      expect((a.exp as number) - (a.iat as number)).toBe(tenYears);
+      const b = decodeJwt(await long.getToken({ resource: OTHER }));
+      expect((b.exp as number) - (b.iat as number)).toBe(60);
+    } finally {
+      await long.stop();
+    }
+  });
+
+  it('listens on 127.0.0.1 only by default', async () => {
+    expect(new URL(as.origin).hostname).toBe('127.0.0.1');
+  });
+});

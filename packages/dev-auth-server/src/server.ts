@@ -1,0 +1,915 @@
+import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import Provider, { errors, type InteractionDetails } from 'oidc-provider';
+import { DevAuthServerError } from './errors';
+import {
+  assertOk,
+  assertTokenResponse,
+  type ClientCredentials,
+  postForm,
+  runAuthorization,
+} from './flows';
+import { createAdapter, MemoryStore } from './internal/adapter';
+import { consentPage, escapeHtml, loginPage, messagePage } from './internal/views';
+import { generateSigningKey, isSigningAlg, KeyRing, SIGNING_ALGS } from './keys';
+import { PROFILES, type Profile, type StructuredToken } from './profiles/index';
+import type {
+  AuthorizationCodeFlowOptions,
+  ClientConfig,
+  DevAuthServer,
+  DevAuthServerOptions,
+  ExchangeCodeOptions,
+  GetTokenOptions,
+  Logger,
+  ResourceConfig,
+  TokenResponse,
+  UserConfig,
+} from './types';
+
+/** The user every server has unless `users` says otherwise. */
+export const DEFAULT_USER: UserConfig = {
+  sub: 'user-1',
+  email: 'user1@example.com',
+  password: 'password',
+  name: 'User One',
+};
+
+/** Loopback redirect URIs of the built-in clients; any port is accepted on them (RFC 8252 §7.3). */
+export const LOOPBACK_REDIRECT_URIS: readonly string[] = [
+  '127.0.0.1',
+  'localhost',
+  '[::1]',
+].flatMap((host) =>
+  ['/callback', '/oauth/callback', '/oauth2/callback', '/auth/callback', '/cb', '/'].map(
+    (path) => `http://${host}${path}`,
+  ),
+);
+
+const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email'];
+const MAX_FORM_BYTES = 8 * 1024;
+
+// Deliberately loose shapes: oidc-provider's objects, typed only as far as this file reads them.
+// biome-ignore lint/suspicious/noExplicitAny: oidc-provider ships no types
+type Ctx = any;
+// biome-ignore lint/suspicious/noExplicitAny: oidc-provider ships no types
+type Token = any;
+
+function validateOptions(o: DevAuthServerOptions): void {
+  if (o === null || typeof o !== 'object') throw new TypeError('options must be an object');
+  if (
+    o.port !== undefined &&
+    (!Number.isInteger(o.port) || (o.port as number) < 0 || (o.port as number) > 65535)
+  ) {
+    throw new TypeError('"port" must be an integer from 0 to 65535');
+  }
+  if (o.host !== undefined && (typeof o.host !== 'string' || !o.host)) {
+    throw new TypeError('"host" must be a non-empty string');
+  }
+  if (o.profile !== undefined && !Object.hasOwn(PROFILES, o.profile)) {
+    throw new TypeError(`"profile" must be one of ${Object.keys(PROFILES).join(', ')}`);
+  }
+  if (
+    o.issuerPath !== undefined &&
+    (typeof o.issuerPath !== 'string' ||
+      (o.issuerPath !== '' && !/^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/.test(o.issuerPath)))
+  ) {
+    throw new TypeError(
+      '"issuerPath" must be "" or a path like "/tenant1" (no trailing slash, no query)',
+    );
+  }
+  for (const name of ['accessTokenTtlSeconds', 'refreshTokenTtlSeconds'] as const) {
+    const v = o[name];
+    if (v !== undefined && (!Number.isInteger(v) || v <= 0)) {
+      throw new TypeError(`"${name}" must be a positive integer`);
+    }
+  }
+  if (o.resources !== undefined && !Array.isArray(o.resources)) {
+    throw new TypeError('"resources" must be an array');
+  }
+  const seen = new Set<string>();
+  for (const [i, r] of (o.resources ?? []).entries()) {
+    const at = `"resources[${i}]`;
+    if (r === null || typeof r !== 'object') throw new TypeError(`${at}" must be an object`);
+    const url = typeof r.uri === 'string' ? URL.parse(r.uri) : null;
+    if (!url || url.hash || r.uri.includes('#')) {
+      throw new TypeError(`${at}.uri" must be an absolute URI without a fragment`);
+    }
+    if (seen.has(url.href)) throw new TypeError(`${at}.uri" is listed twice`);
+    seen.add(url.href);
+    if (
+      !Array.isArray(r.scopes) ||
+      !r.scopes.every((s) => typeof s === 'string' && /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s))
+    ) {
+      throw new TypeError(`${at}.scopes" must be an array of scope tokens (RFC 6749 §3.3)`);
+    }
+    if (r.format !== undefined && r.format !== 'jwt' && r.format !== 'opaque') {
+      throw new TypeError(`${at}.format" must be "jwt" or "opaque"`);
+    }
+    if (r.alg !== undefined && !isSigningAlg(r.alg)) {
+      throw new TypeError(`${at}.alg" must be one of ${SIGNING_ALGS.join(', ')}`);
+    }
+    if (
+      r.accessTokenTtlSeconds !== undefined &&
+      (!Number.isInteger(r.accessTokenTtlSeconds) || r.accessTokenTtlSeconds <= 0)
+    ) {
+      throw new TypeError(`${at}.accessTokenTtlSeconds" must be a positive integer`);
+    }
+  }
+  if (o.clients !== undefined && !Array.isArray(o.clients)) {
+    throw new TypeError('"clients" must be an array');
+  }
+  for (const [i, c] of (o.clients ?? []).entries()) {
+    if (c === null || typeof c !== 'object' || typeof c.client_id !== 'string' || !c.client_id) {
+      throw new TypeError(`"clients[${i}].client_id" must be a non-empty string`);
+    }
+    if (c.client_id.startsWith('mcp-')) {
+      throw new TypeError(`"clients[${i}].client_id" must not use the reserved "mcp-" prefix`);
+    }
+  }
+  if (o.users !== undefined && (!Array.isArray(o.users) || o.users.length === 0)) {
+    throw new TypeError('"users" must be a non-empty array');
+  }
+  for (const [i, u] of (o.users ?? []).entries()) {
+    if (u === null || typeof u !== 'object' || typeof u.sub !== 'string' || !u.sub) {
+      throw new TypeError(`"users[${i}].sub" must be a non-empty string`);
+    }
+    if (typeof u.password !== 'string') {
+      throw new TypeError(`"users[${i}].password" must be a string`);
+    }
+  }
+  if (o.oktaAudience !== undefined && (typeof o.oktaAudience !== 'string' || !o.oktaAudience)) {
+    throw new TypeError('"oktaAudience" must be a non-empty string');
+  }
+}
+
+function secret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+function equalStrings(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_FORM_BYTES) {
+        reject(new Error('form too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(new URLSearchParams(Buffer.concat(chunks).toString('utf8'))));
+    req.on('error', reject);
+  });
+}
+
+function sendHtml(res: ServerResponse, status: number, html: string): void {
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-frame-options': 'DENY',
+    'content-security-policy':
+      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http://127.0.0.1:* http://localhost:* http://[::1]:*; frame-ancestors 'none'",
+  });
+  res.end(html);
+}
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+/**
+ * Starts a real OAuth 2.1 authorization server (oidc-provider) on the loopback interface.
+ *
+ * Every token comes from its real endpoints; the helpers on the returned object
+ * (`getToken`, `authorizationCodeFlow`, `introspect`, ...) are HTTP clients of those endpoints.
+ *
+ * @example
+ * ```ts
+ * const as = await start({ resources: [{ uri: 'http://127.0.0.1:3000/mcp', scopes: ['mcp:tools'] }] });
+ * const token = await as.getToken({ resource: 'http://127.0.0.1:3000/mcp' });
+ * await as.stop();
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc8707 (resource indicators), RFC 8414, RFC 9068, RFC 7662
+ */
+export async function start(options: DevAuthServerOptions = {}): Promise<DevAuthServer> {
+  validateOptions(options);
+  const profile: Profile = PROFILES[options.profile ?? 'generic'];
+  const host = options.host ?? '127.0.0.1';
+  const issuerPath = options.issuerPath ?? profile.defaultIssuerPath;
+  const interactive = options.interactive === true;
+  const logger: Logger = options.logger ?? {};
+  const accessTokenTtl = options.accessTokenTtlSeconds ?? 3600;
+  const refreshTokenTtl = options.refreshTokenTtlSeconds ?? 14 * 24 * 3600;
+  const registration = options.registration ?? profile.registrationByDefault;
+  const resources: ResourceConfig[] = (options.resources ?? []).map((r) => ({
+    format: 'jwt',
+    alg: 'RS256',
+    ...r,
+    scopes: [...r.scopes],
+  }));
+  const users: UserConfig[] = (options.users ?? [DEFAULT_USER]).map((u) => ({ ...u }));
+  const defaultUser = users[0] as UserConfig;
+
+  const secrets = {
+    confidential: secret(),
+    service: secret(),
+    introspector: secret(),
+  };
+  const builtinClients: ClientConfig[] = [
+    {
+      client_id: 'mcp-public',
+      client_name: 'MCP public client (PKCE, loopback redirect)',
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: [...LOOPBACK_REDIRECT_URIS],
+    },
+    {
+      client_id: 'mcp-confidential',
+      client_name: 'MCP confidential client',
+      application_type: 'native',
+      client_secret: secrets.confidential,
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: [...LOOPBACK_REDIRECT_URIS],
+    },
+    {
+      client_id: 'mcp-service',
+      client_name: 'MCP service (client credentials)',
+      client_secret: secrets.service,
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+    },
+    {
+      client_id: 'mcp-introspector',
+      client_name: 'Resource server (introspection)',
+      client_secret: secrets.introspector,
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: [],
+      response_types: [],
+      redirect_uris: [],
+    },
+  ];
+  const clientSecrets = new Map<string, string>([
+    ['mcp-confidential', secrets.confidential],
+    ['mcp-service', secrets.service],
+    ['mcp-introspector', secrets.introspector],
+  ]);
+  for (const c of options.clients ?? []) {
+    if (typeof c.client_secret === 'string') clientSecrets.set(c.client_id, c.client_secret);
+  }
+
+  const findResource = (indicator: string): ResourceConfig | undefined => {
+    const href = URL.parse(indicator)?.href;
+    return resources.find((r) => r.uri === indicator || URL.parse(r.uri)?.href === href);
+  };
+  const findUser = (login: unknown): UserConfig | undefined =>
+    typeof login === 'string'
+      ? (users.find((u) => u.sub === login) ??
+        users.find((u) => u.username === login || u.email === login))
+      : undefined;
+
+  const keys = new KeyRing(() => rebuild());
+  for (const key of await Promise.all(SIGNING_ALGS.map((alg) => generateSigningKey(alg)))) {
+    keys.push(key);
+  }
+  const store = new MemoryStore();
+  const Adapter = createAdapter(store);
+  const cookieKeys = [secret()];
+
+  // --- the HTTP front: discovery documents, interactions, then oidc-provider under the issuer path
+  const sockets = new Set<Socket>();
+  let provider: Provider | undefined;
+  let callback: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const documents = new Map<string, Record<string, unknown>>();
+  let documentsReady = false;
+  const mountPath = issuerPath;
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      logger.error?.('dev-auth-server: request failed', { err: String(err), url: req.url });
+      if (!res.headersSent) sendJson(res, 500, { error: 'server_error' });
+      else res.destroy();
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = req.url ?? '/';
+    if (!raw.startsWith('/')) return sendJson(res, 400, { error: 'invalid_request' });
+    const url = URL.parse(raw, origin);
+    if (!url) return sendJson(res, 400, { error: 'invalid_request' });
+    const path = url.pathname;
+
+    if (documentsReady && path.includes('/.well-known/') && path !== jwksPath) {
+      const doc = documents.get(path);
+      if (!doc) return sendJson(res, 404, { error: 'not_found' });
+      const cors = {
+        'access-control-allow-origin': '*',
+        'access-control-allow-methods': 'GET, HEAD, OPTIONS',
+      };
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, { ...cors, 'access-control-max-age': '600' });
+        return void res.end();
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        return sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'GET, HEAD, OPTIONS' });
+      }
+      const text = JSON.stringify(doc);
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+        'cache-control': 'public, max-age=60',
+        ...cors,
+      });
+      return void res.end(req.method === 'HEAD' ? undefined : text);
+    }
+
+    if (mountPath && path !== mountPath && !path.startsWith(`${mountPath}/`)) {
+      return sendJson(res, 404, { error: 'not_found' });
+    }
+    const rest = path.slice(mountPath.length) || '/';
+    if (rest.startsWith('/interaction/')) return interaction(req, res, rest);
+    if (!callback) return sendJson(res, 503, { error: 'temporarily_unavailable' });
+    // Mounted the way Express's app.use() mounts it: oidc-provider derives its mount path from
+    // originalUrl minus url.
+    (req as IncomingMessage & { originalUrl?: string }).originalUrl = raw;
+    req.url = rest + url.search;
+    callback(req, res);
+  }
+
+  // --- login and consent
+  async function interaction(req: IncomingMessage, res: ServerResponse, rest: string) {
+    const p = provider as Provider;
+    const match = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|confirm|abort))?$/.exec(rest);
+    if (!match) return sendHtml(res, 404, messagePage('Not found', 'No such page.'));
+    let details: InteractionDetails;
+    try {
+      details = await p.interactionDetails(req, res);
+    } catch {
+      return sendHtml(
+        res,
+        400,
+        messagePage(
+          'Sign-in expired',
+          'This sign-in request is unknown or expired. Start again from the application.',
+        ),
+      );
+    }
+    if (details.uid !== match[1]) {
+      return sendHtml(
+        res,
+        400,
+        messagePage('Sign-in mismatch', 'This page belongs to another sign-in request.'),
+      );
+    }
+    const action = match[2];
+    const base = `${mountPath}/interaction/${details.uid}`;
+    const clientId = String(details.params.client_id ?? '');
+    const promptName = details.prompt.name;
+
+    if (action === 'abort') {
+      return p.interactionFinished(
+        req,
+        res,
+        { error: 'access_denied', error_description: 'End-User aborted interaction' },
+        { mergeWithLastSubmission: false },
+      );
+    }
+
+    if (!interactive) {
+      if (promptName === 'login') {
+        const hint = details.params.login_hint;
+        const user = hint === undefined ? defaultUser : findUser(hint);
+        if (!user) {
+          return p.interactionFinished(
+            req,
+            res,
+            { error: 'access_denied', error_description: 'unknown login_hint' },
+            { mergeWithLastSubmission: false },
+          );
+        }
+        return p.interactionFinished(req, res, { login: { accountId: user.sub } });
+      }
+      return p.interactionFinished(req, res, { consent: { grantId: await grantAll(p, details) } });
+    }
+
+    if (req.method === 'POST' && action === 'login' && promptName === 'login') {
+      let form: URLSearchParams;
+      try {
+        form = await readForm(req);
+      } catch {
+        return sendHtml(res, 413, messagePage('Too large', 'The form was too large.'));
+      }
+      const login = form.get('login') ?? '';
+      const password = form.get('password') ?? '';
+      const user = findUser(login);
+      if (!user || !equalStrings(password, user.password)) {
+        logger.info?.('dev-auth-server: failed login', { login });
+        return sendHtml(
+          res,
+          401,
+          loginPage({
+            action: `${base}/login`,
+            abortAction: `${base}/abort`,
+            clientId,
+            issuer,
+            login,
+            error: 'Wrong username or password.',
+          }),
+        );
+      }
+      return p.interactionFinished(req, res, { login: { accountId: user.sub } });
+    }
+    if (req.method === 'POST' && action === 'confirm' && promptName === 'consent') {
+      await readForm(req).catch(() => undefined);
+      return p.interactionFinished(req, res, { consent: { grantId: await grantAll(p, details) } });
+    }
+    if (req.method !== 'GET' || action !== undefined) {
+      return sendHtml(res, 400, messagePage('Unexpected request', 'Go back and try again.'));
+    }
+    if (promptName === 'login') {
+      const hint = details.params.login_hint;
+      return sendHtml(
+        res,
+        200,
+        loginPage({
+          action: `${base}/login`,
+          abortAction: `${base}/abort`,
+          clientId,
+          issuer,
+          ...(typeof hint === 'string' ? { login: hint } : {}),
+          hint: `Local users: ${users.map((u) => u.email ?? u.sub).join(', ')}`,
+        }),
+      );
+    }
+    const d = details.prompt.details as {
+      missingOIDCScope?: string[];
+      missingResourceScopes?: Record<string, string[]>;
+    };
+    const accountId = details.session?.accountId ?? '';
+    const user = findUser(accountId);
+    return sendHtml(
+      res,
+      200,
+      consentPage({
+        action: `${base}/confirm`,
+        abortAction: `${base}/abort`,
+        clientId,
+        user: user?.email ?? accountId,
+        scopes: d.missingOIDCScope ?? [],
+        resources: Object.entries(d.missingResourceScopes ?? {}).map(([uri, scopes]) => ({
+          uri,
+          scopes,
+        })),
+      }),
+    );
+  }
+
+  /** Grants everything the consent prompt asks for (the approve button, or non-interactive mode). */
+  async function grantAll(p: Provider, details: InteractionDetails): Promise<string> {
+    const d = details.prompt.details as {
+      missingOIDCScope?: string[];
+      missingOIDCClaims?: string[];
+      missingResourceScopes?: Record<string, string[]>;
+    };
+    const existing = details.grantId ? await p.Grant.find(details.grantId) : undefined;
+    const grant =
+      existing ??
+      new p.Grant({
+        accountId: String(details.session?.accountId),
+        clientId: String(details.params.client_id),
+      });
+    if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
+    if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(d.missingResourceScopes ?? {})) {
+      grant.addResourceScope(indicator, scopes.join(' '));
+    }
+    return grant.save();
+  }
+
+  // --- oidc-provider configuration
+  function requestedScopes(ctx: Ctx, token: Token): string[] {
+    const e = ctx?.oidc?.entities ?? {};
+    const scope =
+      e.AuthorizationCode?.scope ??
+      e.RefreshToken?.scope ??
+      ctx?.oidc?.params?.scope ??
+      token.scope ??
+      '';
+    return String(scope).split(' ').filter(Boolean);
+  }
+
+  function customizeJwt(ctx: Ctx, token: Token, jwt: StructuredToken): void {
+    const resource: string | undefined = token.resourceServer?.identifier();
+    if (!resource) return;
+    const user = token.accountId ? findUser(token.accountId) : undefined;
+    profile.shapeAccessToken(jwt, {
+      issuer,
+      clientId: token.clientId,
+      user,
+      scopes: String(token.scope ?? '')
+        .split(' ')
+        .filter(Boolean),
+      requestedScopes: requestedScopes(ctx, token),
+      resource,
+      grantType: token.kind === 'ClientCredentials' ? 'client_credentials' : 'user',
+      options,
+    });
+  }
+
+  function configuration(): Record<string, unknown> {
+    return {
+      adapter: Adapter,
+      clients: [...builtinClients, ...(options.clients ?? [])],
+      jwks: keys.jwks(),
+      cookies: { keys: cookieKeys },
+      claims: {
+        openid: ['sub'],
+        email: ['email', 'email_verified'],
+        profile: ['name', 'preferred_username'],
+      },
+      scopes: OIDC_SCOPES,
+      responseTypes: ['code'],
+      conformIdTokenClaims: false,
+      extraParams: profile.extraAuthorizationParams,
+      features: {
+        devInteractions: { enabled: false },
+        clientCredentials: { enabled: true },
+        introspection: {
+          enabled: true,
+          // Resource servers (any confidential client, `mcp-introspector` above all) may introspect
+          // every token; a public client only its own.
+          allowedPolicy: async (_ctx: Ctx, client: Token, token: Token) =>
+            client.clientAuthMethod !== 'none' || token.clientId === client.clientId,
+        },
+        revocation: {
+          enabled: true,
+          allowedPolicy: async (_ctx: Ctx, client: Token, token: Token) => {
+            if (token.clientId === client.clientId || client.clientId === 'mcp-introspector') {
+              return true;
+            }
+            if (client.clientAuthMethod === 'none') return false;
+            throw new errors.InvalidRequest(
+              'client is not authorized to revoke the presented token',
+            );
+          },
+        },
+        registration: { enabled: registration, initialAccessToken: false },
+        resourceIndicators: {
+          enabled: true,
+          defaultResource: async (ctx: Ctx, _client: Token, oneOf?: string[]) => {
+            if (oneOf) return oneOf;
+            return profile.defaultResource(
+              resources.map((r) => r.uri),
+              { audience: ctx?.oidc?.params?.audience ?? ctx?.oidc?.body?.audience },
+            );
+          },
+          useGrantedResource: async () => true,
+          getResourceServerInfo: async (_ctx: Ctx, indicator: string) => {
+            const r = findResource(indicator);
+            if (!r) throw new errors.InvalidTarget();
+            const alg = r.alg ?? 'RS256';
+            return {
+              scope: r.scopes.join(' '),
+              audience: profile.audience(r.uri, options),
+              accessTokenTTL: r.accessTokenTtlSeconds ?? accessTokenTtl,
+              accessTokenFormat: r.format ?? 'jwt',
+              ...(r.format === 'opaque'
+                ? {}
+                : { jwt: { sign: { alg, kid: keys.currentKid(alg) } } }),
+            };
+          },
+        },
+        userinfo: { enabled: true },
+        rpInitiatedLogout: { enabled: true },
+      },
+      findAccount: async (_ctx: Ctx, sub: string) => {
+        const user = findUser(sub);
+        if (!user || user.sub !== sub) return undefined;
+        return {
+          accountId: user.sub,
+          claims: async () => ({
+            ...user.claims,
+            sub: user.sub,
+            ...(user.email ? { email: user.email, email_verified: true } : {}),
+            ...(user.name ? { name: user.name } : {}),
+            preferred_username: user.username ?? user.email ?? user.sub,
+          }),
+        };
+      },
+      formats: { customizers: { jwt: customizeJwt } },
+      interactions: {
+        url: async (_ctx: Ctx, i: { uid: string }) => `${mountPath}/interaction/${i.uid}`,
+      },
+      pkce: { required: () => true },
+      routes: profile.routes,
+      ttl: {
+        AccessToken: (_ctx: Ctx, token: Token) =>
+          token.resourceServer?.accessTokenTTL ?? accessTokenTtl,
+        ClientCredentials: (_ctx: Ctx, token: Token) =>
+          token.resourceServer?.accessTokenTTL ?? accessTokenTtl,
+        AuthorizationCode: 60,
+        IdToken: 3600,
+        Interaction: 3600,
+        Grant: Math.max(refreshTokenTtl, accessTokenTtl),
+        Session: 24 * 3600,
+        RefreshToken: refreshTokenTtl,
+      },
+      // OAuth 2.1 clients get refresh tokens without the OpenID `offline_access` ceremony.
+      issueRefreshToken: async (_ctx: Ctx, client: Token) =>
+        client.grantTypeAllowed('refresh_token'),
+      expiresWithSession: async () => false,
+      clientBasedCORS: (_ctx: Ctx, origin: string, client: Token) => {
+        if (origin === 'null') return false;
+        const parsed = URL.parse(origin);
+        if (parsed && ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)) return true;
+        return client.redirectUris.some((u: string) => URL.parse(u)?.origin === origin);
+      },
+      renderError: async (ctx: Ctx, out: Record<string, string>) => {
+        ctx.type = 'html';
+        ctx.body = messagePage(
+          'Authorization error',
+          `${out.error ?? 'error'}: ${out.error_description ?? ''}`,
+        ).replace(
+          '</main>',
+          `<pre><strong>error</strong>: ${escapeHtml(out.error ?? '')}</pre></main>`,
+        );
+      },
+      logoutSource: async (ctx: Ctx, form: string) => {
+        ctx.body = `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Sign out</title></head><body>${form}<button type="submit" form="op.logoutForm" value="yes" name="logout">Sign out</button></body></html>`;
+      },
+      postLogoutSuccessSource: async (ctx: Ctx) => {
+        ctx.body = messagePage('Signed out', 'You are signed out.');
+      },
+    };
+  }
+
+  function rebuild(): void {
+    const next = new Provider(issuer, configuration());
+    next.proxy = false;
+    next.on('server_error', (_ctx: unknown, err: Error) =>
+      logger.error?.('dev-auth-server: server_error', { err: String(err), stack: err.stack }),
+    );
+    for (const event of [
+      'grant.error',
+      'introspection.error',
+      'revocation.error',
+      'registration_create.error',
+    ]) {
+      next.on(event, (_ctx: unknown, err: Error) =>
+        logger.debug?.(`dev-auth-server: ${event}`, { err: String(err) }),
+      );
+    }
+    provider = next;
+    callback = next.callback();
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const origin = `http://${urlHost}:${port}`;
+  const issuer = `${origin}${issuerPath}${profile.issuerTrailingSlash ? '/' : ''}`;
+  const jwksPath = `${mountPath}${profile.routes.jwks}`;
+
+  try {
+    rebuild();
+    const res = await fetch(`${origin}${mountPath}/.well-known/openid-configuration`);
+    if (!res.ok) throw new Error(`discovery returned HTTP ${res.status}`);
+    const raw = (await res.json()) as Record<string, unknown>;
+    const resourceScopes = resources.flatMap((r) => r.scopes);
+    const metadata = profile.transformMetadata({
+      ...raw,
+      scopes_supported: [...new Set([...(raw.scopes_supported as string[]), ...resourceScopes])],
+    });
+    const paths = profile.discoveryPaths(issuerPath);
+    for (const p of [...paths.openid, ...paths.oauth]) documents.set(p, metadata);
+    documentsReady = true;
+
+    const endpoint = (name: string) => String(metadata[name]);
+    const clientFor = (o: { clientId?: string; clientSecret?: string }, fallback: string) => {
+      const clientId = o.clientId ?? fallback;
+      return { clientId, clientSecret: o.clientSecret ?? clientSecrets.get(clientId) };
+    };
+    const defaultScope = (resource: string | null): string | undefined => {
+      if (resource === null) return undefined;
+      const r = findResource(resource);
+      return r?.scopes.length ? r.scopes.join(' ') : undefined;
+    };
+
+    const clientCredentials = async (o: GetTokenOptions): Promise<TokenResponse> => {
+      const client = clientFor(o, 'mcp-service');
+      const r = await postForm(
+        endpoint('token_endpoint'),
+        {
+          grant_type: 'client_credentials',
+          resource: o.resource,
+          scope: o.scope ?? defaultScope(o.resource),
+        },
+        client,
+      );
+      return assertTokenResponse('client_credentials grant', r);
+    };
+
+    const exchangeCode = async (o: ExchangeCodeOptions): Promise<TokenResponse> => {
+      const client = clientFor(o, 'mcp-public');
+      const r = await postForm(
+        endpoint('token_endpoint'),
+        {
+          grant_type: 'authorization_code',
+          code: o.code,
+          code_verifier: o.codeVerifier,
+          redirect_uri: o.redirectUri,
+          resource: o.resource ?? undefined,
+          ...o.extraTokenParams,
+        },
+        client,
+      );
+      return assertTokenResponse('authorization_code grant', r);
+    };
+
+    const authorize = async (o: AuthorizationCodeFlowOptions) => {
+      const clientId = o.clientId ?? (o.clientSecret ? 'mcp-confidential' : 'mcp-public');
+      let user: UserConfig | undefined;
+      if (o.user !== undefined) {
+        user = findUser(o.user);
+        if (!user) throw new DevAuthServerError('ERR_INTERACTION', `unknown user "${o.user}"`);
+      } else if (interactive) {
+        user = defaultUser;
+      }
+      return runAuthorization({
+        authorizationEndpoint: endpoint('authorization_endpoint'),
+        issuer,
+        clientId,
+        redirectUri: o.redirectUri ?? `http://127.0.0.1:${randomInt(20000, 60000)}/callback`,
+        scope: o.scope ?? defaultScope(o.resource),
+        resource: o.resource,
+        user,
+        extraParams: o.extraParams,
+      });
+    };
+
+    const dev: DevAuthServer = {
+      issuer,
+      origin,
+      jwksUri: endpoint('jwks_uri'),
+      metadata,
+      authorizationServerMetadata: paths.oauth.length ? metadata : undefined,
+      discoveryUrls: {
+        openidConfiguration: paths.openid.map((p) => origin + p),
+        oauthAuthorizationServer: paths.oauth.map((p) => origin + p),
+      },
+      profile: profile.name,
+      interactive,
+      resources,
+      users,
+      clients: {
+        public: { clientId: 'mcp-public', redirectUris: [...LOOPBACK_REDIRECT_URIS] },
+        confidential: {
+          clientId: 'mcp-confidential',
+          clientSecret: secrets.confidential,
+          redirectUris: [...LOOPBACK_REDIRECT_URIS],
+        },
+        service: { clientId: 'mcp-service', clientSecret: secrets.service },
+        introspector: { clientId: 'mcp-introspector', clientSecret: secrets.introspector },
+      },
+      endpoints: {
+        authorization: endpoint('authorization_endpoint'),
+        token: endpoint('token_endpoint'),
+        introspection: endpoint('introspection_endpoint'),
+        revocation: endpoint('revocation_endpoint'),
+        registration: registration ? endpoint('registration_endpoint') : undefined,
+        userinfo: endpoint('userinfo_endpoint'),
+        jwks: endpoint('jwks_uri'),
+      },
+      keys: {
+        add: (alg) => keys.add(alg),
+        setCurrent: (kid) => keys.setCurrent(kid),
+        remove: (kid) => keys.remove(kid),
+        list: () => keys.list(),
+      },
+      clientCredentials,
+      getToken: async (o) => (await clientCredentials(o)).access_token,
+      authorize,
+      exchangeCode,
+      authorizationCodeFlow: async (o) => {
+        const a = await authorize(o);
+        const clientId = o.clientId ?? (o.clientSecret ? 'mcp-confidential' : 'mcp-public');
+        return exchangeCode({
+          code: a.code,
+          codeVerifier: a.codeVerifier,
+          redirectUri: a.redirectUri,
+          resource: o.resource,
+          clientId,
+          ...(o.clientSecret ? { clientSecret: o.clientSecret } : {}),
+          ...(o.extraTokenParams ? { extraTokenParams: o.extraTokenParams } : {}),
+        });
+      },
+      refresh: async (o) => {
+        const client = clientFor(o, 'mcp-public');
+        const r = await postForm(
+          endpoint('token_endpoint'),
+          {
+            grant_type: 'refresh_token',
+            refresh_token: o.refreshToken,
+            resource: o.resource,
+            scope: o.scope,
+          },
+          client,
+        );
+        return assertTokenResponse('refresh_token grant', r);
+      },
+      introspect: async (token, o = {}) => {
+        const r = await postForm(
+          endpoint('introspection_endpoint'),
+          { token, token_type_hint: o.tokenTypeHint },
+          { clientId: 'mcp-introspector', clientSecret: secrets.introspector },
+        );
+        return assertOk('introspection', r);
+      },
+      revoke: async (token, o = {}) => {
+        const client: ClientCredentials = o.clientId
+          ? clientFor(o, o.clientId)
+          : { clientId: 'mcp-introspector', clientSecret: secrets.introspector };
+        const r = await postForm(
+          endpoint('revocation_endpoint'),
+          { token, token_type_hint: o.tokenTypeHint },
+          client,
+        );
+        if (r.status !== 200) assertOk('revocation', r);
+      },
+      registerClient: async (metadata) => {
+        if (!registration) {
+          throw new DevAuthServerError(
+            'ERR_UNEXPECTED_RESPONSE',
+            'dynamic registration is disabled',
+          );
+        }
+        const res = await fetch(endpoint('registration_endpoint'), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json' },
+          body: JSON.stringify(metadata),
+        });
+        const text = await res.text();
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // kept as text
+        }
+        const out = assertOk('registration', { status: res.status, body });
+        if (typeof out.client_secret === 'string' && typeof out.client_id === 'string') {
+          clientSecrets.set(out.client_id, out.client_secret);
+        }
+        return out;
+      },
+      stop: () =>
+        new Promise<void>((resolve) => {
+          for (const socket of sockets) socket.destroy();
+          server.close(() => {
+            store.clear();
+            resolve();
+          });
+        }),
+    };
+    logger.info?.('dev-auth-server: listening', { issuer, profile: profile.name });
+    return dev;
+  } catch (err) {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw err;
+  }
+}

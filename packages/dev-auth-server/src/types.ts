@@ -1,0 +1,222 @@
+/** Log sink, the same shape every @mcp-auth package accepts. */
+export interface Logger {
+  debug?: (msg: string, meta?: object) => void;
+  info?: (msg: string, meta?: object) => void;
+  warn?: (msg: string, meta?: object) => void;
+  error?: (msg: string, meta?: object) => void;
+}
+
+/** JWS algorithms the server can sign access tokens with. */
+export type SigningAlg = 'RS256' | 'ES256' | 'EdDSA';
+
+/** Which provider's shapes the server emulates. */
+export type ProfileName = 'generic' | 'cognito' | 'auth0' | 'okta';
+
+/** A protected resource (an MCP server) the authorization server issues tokens for. */
+export interface ResourceConfig {
+  /** The resource indicator (RFC 8707). Tokens for it carry `aud` = this URI (profile permitting). */
+  uri: string;
+  /** Scopes that may be granted for this resource. */
+  scopes: string[];
+  /** Access token format; `'jwt'` by default. */
+  format?: 'jwt' | 'opaque';
+  /** JWS algorithm for JWT access tokens; `'RS256'` by default. */
+  alg?: SigningAlg;
+  /** Access token lifetime for this resource; defaults to the server's `accessTokenTtlSeconds`. */
+  accessTokenTtlSeconds?: number;
+}
+
+/**
+ * An extra client, in RFC 7591 metadata (snake_case) as oidc-provider takes it, e.g.
+ * `{ client_id: 'x', token_endpoint_auth_method: 'none', redirect_uris: [...] }`.
+ */
+export type ClientConfig = Record<string, unknown> & { client_id: string };
+
+/** A person who can sign in. */
+export interface UserConfig {
+  /** Subject identifier (`sub`). */
+  sub: string;
+  /** Password for the HTML login page (interactive mode). */
+  password: string;
+  email?: string;
+  name?: string;
+  /** Login name; defaults to `email`, else `sub`. Cognito's `username`, Okta's `sub`. */
+  username?: string;
+  /** Extra claims returned from userinfo / ID tokens. */
+  claims?: Record<string, unknown>;
+}
+
+export interface DevAuthServerOptions {
+  /** Port to listen on; 0 (random) by default. */
+  port?: number;
+  /** Interface to listen on; `'127.0.0.1'` by default. */
+  host?: string;
+  /**
+   * Path of the issuer, e.g. `'/tenant1'`. Default: `''` (generic, auth0), `'/oauth2/default'`
+   * (okta), `'/us-east-1_Example'` (cognito).
+   */
+  issuerPath?: string;
+  /** Protected resources. None by default: tests pass theirs. */
+  resources?: ResourceConfig[];
+  /** Clients added to the built-in ones. */
+  clients?: ClientConfig[];
+  /** Users; default one user `{ sub: 'user-1', email: 'user1@example.com', password: 'password' }`. */
+  users?: UserConfig[];
+  /**
+   * `false` (default): `/authorize` redirects straight back with a code for the default user (or the
+   * user named by `login_hint`). `true`: real HTML login and consent pages.
+   */
+  interactive?: boolean;
+  /** Provider emulation; `'generic'` (RFC 9068 / RFC 8414) by default. */
+  profile?: ProfileName;
+  /**
+   * Access token lifetime; 3600 by default. Tests that run with a frozen clock far from real time can
+   * pass a long one (e.g. ten years) so tokens stay valid whatever `now` the validator uses.
+   */
+  accessTokenTtlSeconds?: number;
+  /** Refresh token lifetime; 14 days by default. */
+  refreshTokenTtlSeconds?: number;
+  /** Open dynamic client registration (RFC 7591). Default: on for generic and auth0, off for cognito and okta. */
+  registration?: boolean;
+  /** Okta profile: the `aud` of every access token; `'api://default'` by default. */
+  oktaAudience?: string;
+  /** Auth0 profile: the RFC 9068 token profile (`typ: at+jwt`, `client_id`); off by default. */
+  auth0Rfc9068Profile?: boolean;
+  logger?: Logger;
+}
+
+/** A token endpoint response. */
+export interface TokenResponse {
+  access_token: string;
+  token_type: string;
+  expires_in?: number;
+  scope?: string;
+  refresh_token?: string;
+  id_token?: string;
+  [key: string]: unknown;
+}
+
+export interface KeyInfo {
+  kid: string;
+  alg: SigningAlg;
+  /** Whether new tokens of this `alg` are signed with this key. */
+  current: boolean;
+}
+
+export interface KeyManager {
+  /** Generates a new signing key (published in the JWKS, not yet current); returns its `kid`. */
+  add(alg?: SigningAlg): Promise<string>;
+  /** Makes a key the one new tokens of its algorithm are signed with. */
+  setCurrent(kid: string): void;
+  /** Retires a key: it leaves the JWKS, so tokens it signed no longer verify. Not the current key. */
+  remove(kid: string): void;
+  list(): KeyInfo[];
+}
+
+export interface GetTokenOptions {
+  resource: string;
+  /** Space-separated scopes; defaults to every scope of the resource. */
+  scope?: string;
+  /** Defaults to the built-in `mcp-service` client. */
+  clientId?: string;
+  clientSecret?: string;
+}
+
+export interface AuthorizationCodeFlowOptions {
+  /** The resource indicator; omitted from both requests when `null`. */
+  resource: string | null;
+  /** Space-separated scopes; defaults to every scope of the resource. */
+  scope?: string;
+  /** Defaults to the built-in `mcp-public` client (or `mcp-confidential` when a secret is given). */
+  clientId?: string;
+  clientSecret?: string;
+  /** Defaults to `http://127.0.0.1:<random port>/callback` (a loopback URI the built-in clients accept). */
+  redirectUri?: string;
+  /** `sub`, `email` or username of the user to sign in as; the default user otherwise. */
+  user?: string;
+  /** Extra authorization request parameters (e.g. `{ audience }` for auth0, `{ prompt }`). */
+  extraParams?: Record<string, string>;
+  /** Extra token request parameters. */
+  extraTokenParams?: Record<string, string>;
+}
+
+export interface AuthorizeResult {
+  code: string;
+  codeVerifier: string;
+  redirectUri: string;
+  state: string;
+  /** The `iss` of the authorization response (RFC 9207). */
+  iss: string | undefined;
+}
+
+export interface ExchangeCodeOptions {
+  code: string;
+  codeVerifier: string;
+  redirectUri: string;
+  resource?: string | null;
+  clientId?: string;
+  clientSecret?: string;
+  extraTokenParams?: Record<string, string>;
+}
+
+/** The running server. */
+export interface DevAuthServer {
+  /** The issuer exactly as discovery reports it (trailing slash for auth0). */
+  issuer: string;
+  /** `http://host:port` */
+  origin: string;
+  jwksUri: string;
+  /** The OpenID discovery document the server serves. */
+  metadata: Record<string, unknown>;
+  /** The RFC 8414 document, or `undefined` when the profile serves none (cognito). */
+  authorizationServerMetadata: Record<string, unknown> | undefined;
+  /** Absolute URLs of every discovery document served. */
+  discoveryUrls: { openidConfiguration: string[]; oauthAuthorizationServer: string[] };
+  profile: ProfileName;
+  interactive: boolean;
+  resources: ResourceConfig[];
+  users: UserConfig[];
+  clients: {
+    public: { clientId: 'mcp-public'; redirectUris: string[] };
+    confidential: { clientId: 'mcp-confidential'; clientSecret: string; redirectUris: string[] };
+    service: { clientId: 'mcp-service'; clientSecret: string };
+    introspector: { clientId: 'mcp-introspector'; clientSecret: string };
+  };
+  getToken(o: GetTokenOptions): Promise<string>;
+  /** Like `getToken`, but returns the whole token response. */
+  clientCredentials(o: GetTokenOptions): Promise<TokenResponse>;
+  /** Real `/authorize` + `/token` with PKCE: `authorize` then `exchangeCode`. */
+  authorizationCodeFlow(o: AuthorizationCodeFlowOptions): Promise<TokenResponse>;
+  /** The front channel only: follows `/authorize` (and the login and consent pages) to the code. */
+  authorize(o: AuthorizationCodeFlowOptions): Promise<AuthorizeResult>;
+  /** The token request of the code flow; a wrong `codeVerifier` gets `invalid_grant`. */
+  exchangeCode(o: ExchangeCodeOptions): Promise<TokenResponse>;
+  refresh(o: {
+    refreshToken: string;
+    clientId?: string;
+    clientSecret?: string;
+    resource?: string;
+    scope?: string;
+  }): Promise<TokenResponse>;
+  /** RFC 7662 introspection as `mcp-introspector`. */
+  introspect(token: string, o?: { tokenTypeHint?: string }): Promise<Record<string, unknown>>;
+  /** RFC 7009 revocation as the client the token was issued to (default `mcp-service`). */
+  revoke(
+    token: string,
+    o?: { clientId?: string; clientSecret?: string; tokenTypeHint?: string },
+  ): Promise<void>;
+  /** RFC 7591 registration; returns the registration response. */
+  registerClient(metadata: Record<string, unknown>): Promise<Record<string, unknown>>;
+  keys: KeyManager;
+  /** Which endpoint URL serves what, as discovery reports them. */
+  endpoints: {
+    authorization: string;
+    token: string;
+    introspection: string;
+    revocation: string;
+    registration: string | undefined;
+    userinfo: string;
+    jwks: string;
+  };
+  stop(): Promise<void>;
+}
