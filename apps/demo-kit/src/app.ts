@@ -1,0 +1,318 @@
+import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { join } from 'node:path';
+import { type DevAuthServer, start as startDevAuthServer } from '@mcp-auth/dev-auth-server';
+import { createHandler, OAuthProvider, type SseHandler } from '@mcp-auth/sse-transport';
+import { type DemoConfig, loadConfig } from './config.js';
+import { mergeEnv, readDotEnvFile } from './dotenv.js';
+import { ConfigError } from './errors.js';
+import { isPortFree, pickFreePort } from './ports.js';
+import type { ProviderDefinition } from './provider.js';
+import { createToolScopeGate } from './scope-gate.js';
+import { createDemoServer, STEP_UP_TOOL } from './tools.js';
+
+/** Log sink, the shape every @mcp-auth package accepts. */
+export interface Logger {
+  debug?: (msg: string, meta?: object) => void;
+  info?: (msg: string, meta?: object) => void;
+  warn?: (msg: string, meta?: object) => void;
+  error?: (msg: string, meta?: object) => void;
+}
+
+export interface StartDemoAppOptions {
+  /** The environment; default: `process.env` over the `.env` file of `cwd`. */
+  env?: Record<string, string | undefined>;
+  /** Where `.env` is looked for. Default `process.cwd()`. */
+  cwd?: string;
+  /** Emulation only: real login and consent pages instead of automatic approval. Default false. */
+  interactive?: boolean;
+  /** Logger handed to the libraries. Default: silent. */
+  logger?: Logger;
+}
+
+/** Browser origins of the MCP Inspector, allowed by default so it can connect directly. */
+export const INSPECTOR_ORIGINS = ['http://localhost:6274', 'http://127.0.0.1:6274'];
+/** The user the emulation signs in (automatically, unless interactive). */
+export const DEMO_USER = { sub: 'user-1', email: 'user1@example.com', password: 'password' };
+
+/** A running demo app: the protected MCP server, and the emulated provider when there is one. */
+export interface DemoApp {
+  definition: ProviderDefinition;
+  config: DemoConfig;
+  mode: 'provider' | 'emulation';
+  /** The issuer tokens come from. */
+  issuer: string;
+  /** The canonical resource URI: the audience tokens must carry. */
+  resourceUri: string;
+  /** `http://127.0.0.1:3001` */
+  origin: string;
+  /** The SSE endpoint MCP clients connect to. */
+  sseUrl: string;
+  /** The protected resource metadata URL (RFC 9728). */
+  resourceMetadataUrl: string;
+  /** Where a browser starts the server-side OAuth flow (only with a client id). */
+  authorizeUrl?: string;
+  requiredScopes: string[];
+  stepUpScope: string;
+  /** Present in emulation mode. */
+  emulation?: DevAuthServer;
+  /** Options for `@mcp-auth/test-client` to run the flow against this app (emulation mode). */
+  testClientOptions: {
+    clientId?: string;
+    allowMissingPkceMetadata?: string;
+    authorizationParams?: Record<string, string>;
+  };
+  handler: SseHandler;
+  /** Stops the MCP server (ends streams), then the emulation. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a demo app: reads and validates the configuration (throws {@link ConfigError}), starts the
+ * provider emulation when no provider is configured, and serves the protected MCP server
+ * (`@mcp-auth/sse-transport`) with the demo tools, `server_stats` gated by the step-up scope.
+ *
+ * @example
+ * const app = await startDemoApp(cognito, { env: {} });   // emulation of Cognito
+ * console.log(app.sseUrl);
+ * await app.close();
+ * @see https://modelcontextprotocol.io/specification/2025-06-18/basic/authorization
+ */
+export async function startDemoApp(
+  definition: ProviderDefinition,
+  options: StartDemoAppOptions = {},
+): Promise<DemoApp> {
+  const env =
+    options.env ??
+    mergeEnv(readDotEnvFile(join(options.cwd ?? process.cwd(), '.env')), process.env);
+  const config = loadConfig(definition, env);
+  const logger = options.logger ?? {};
+
+  const port = await choosePort(config, definition);
+  const urlHost = hostForUrl(config.host);
+  const origin = `http://${urlHost}:${port}`;
+  const resourceUri = config.resourceUri ?? `${origin}/sse`;
+  const requiredScopes = config.requiredScopes;
+  const stepUpScope = config.stepUpScope;
+  const allScopes = [...new Set([...requiredScopes, stepUpScope])];
+  const callbackPath = '/oauth/callback';
+
+  let emulation: DevAuthServer | undefined;
+  let issuer: string;
+  let clientId = config.clientId;
+  let clientSecret = config.clientSecret;
+  let allowedClientIds = config.allowedClientIds;
+  const testClientOptions: DemoApp['testClientOptions'] = {};
+
+  if (config.mode === 'emulation') {
+    // The server-side flow (GET /oauth/authorize → callback) gets its own confidential client,
+    // registered with exactly this server's callback URL.
+    const serverClientId = `${definition.appName}-server`;
+    const serverClientSecret = randomBytes(24).toString('base64url');
+    emulation = await startDevAuthServer({
+      profile: definition.profile,
+      ...(definition.emulation.issuerPath !== undefined
+        ? { issuerPath: definition.emulation.issuerPath }
+        : {}),
+      interactive: options.interactive ?? false,
+      resources: [
+        { uri: resourceUri, scopes: allScopes },
+        // Another MCP server on the same authorization server: its tokens must be refused here.
+        { uri: otherResourceFor(origin), scopes: allScopes },
+      ],
+      clients: [
+        {
+          client_id: serverClientId,
+          client_secret: serverClientSecret,
+          redirect_uris: [`${origin}${callbackPath}`],
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+          token_endpoint_auth_method: 'client_secret_basic',
+        },
+      ],
+      users: [DEMO_USER],
+      // Okta: the custom authorization server's "Audience" set to this server, as the README says.
+      ...(definition.profile === 'okta' ? { oktaAudience: resourceUri } : {}),
+      logger,
+    });
+    issuer = emulation.issuer;
+    clientId = serverClientId;
+    clientSecret = serverClientSecret;
+    if (definition.requiresAllowedClientIds) {
+      allowedClientIds = [
+        emulation.clients.public.clientId,
+        emulation.clients.confidential.clientId,
+        serverClientId,
+      ];
+    }
+    testClientOptions.clientId = emulation.clients.public.clientId;
+  } else {
+    issuer = config.authorizationServer!;
+  }
+  if (definition.profile === 'cognito') testClientOptions.allowMissingPkceMetadata = issuer;
+  // Auth0 selects the API with `audience` (and honours `resource` only with the compatibility profile).
+  if (definition.profile === 'auth0')
+    testClientOptions.authorizationParams = { audience: resourceUri };
+
+  let provider: OAuthProvider;
+  try {
+    provider = new OAuthProvider({
+      authorizationServer: issuer,
+      resourceUri,
+      requiredScopes,
+      scopesSupported: allScopes,
+      profile: definition.profile,
+      resourceName: `${definition.appName} (MCP demo, ${definition.displayName})`,
+      ...(clientId !== undefined ? { clientId, redirectUri: `${origin}${callbackPath}` } : {}),
+      ...(clientSecret !== undefined ? { clientSecret } : {}),
+      ...(allowedClientIds.length > 0 ? { allowedClientIds } : {}),
+      // Loopback http is how local servers run; anything else must be https (checked above).
+      allowInsecureHttpForLoopback: true,
+      logger,
+    });
+  } catch (err) {
+    await emulation?.stop();
+    throw err;
+  }
+
+  const allowOrigin = config.allowedOrigin ?? INSPECTOR_ORIGINS;
+  let handler: SseHandler | undefined;
+  const stats = () => ({ sessions: handler?.sessionCount ?? 0 });
+  handler = createHandler({
+    auth: { provider },
+    cors: { allowOrigin },
+    createMcpServer: () =>
+      createDemoServer({
+        name: definition.appName,
+        providerName: definition.displayName,
+        stepUpScope,
+        highlightClaims: definition.highlightClaims,
+        stats,
+      }),
+    logger,
+  });
+  const gate = createToolScopeGate({
+    handler,
+    provider,
+    requiredScopes,
+    toolScopes: { [STEP_UP_TOOL]: [stepUpScope] },
+    headers: (req) => corsHeaders(req, allowOrigin),
+  });
+  const server = createHttpServer(gate);
+  server.requestTimeout = 0; // SSE streams are long-lived
+  server.headersTimeout = 30_000;
+  try {
+    await listen(server, port, config.host);
+  } catch (err) {
+    await handler.close();
+    await emulation?.stop();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portInUse(port, config.host);
+    if ((err as NodeJS.ErrnoException).code === 'EADDRNOTAVAIL') {
+      throw new ConfigError(
+        'HOST',
+        `HOST ${config.host} is not an address of this machine: use e.g. HOST=127.0.0.1`,
+      );
+    }
+    throw err;
+  }
+
+  let closing: Promise<void> | undefined;
+  const h = handler;
+  return {
+    definition,
+    config,
+    mode: config.mode,
+    issuer,
+    resourceUri,
+    origin,
+    sseUrl: `${origin}/sse`,
+    resourceMetadataUrl: metadataUrlFor(resourceUri),
+    ...(clientId !== undefined ? { authorizeUrl: `${origin}/oauth/authorize` } : {}),
+    requiredScopes,
+    stepUpScope,
+    ...(emulation ? { emulation } : {}),
+    testClientOptions,
+    handler: h,
+    close() {
+      closing ??= (async () => {
+        await h.close();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await emulation?.stop();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Another resource URI on the same origin, for "a token for another resource is refused". */
+export function otherResourceFor(origin: string): string {
+  return `${origin}/other-mcp-server`;
+}
+
+/** RFC 9728 §3.1: the path-suffixed well-known URL of a resource's metadata. */
+function metadataUrlFor(resource: string): string {
+  const url = new URL(resource);
+  const path = url.pathname === '/' ? '' : url.pathname;
+  return `${url.origin}/.well-known/oauth-protected-resource${path}`;
+}
+
+async function choosePort(config: DemoConfig, def: ProviderDefinition): Promise<number> {
+  if (config.port === 0) return pickFreePort(config.host);
+  if (config.portFromEnv && !(await isPortFree(config.port, config.host))) {
+    throw portInUse(config.port, config.host);
+  }
+  if (!config.portFromEnv && !(await isPortFree(config.port, config.host))) {
+    // The default port is taken and the user did not ask for it: any free port will do.
+    const port = await pickFreePort(config.host);
+    config.warnings.push(
+      `port ${def.defaultPort} is busy, using ${port} instead (set PORT to choose one)`,
+    );
+    return port;
+  }
+  return config.port;
+}
+
+function portInUse(port: number, host: string): ConfigError {
+  return new ConfigError(
+    'PORT',
+    `PORT ${port} is already in use on ${host}: set PORT to a free port, e.g. PORT=${port === 65535 ? 3010 : port + 1} (or PORT=0 for any)`,
+    'ERR_PORT_IN_USE',
+  );
+}
+
+function hostForUrl(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function corsHeaders(req: IncomingMessage, allow: '*' | string[]): Record<string, string> {
+  const origin = req.headers.origin;
+  if (allow === '*') {
+    return {
+      'access-control-allow-origin': '*',
+      'access-control-expose-headers': 'WWW-Authenticate',
+    };
+  }
+  if (typeof origin === 'string' && allow.includes(origin)) {
+    return {
+      'access-control-allow-origin': origin,
+      'access-control-expose-headers': 'WWW-Authenticate',
+      vary: 'Origin',
+    };
+  }
+  return {};
+}

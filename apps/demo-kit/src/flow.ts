@@ -1,0 +1,219 @@
+import { checkServer, connect, formatStep, Report, type StepRecord } from '@mcp-auth/test-client';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { DEMO_USER, type DemoApp, otherResourceFor } from './app.js';
+import { STEP_UP_TOOL } from './tools.js';
+
+export interface FlowOptions {
+  out: (line: string) => void;
+  json?: boolean;
+  color?: boolean;
+}
+
+/** The eleven steps of the MCP authorization flow, as the guide's sequence diagram numbers them. */
+export const FLOW_STEPS = [
+  'Request without a token → 401 + WWW-Authenticate',
+  'Protected resource metadata (RFC 9728)',
+  'Authorization server metadata (RFC 8414 / OpenID discovery)',
+  'Client identity (pre-registered or dynamic registration)',
+  'Scope from the challenge',
+  'Authorization request with PKCE S256, state and resource',
+  'Login and consent at the authorization server',
+  'Callback to the loopback redirect URI (state and iss checked)',
+  'Token request with code_verifier and resource',
+  'Authenticated request: SSE stream + initialize with the Bearer token',
+  'Authenticated tools/list and tools/call whoami',
+] as const;
+
+/** Test client step ids → the step number above (first authorization only). */
+const NUMBER_OF: Record<string, number> = {
+  probe: 1,
+  resource_metadata: 2,
+  authorization_server: 3,
+  client: 4,
+  scope: 5,
+  authorization_request: 6,
+  authorization_response: 8,
+  token: 9,
+  mcp_connect: 10,
+  mcp_tools: 11,
+};
+
+/** What {@link runFlowReport} returns (tests read it). */
+export interface FlowResult {
+  ok: boolean;
+  report: Report;
+  /** `whoami` as the server answered it (after the first authorization). */
+  whoami?: Record<string, unknown>;
+  /** Tool names from `tools/list`. */
+  tools?: string[];
+  /** `server_stats` after the step-up. */
+  stats?: Record<string, unknown>;
+  /** True when a 403 insufficient_scope was seen and answered by a new authorization. */
+  steppedUp: boolean;
+  error?: { code: string; message: string };
+}
+
+/**
+ * Runs the whole flow with `@mcp-auth/test-client` against a running demo app (emulation,
+ * non-interactive), then the step-up: `server_stats` → 403 `insufficient_scope` → re-authorization
+ * with the union of scopes → success. Returns what it saw.
+ *
+ * @example
+ * const result = await runFlowReport(app, { onStep: (s) => console.log(s.title) });
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization
+ */
+export async function runFlowReport(
+  app: DemoApp,
+  o: { onStep?: (step: StepRecord) => void } = {},
+): Promise<FlowResult> {
+  const report = new Report(o.onStep ? { onStep: o.onStep } : {});
+  const result: FlowResult = { ok: false, report, steppedUp: false };
+  let client: Client | undefined;
+  try {
+    client = await report.step('mcp_connect', FLOW_STEPS[9], async (s) => {
+      const c = await connect(app.sseUrl, {
+        ...app.testClientOptions,
+        nonInteractive: true,
+        transport: 'sse',
+        report,
+      });
+      const info = c.getServerVersion();
+      s.received(`initialize → ${info?.name ?? '?'} ${info?.version ?? ''}`.trim());
+      return c;
+    });
+    await report.step('mcp_tools', FLOW_STEPS[10], async (s) => {
+      const list = await client!.listTools();
+      result.tools = list.tools.map((t) => t.name);
+      s.received(`tools/list → ${result.tools.join(', ')}`);
+      const who = await client!.callTool({ name: 'whoami', arguments: {} });
+      if (who.isError) throw new Error(`whoami failed: ${textOf(who)}`);
+      result.whoami = (who.structuredContent as Record<string, unknown>) ?? JSON.parse(textOf(who));
+      const w = result.whoami as {
+        subject?: unknown;
+        clientId?: unknown;
+        scopes?: unknown;
+        providerClaims?: unknown;
+      };
+      s.received(
+        `whoami → subject ${String(w.subject)}, client ${String(w.clientId)}, scopes ${(w.scopes as string[] | undefined)?.join(' ') ?? ''}`,
+      );
+      s.note(`provider claims: ${JSON.stringify(w.providerClaims)}`);
+    });
+    const before = report.steps.length;
+    await report.step(
+      'step_up',
+      `tools/call ${STEP_UP_TOOL} (needs ${app.stepUpScope}): 403 → step-up → retry`,
+      async (s) => {
+        const stats = await client!.callTool({ name: STEP_UP_TOOL, arguments: {} });
+        if (stats.isError) throw new Error(`${STEP_UP_TOOL} failed: ${textOf(stats)}`);
+        result.stats =
+          (stats.structuredContent as Record<string, unknown>) ?? JSON.parse(textOf(stats));
+        result.steppedUp = report.steps
+          .slice(before)
+          .some((st) => st.id === 'challenge' && st.received.some((r) => r.startsWith('403')));
+        if (!result.steppedUp)
+          throw new Error('no 403 insufficient_scope was seen before the call succeeded');
+        s.received(`${STEP_UP_TOOL} → ${JSON.stringify(result.stats)}`);
+      },
+    );
+    result.ok = report.ok;
+  } catch (err) {
+    result.ok = false;
+    const e = err as { code?: unknown; message?: unknown };
+    result.error = {
+      code: typeof e?.code === 'string' ? e.code : 'ERR_FLOW_FAILED',
+      message: typeof e?.message === 'string' ? e.message : String(err),
+    };
+  } finally {
+    await client?.close().catch(() => undefined);
+  }
+  return result;
+}
+
+/**
+ * Runs {@link runFlowReport} and prints the eleven numbered steps as they happen, then the
+ * step-up. Returns true on success.
+ */
+export async function runFlow(app: DemoApp, o: FlowOptions): Promise<boolean> {
+  const print = o.json ? () => {} : o.out;
+  const seen = new Set<number>();
+  let phase: 'first' | 'step-up' = 'first';
+  if (!o.json)
+    print(`\nThe MCP authorization flow, run by @mcp-auth/test-client against ${app.sseUrl}:`);
+  const onStep = (step: StepRecord) => {
+    const n = NUMBER_OF[step.id];
+    if (phase === 'first' && n === 8 && !seen.has(7)) {
+      seen.add(7);
+      const how = app.emulation?.interactive
+        ? 'in the browser'
+        : `approved automatically as ${DEMO_USER.email} (non-interactive local server)`;
+      print(`  ${step.status === 'fail' ? '✗' : '✓'}  7. ${FLOW_STEPS[6]}: ${how}`);
+    }
+    if (step.id === 'step_up') {
+      print(
+        `     ${formatStep({ ...step, title: `Step-up done: ${step.title}` }, { color: o.color ?? false })}`,
+      );
+      return;
+    }
+    if (phase === 'first' && n !== undefined && !seen.has(n)) {
+      seen.add(n);
+      const line = formatStep({ ...step, title: FLOW_STEPS[n - 1]! }, { color: o.color ?? false });
+      print(`  ${line.slice(0, 2)}${String(n).padStart(2)}. ${line.slice(2)}`);
+      if (n === 11) {
+        phase = 'step-up';
+        print(
+          `\nStep-up: ${STEP_UP_TOOL} needs "${app.stepUpScope}", which the first token does not carry:`,
+        );
+      }
+      return;
+    }
+    print(`     ${formatStep(step, { color: o.color ?? false })}`);
+  };
+  const result = await runFlowReport(app, { onStep });
+  if (o.json) {
+    o.out(
+      JSON.stringify({ ok: result.ok, steps: result.report.steps, error: result.error }, null, 2),
+    );
+  } else if (result.ok) {
+    print(
+      `\n✓ The whole flow succeeded: 401 → discovery → PKCE → consent → token → authenticated MCP, and a step-up.`,
+    );
+  } else {
+    print(
+      `\n✗ The flow failed: ${result.error?.code ?? ''} ${result.error?.message ?? ''}`.trimEnd(),
+    );
+  }
+  return result.ok;
+}
+
+/**
+ * Runs the test client's conformance checks (`checkServer`) against the app and prints the table.
+ * In emulation mode it also obtains a token for another resource of the same authorization
+ * server, which must be refused.
+ */
+export async function runCheck(app: DemoApp, o: FlowOptions): Promise<boolean> {
+  const report = await checkServer(app.sseUrl, {
+    ...app.testClientOptions,
+    nonInteractive: true,
+    ...(app.emulation ? { otherResource: otherResourceFor(app.origin) } : {}),
+  });
+  if (o.json) {
+    o.out(JSON.stringify(report, null, 2));
+  } else {
+    o.out(`\nConformance checks (@mcp-auth/test-client --check) against ${app.sseUrl}:`);
+    for (const c of report.checks) {
+      o.out(
+        `  ${c.status === 'pass' ? '✓' : c.status === 'skip' ? '-' : '✗'} ${c.title}${c.detail ? ` · ${c.detail}` : ''}`,
+      );
+    }
+    o.out(report.ok ? '\n✓ every check passed' : '\n✗ some checks failed');
+  }
+  return report.ok;
+}
+
+function textOf(result: { content?: unknown }): string {
+  const content = Array.isArray(result.content) ? result.content : [];
+  return content
+    .map((c: { type?: string; text?: string }) => (c.type === 'text' ? (c.text ?? '') : ''))
+    .join('');
+}

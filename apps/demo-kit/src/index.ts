@@ -1,0 +1,30 @@
+export {
+  DEMO_USER,
+  type DemoApp,
+  INSPECTOR_ORIGINS,
+  type Logger,
+  otherResourceFor,
+  type StartDemoAppOptions,
+  startDemoApp,
+} from './app.js';
+export { type CliOptions, runCli } from './cli.js';
+export { type DemoConfig, ENV_VARS, loadConfig, readResourceUri, readScopes } from './config.js';
+export { mergeEnv, parseDotEnv, readDotEnvFile } from './dotenv.js';
+export { ConfigError, type ConfigErrorCode, isConfigError } from './errors.js';
+export {
+  FLOW_STEPS,
+  type FlowOptions,
+  type FlowResult,
+  runCheck,
+  runFlow,
+  runFlowReport,
+} from './flow.js';
+export type { ProviderDefinition } from './provider.js';
+export { createToolScopeGate, type ToolScopeGateOptions } from './scope-gate.js';
+export {
+  createDemoServer,
+  type DemoServerOptions,
+  describeCaller,
+  STEP_UP_TOOL,
+  type WhoAmI,
+} from './tools.js';
