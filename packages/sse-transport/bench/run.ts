@@ -1,0 +1,213 @@
+/**
+ * `pnpm --filter @mcp-auth/sse-transport bench` (build the sibling packages first:
+ * `pnpm exec turbo run build --filter=@mcp-auth/sse-transport^...`).
+ *
+ * 1. Throughput of an authenticated POST /messages (JSON-RPC ping, one cached token, 50 connections,
+ *    autocannon) against the SDK's SSEServerTransport + Express + requireBearerAuth (jose verifier),
+ *    and against our own transport with auth off. Each server runs in its own process; same machine,
+ *    same run, so the ratios hold even when absolute numbers drift.
+ * 2. Memory per idle SSE session, with 2,000 open sessions on our server.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { request } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { start as startAuthServer } from '@mcp-auth/dev-auth-server';
+import { getFreePort } from '@mcp-auth/test-utils';
+import autocannon from 'autocannon';
+
+const DURATION_S = Number(process.env['BENCH_DURATION'] ?? 5);
+const CONNECTIONS = 50;
+const SESSIONS = Number(process.env['BENCH_SESSIONS'] ?? 2000);
+const TARGET_FILE = fileURLToPath(new URL('./target.ts', import.meta.url));
+
+interface Target {
+  child: ChildProcess;
+  port: number;
+  url: string;
+}
+
+function startTarget(kind: string, issuer: string, resource: string, port: number): Promise<Target> {
+  const child = fork(TARGET_FILE, [kind, issuer, resource, String(port)], {
+    execArgv: ['--import', 'tsx', '--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${kind} exited with ${code}`)));
+    child.once('message', (msg: { type: string; port: number }) => {
+      if (msg.type === 'ready') {
+        resolve({ child, port: msg.port, url: `http://127.0.0.1:${msg.port}` });
+      }
+    });
+  });
+}
+
+async function stopTarget(target: Target): Promise<void> {
+  target.child.removeAllListeners('exit');
+  const exited = new Promise((r) => target.child.once('exit', r));
+  target.child.kill('SIGTERM');
+  await exited;
+}
+
+function memoryOf(target: Target): Promise<{ heapUsed: number; external: number; rss: number }> {
+  return new Promise((resolve) => {
+    const onMessage = (msg: { type: string; heapUsed: number; external: number; rss: number }) => {
+      if (msg.type !== 'memory') return;
+      target.child.off('message', onMessage);
+      resolve(msg);
+    };
+    target.child.on('message', onMessage);
+    target.child.send({ type: 'memory' });
+  });
+}
+
+/** Opens an SSE stream, resolves with the endpoint; the stream is read (and discarded) until closed. */
+function openSession(
+  url: string,
+  token: string,
+): Promise<{ endpoint: string; close: () => void }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/sse`, {
+      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+      agent: false,
+    });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      if (res.statusCode !== 200) {
+        reject(new Error(`GET /sse answered ${res.statusCode}`));
+        res.resume();
+        return;
+      }
+      let buffer = '';
+      let done = false;
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (done) return;
+        buffer += chunk;
+        const m = /event: endpoint\ndata: (.*)\n\n/.exec(buffer);
+        if (m) {
+          done = true;
+          buffer = '';
+          resolve({ endpoint: m[1]!, close: () => req.destroy() });
+        }
+      });
+      res.on('error', () => {});
+    });
+    req.end();
+  });
+}
+
+interface Throughput {
+  requestsPerSec: number;
+  latencyP99: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function measure(target: Target, token: string, title: string): Promise<Throughput> {
+  const session = await openSession(target.url, token);
+  const opts = {
+    url: `${target.url}${session.endpoint}`,
+    method: 'POST' as const,
+    connections: CONNECTIONS,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+  };
+  // Warm-up: JIT, caches (our token cache, jose's JWKS).
+  await autocannon({ ...opts, duration: 1 });
+  const result = await autocannon({ ...opts, duration: DURATION_S, title });
+  session.close();
+  return {
+    requestsPerSec: result.requests.average,
+    latencyP99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const ports = { sdk: await getFreePort(), noauth: await getFreePort(), auth: await getFreePort() };
+  const resource = `http://127.0.0.1:${ports.auth}/sse`;
+  const das = await startAuthServer({ resources: [{ uri: resource, scopes: ['mcp:read'] }] });
+  const token = await das.getToken({ resource, scope: 'mcp:read' });
+  const results: Record<string, Throughput> = {};
+  try {
+    for (const [name, kind, port] of [
+      ['sdk', 'sdk', ports.sdk],
+      ['ours-noauth', 'ours-noauth', ports.noauth],
+      ['ours-auth', 'ours-auth', ports.auth],
+    ] as const) {
+      const target = await startTarget(kind, das.issuer, resource, port);
+      try {
+        results[name] = await measure(target, token, name);
+      } finally {
+        await stopTarget(target);
+      }
+    }
+
+    // Memory per idle session.
+    const target = await startTarget('ours-auth', das.issuer, resource, ports.auth);
+    let perSessionHeap = 0;
+    let perSessionRss = 0;
+    try {
+      const warm = await openSession(target.url, token); // validator warm (JWKS, cache)
+      warm.close();
+      await new Promise((r) => setTimeout(r, 200));
+      const before = await memoryOf(target);
+      const sessions: { close: () => void }[] = [];
+      for (let i = 0; i < SESSIONS; i += 100) {
+        const batch = Array.from({ length: Math.min(100, SESSIONS - i) }, () =>
+          openSession(target.url, token),
+        );
+        sessions.push(...(await Promise.all(batch)));
+      }
+      const after = await memoryOf(target);
+      perSessionHeap = (after.heapUsed + after.external - before.heapUsed - before.external) / SESSIONS;
+      perSessionRss = (after.rss - before.rss) / SESSIONS;
+      for (const s of sessions) s.close();
+    } finally {
+      await stopTarget(target);
+    }
+
+    const sdk = results['sdk']!;
+    const noauth = results['ours-noauth']!;
+    const auth = results['ours-auth']!;
+    const vsSdk = auth.requestsPerSec / sdk.requestsPerSec;
+    const overhead = 1 - auth.requestsPerSec / noauth.requestsPerSec;
+    const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+    console.log(
+      `\nPOST /messages (JSON-RPC ping), ${CONNECTIONS} connections, ${DURATION_S}s each, one cached token\n`,
+    );
+    console.table(
+      Object.fromEntries(
+        Object.entries(results).map(([name, r]) => [
+          name,
+          {
+            'req/s': Math.round(r.requestsPerSec),
+            'p99 ms': r.latencyP99,
+            non2xx: r.non2xx,
+            errors: r.errors,
+            'vs sdk': `${(r.requestsPerSec / sdk.requestsPerSec).toFixed(2)}x`,
+          },
+        ]),
+      ),
+    );
+    const rows = [
+      ['ours (auth) / SDK+Express+requireBearerAuth', `${vsSdk.toFixed(2)}x`, '>= 2x', vsSdk >= 2],
+      ['auth overhead vs ours (auth off)', `${(overhead * 100).toFixed(1)}%`, '<= 10%', overhead <= 0.1],
+      [`heap+external per idle session (${SESSIONS})`, kb(perSessionHeap), '< 50 KB', perSessionHeap < 50 * 1024],
+      [`RSS per idle session (${SESSIONS})`, kb(perSessionRss), '(info)', true],
+    ] as const;
+    console.table(
+      rows.map(([metric, value, target, ok]) => ({ metric, value, target, ok: ok ? 'yes' : 'NO' })),
+    );
+    const failed = [sdk, noauth, auth].some((r) => r.non2xx > 0 || r.errors > 0);
+    if (failed) console.log('warning: some requests failed (see non2xx / errors)');
+    console.log(`bench finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  } finally {
+    await das.stop();
+  }
+}
+
+await main();
