@@ -1,0 +1,203 @@
+import { TokenValidationError } from './errors.js';
+
+/** The default largest token accepted, in characters (16 KB). */
+export const DEFAULT_MAX_TOKEN_LENGTH = 16_384;
+
+/** RFC 7235 token68: what a bearer token may contain (RFC 6750 §2.1 `b64token`). */
+const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/** Something that carries request headers. */
+export type HeaderSource =
+  | Headers
+  | { headers: Headers }
+  | { headers: Record<string, string | string[] | undefined>; rawHeaders?: string[] }
+  | Record<string, string | string[] | undefined>;
+
+/** Options of {@link extractBearerToken}. */
+export interface ExtractBearerTokenOptions {
+  /** The longest token accepted, in characters. Default 16384. */
+  maxLength?: number;
+}
+
+function isHeaders(value: unknown): value is Headers {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Headers).get === 'function' &&
+    typeof (value as Headers).has === 'function'
+  );
+}
+
+/** Every `Authorization` header value of the request, so duplicates can be refused. */
+function authorizationValues(source: HeaderSource): string[] {
+  if (isHeaders(source)) {
+    // Fetch joins repeated headers with ", ": the joined value fails the token68 check below.
+    const value = source.get('authorization');
+    return value === null ? [] : [value];
+  }
+  const withHeaders = source as { headers?: unknown; rawHeaders?: unknown };
+  if (isHeaders(withHeaders.headers)) return authorizationValues(withHeaders.headers);
+  if (Array.isArray(withHeaders.rawHeaders)) {
+    // node:http keeps only the first of repeated Authorization headers in `headers`; rawHeaders has all.
+    const raw = withHeaders.rawHeaders as string[];
+    const values: string[] = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      if (raw[i]!.toLowerCase() === 'authorization') values.push(raw[i + 1]!);
+    }
+    return values;
+  }
+  const record = (
+    typeof withHeaders.headers === 'object' && withHeaders.headers !== null
+      ? withHeaders.headers
+      : source
+  ) as Record<string, unknown>;
+  const values: string[] = [];
+  for (const key of Object.keys(record)) {
+    if (key.toLowerCase() !== 'authorization') continue;
+    const value = record[key];
+    if (typeof value === 'string') values.push(value);
+    else if (Array.isArray(value)) {
+      for (const v of value) if (typeof v === 'string') values.push(v);
+    }
+  }
+  return values;
+}
+
+/**
+ * Checks a bare token string: size first (so nothing else runs on a huge input), then token68.
+ * Used by `validate()` for tokens that did not come through {@link extractBearerToken}.
+ */
+export function checkTokenSyntax(token: unknown, maxLength: number): string {
+  if (typeof token !== 'string' || token.length === 0) {
+    throw new TokenValidationError(
+      'ERR_TOKEN_MALFORMED',
+      'The access token is empty or not a string',
+      {
+        reason: 'not_a_string',
+      },
+    );
+  }
+  if (token.length > maxLength) {
+    throw new TokenValidationError(
+      'ERR_TOKEN_TOO_LARGE',
+      `The access token is longer than ${maxLength} characters`,
+      {
+        reason: 'too_large',
+      },
+    );
+  }
+  if (!TOKEN68.test(token)) {
+    throw new TokenValidationError(
+      'ERR_TOKEN_MALFORMED',
+      'The access token contains characters outside the token68 set',
+      { reason: 'invalid_characters' },
+    );
+  }
+  return token;
+}
+
+/**
+ * Reads the bearer token from the request's single `Authorization` header (RFC 6750 §2.1). The
+ * scheme is matched case-insensitively; exactly one token68 token must follow. Tokens in the query
+ * string or the body are never read (RFC 6750 §2.2 and §2.3 are not supported, on purpose).
+ *
+ * - no header, or another scheme (`Basic …`) → `ERR_MISSING_TOKEN` (401 without an `error`, §3.1)
+ * - `Bearer` without a token, two tokens, bad characters, repeated headers → `ERR_MALFORMED_HEADER` (400)
+ * - longer than `maxLength` → `ERR_TOKEN_TOO_LARGE` (400)
+ *
+ * @param source a node `IncomingMessage`, a Fetch `Request`, a `Headers`, or a plain header record
+ * @example
+ * ```ts
+ * const token = extractBearerToken(req); // node:http, Express, or a Fetch Request
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1
+ */
+export function extractBearerToken(
+  source: HeaderSource,
+  o: ExtractBearerTokenOptions = {},
+): string {
+  const maxLength = o.maxLength ?? DEFAULT_MAX_TOKEN_LENGTH;
+  if (!Number.isInteger(maxLength) || maxLength <= 0) {
+    throw new TypeError('"maxLength" must be a positive integer');
+  }
+  if (typeof source !== 'object' || source === null) {
+    throw new TypeError('extractBearerToken needs a request, a Headers object or a header record');
+  }
+  const values = authorizationValues(source);
+  if (values.length === 0) {
+    throw new TokenValidationError('ERR_MISSING_TOKEN', 'The request carries no access token', {
+      reason: 'no_header',
+    });
+  }
+  if (values.length > 1) {
+    throw new TokenValidationError('ERR_MALFORMED_HEADER', 'More than one Authorization header', {
+      reason: 'multiple_headers',
+    });
+  }
+  const raw = values[0]!;
+  // Bound the work on hostile input before any scanning: scheme + space + token.
+  if (raw.length > maxLength + 64) {
+    throw new TokenValidationError(
+      'ERR_TOKEN_TOO_LARGE',
+      `The access token is longer than ${maxLength} characters`,
+      {
+        reason: 'too_large',
+      },
+    );
+  }
+  const value = raw.replace(/^[ \t]+|[ \t]+$/g, '');
+  if (value === '') {
+    throw new TokenValidationError('ERR_MISSING_TOKEN', 'The request carries no access token', {
+      reason: 'empty_header',
+    });
+  }
+  const space = value.indexOf(' ');
+  const scheme = space === -1 ? value : value.slice(0, space);
+  if (scheme.toLowerCase() !== 'bearer') {
+    if (/^bearer[\s,]/i.test(scheme)) {
+      throw new TokenValidationError('ERR_MALFORMED_HEADER', 'Malformed Bearer credentials', {
+        reason: 'bad_separator',
+      });
+    }
+    // RFC 6750 §3.1: an unsupported authentication method is "no authentication information".
+    throw new TokenValidationError(
+      'ERR_MISSING_TOKEN',
+      'The request carries no Bearer access token',
+      {
+        reason: 'unsupported_scheme',
+      },
+    );
+  }
+  const rest = space === -1 ? '' : value.slice(space).replace(/^ +/, '');
+  if (rest === '') {
+    throw new TokenValidationError(
+      'ERR_MALFORMED_HEADER',
+      'The Bearer scheme is not followed by a token',
+      {
+        reason: 'missing_token',
+      },
+    );
+  }
+  if (/[ \t]/.test(rest)) {
+    throw new TokenValidationError('ERR_MALFORMED_HEADER', 'More than one token after Bearer', {
+      reason: 'multiple_tokens',
+    });
+  }
+  if (rest.length > maxLength) {
+    throw new TokenValidationError(
+      'ERR_TOKEN_TOO_LARGE',
+      `The access token is longer than ${maxLength} characters`,
+      {
+        reason: 'too_large',
+      },
+    );
+  }
+  if (!TOKEN68.test(rest)) {
+    throw new TokenValidationError(
+      'ERR_MALFORMED_HEADER',
+      'The access token contains characters outside the token68 set',
+      { reason: 'invalid_characters' },
+    );
+  }
+  return rest;
+}

@@ -1,0 +1,222 @@
+import { canonicalizeResourceUri } from '@mcp-auth/discovery';
+import { TokenValidationError } from '../errors.js';
+import type { ValidatorProfile } from '../profiles/types.js';
+import { extractScopes } from '../scopes.js';
+
+/** Everything the claim checks need, resolved once at construction. */
+export interface ClaimRules {
+  issuer: string;
+  /** The canonical resource and every accepted audience (canonicalised when it is a URL). */
+  audiences: ReadonlySet<string>;
+  strictAudience: boolean;
+  allowedClientIds: ReadonlySet<string> | undefined;
+  profile: ValidatorProfile;
+  clockToleranceSeconds: number;
+  maxTokenAgeSeconds: number | undefined;
+}
+
+/** What the claim checks extract from a valid claim set. */
+export interface CheckedClaims {
+  clientId: string;
+  scopes: string[];
+  subject: string | undefined;
+  /** `exp`, seconds. */
+  expiresAt: number;
+}
+
+/** An audience value as we compare it: canonical when it is an absolute URL, verbatim otherwise. */
+export function normaliseAudience(value: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return value;
+  try {
+    return canonicalizeResourceUri(value);
+  } catch {
+    return value;
+  }
+}
+
+function invalid(claim: string, message: string, reason = 'invalid'): TokenValidationError {
+  return new TokenValidationError('ERR_CLAIM_INVALID', message, { claim, reason });
+}
+
+function numericDate(claims: Readonly<Record<string, unknown>>, claim: string): number | undefined {
+  const value = claims[claim];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw invalid(claim, `The "${claim}" claim must be a number of seconds`);
+  }
+  return value;
+}
+
+/**
+ * Refuses ID tokens and other non-access tokens: OpenID Connect ID tokens are signed by the same
+ * keys, and their hash and nonce claims never appear in access tokens; `token_use` (Cognito) must
+ * be `access` when present; a sender-constrained token (`cnf`) cannot be used as a Bearer token.
+ */
+export function assertNotIdToken(claims: Readonly<Record<string, unknown>>): void {
+  for (const marker of ['nonce', 'at_hash', 'c_hash', 's_hash']) {
+    if (claims[marker] !== undefined) {
+      throw new TokenValidationError('ERR_NOT_ACCESS_TOKEN', 'An ID token is not an access token', {
+        claim: marker,
+        reason: 'id_token',
+      });
+    }
+  }
+  if (claims.token_use !== undefined && claims.token_use !== 'access') {
+    throw new TokenValidationError('ERR_NOT_ACCESS_TOKEN', 'The token is not an access token', {
+      claim: 'token_use',
+      reason: claims.token_use === 'id' ? 'id_token' : 'token_use',
+    });
+  }
+  // RFC 9449 §7.1 / RFC 8705 §3: a sender-constrained token presented as a plain Bearer token.
+  const cnf = claims.cnf;
+  if (cnf !== undefined && cnf !== null && typeof cnf === 'object') {
+    throw new TokenValidationError(
+      'ERR_NOT_ACCESS_TOKEN',
+      'A sender-constrained (DPoP or mTLS) token cannot be used as a Bearer token',
+      { claim: 'cnf', reason: 'sender_constrained' },
+    );
+  }
+}
+
+/**
+ * The claim rules shared by JWTs, introspection responses and custom tokens: issuer, access-token
+ * type, times, audience or client binding, scopes. Signature checks happen before; scope
+ * *requirements* after (they depend on the request).
+ */
+export function checkAccessTokenClaims(
+  claims: Readonly<Record<string, unknown>>,
+  rules: ClaimRules,
+  nowSeconds: number,
+  kind: 'jwt' | 'opaque' | 'custom',
+): CheckedClaims {
+  // Issuer: exact string equality with the configured (and discovered) issuer. Required in JWTs
+  // (RFC 9068 §4); optional in introspection responses and custom tokens, but exact when present.
+  const iss = claims.iss;
+  if (iss === undefined) {
+    if (kind === 'jwt') {
+      throw new TokenValidationError('ERR_ISSUER_MISMATCH', 'The token has no "iss" claim', {
+        claim: 'iss',
+        reason: 'missing',
+      });
+    }
+  } else if (iss !== rules.issuer) {
+    throw new TokenValidationError(
+      'ERR_ISSUER_MISMATCH',
+      'The token was issued by another issuer',
+      {
+        claim: 'iss',
+        reason: 'check_failed',
+      },
+    );
+  }
+
+  assertNotIdToken(claims);
+  rules.profile.checkClaims?.(claims);
+
+  // Times.
+  const tolerance = rules.clockToleranceSeconds;
+  const exp = numericDate(claims, 'exp');
+  if (exp === undefined) throw invalid('exp', 'The token has no "exp" claim', 'missing');
+  if (exp <= nowSeconds - tolerance) {
+    throw new TokenValidationError('ERR_TOKEN_EXPIRED', 'The token has expired', {
+      claim: 'exp',
+      reason: 'check_failed',
+    });
+  }
+  const nbf = numericDate(claims, 'nbf');
+  if (nbf !== undefined && nbf > nowSeconds + tolerance) {
+    throw new TokenValidationError('ERR_TOKEN_NOT_YET_VALID', 'The token is not valid yet (nbf)', {
+      claim: 'nbf',
+      reason: 'check_failed',
+    });
+  }
+  const iat = numericDate(claims, 'iat');
+  if (iat !== undefined && iat > nowSeconds + tolerance) {
+    throw new TokenValidationError(
+      'ERR_TOKEN_NOT_YET_VALID',
+      'The token was issued in the future (iat)',
+      {
+        claim: 'iat',
+        reason: 'check_failed',
+      },
+    );
+  }
+  if (rules.maxTokenAgeSeconds !== undefined) {
+    if (iat === undefined) throw invalid('iat', 'The token has no "iat" claim', 'missing');
+    if (nowSeconds - iat - tolerance > rules.maxTokenAgeSeconds) {
+      throw new TokenValidationError(
+        'ERR_TOKEN_TOO_OLD',
+        'The token is older than maxTokenAgeSeconds',
+        {
+          claim: 'iat',
+          reason: 'check_failed',
+        },
+      );
+    }
+  }
+
+  const sub = claims.sub;
+  if (sub !== undefined && typeof sub !== 'string')
+    throw invalid('sub', 'The "sub" claim must be a string');
+
+  // Client id: the first of the profile's claims that is present.
+  let clientId = '';
+  for (const name of rules.profile.clientIdClaims) {
+    const value = claims[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') throw invalid(name, `The "${name}" claim must be a string`);
+    clientId = value;
+    break;
+  }
+
+  // Audience (RFC 8707, RFC 9068 §4): exact match after canonicalisation. No prefix, no origin
+  // match, no "any audience". A present `aud` must name us even when the client binding is in use.
+  const aud = claims.aud;
+  if (aud === undefined) {
+    if (rules.strictAudience) {
+      throw new TokenValidationError('ERR_AUDIENCE_MISMATCH', 'The token has no "aud" claim', {
+        claim: 'aud',
+        reason: 'missing',
+      });
+    }
+  } else {
+    const values = typeof aud === 'string' ? [aud] : aud;
+    if (
+      !Array.isArray(values) ||
+      values.length === 0 ||
+      values.some((v) => typeof v !== 'string')
+    ) {
+      throw invalid('aud', 'The "aud" claim must be a string or a non-empty array of strings');
+    }
+    let ours = false;
+    for (const value of values as string[]) {
+      if (rules.audiences.has(value) || rules.audiences.has(normaliseAudience(value))) {
+        ours = true;
+        break;
+      }
+    }
+    if (!ours) {
+      throw new TokenValidationError(
+        'ERR_AUDIENCE_MISMATCH',
+        'The token was issued for another resource',
+        {
+          claim: 'aud',
+          reason: 'check_failed',
+        },
+      );
+    }
+  }
+  if (rules.allowedClientIds !== undefined && !rules.allowedClientIds.has(clientId)) {
+    throw new TokenValidationError(
+      'ERR_CLIENT_NOT_ALLOWED',
+      'The token was issued to a client that is not allowed',
+      {
+        claim: rules.profile.clientIdClaims[0] ?? 'client_id',
+        reason: clientId === '' ? 'missing' : 'check_failed',
+      },
+    );
+  }
+
+  const scopes = extractScopes(claims, rules.profile.extraScopeClaims);
+  return { clientId, scopes, subject: sub as string | undefined, expiresAt: exp };
+}

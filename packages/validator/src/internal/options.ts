@@ -1,0 +1,301 @@
+import type { CacheStore } from '@mcp-auth/cache';
+import { canonicalizeResourceUri, isLoopbackHost } from '@mcp-auth/discovery';
+import { DEFAULT_MAX_TOKEN_LENGTH } from '../bearer.js';
+import type { IntrospectionAuthMethod } from '../introspection.js';
+import { type JwsAlgorithm, type JwtSettings, SUPPORTED_ALGORITHMS } from '../jwt.js';
+import { resolveProfile } from '../profiles/index.js';
+import type { ValidatorProfile } from '../profiles/types.js';
+import type { CustomValidator, TokenValidatorOptions } from '../types.js';
+import { normaliseAudience } from './claims.js';
+import type { HttpSettings } from './http.js';
+import type { Logger } from './logger.js';
+
+/** Options after validation and defaults. */
+export interface ResolvedOptions {
+  issuer: string;
+  resource: string;
+  audiences: ReadonlySet<string>;
+  requiredScopes: string[];
+  tokenFormat: 'auto' | 'jwt' | 'opaque' | 'custom';
+  jwt: JwtSettings & {
+    jwksUri: string | undefined;
+    maxTokenAgeSeconds: number | undefined;
+    jwksCacheMaxAgeSeconds: number;
+    jwksRefetchCooldownSeconds: number;
+    jwksTimeoutMs: number;
+    jwksMaxBytes: number;
+  };
+  introspection:
+    | {
+        endpoint: string | undefined;
+        clientId: string;
+        clientSecret: string;
+        authMethod: IntrospectionAuthMethod | undefined;
+        timeoutMs: number;
+        maxResponseBytes: number;
+      }
+    | undefined;
+  cache: {
+    ttlSeconds: number;
+    maxEntries: number;
+    store: CacheStore | undefined;
+    negativeTtlSeconds: number;
+    negativeMaxEntries: number;
+  };
+  strictAudienceValidation: boolean;
+  allowedClientIds: ReadonlySet<string> | undefined;
+  profile: ValidatorProfile;
+  customValidator: CustomValidator | undefined;
+  maxTokenLength: number;
+  discoveryTimeoutMs: number;
+  http: HttpSettings;
+  now: () => number;
+  logger: Logger;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function optionalObject(value: unknown, name: string): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) throw new TypeError(`"${name}" must be an object`);
+  return value;
+}
+
+function number(
+  value: unknown,
+  name: string,
+  fallback: number,
+  o: { min?: number; integer?: boolean } = {},
+): number {
+  if (value === undefined) return fallback;
+  const min = o.min ?? 0;
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < min ||
+    (o.integer === true && !Number.isInteger(value))
+  ) {
+    throw new TypeError(`"${name}" must be a ${o.integer ? 'whole ' : ''}number >= ${min}`);
+  }
+  return value;
+}
+
+function stringList(value: unknown, name: string, o: { scopes?: boolean } = {}): string[] {
+  if (value === undefined) return [];
+  if (
+    !Array.isArray(value) ||
+    value.some((s) => typeof s !== 'string' || s === '' || (o.scopes === true && /[\s"\\]/.test(s)))
+  ) {
+    throw new TypeError(
+      `"${name}" must be an array of non-empty strings${o.scopes ? ' without spaces or quotes' : ''}`,
+    );
+  }
+  return [...new Set(value as string[])];
+}
+
+function fetchableUrl(value: unknown, name: string, allowInsecure: boolean): string {
+  if (typeof value !== 'string') throw new TypeError(`"${name}" must be an absolute URL string`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new TypeError(`"${name}" must be an absolute URL`);
+  }
+  if (url.protocol === 'https:') return value;
+  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) {
+    if (allowInsecure) return value;
+    throw new TypeError(
+      `"${name}" uses http:; set allowInsecureHttpForLoopback: true (loopback only, weakens security)`,
+    );
+  }
+  throw new TypeError(`"${name}" must be an https: URL`);
+}
+
+/** Validates every option (TypeError naming it) and applies the defaults. */
+export function resolveOptions(options: TokenValidatorOptions): ResolvedOptions {
+  if (!isPlainObject(options)) throw new TypeError('createTokenValidator needs an options object');
+  const allowInsecure = options.allowInsecureHttpForLoopback ?? false;
+  if (typeof allowInsecure !== 'boolean')
+    throw new TypeError('"allowInsecureHttpForLoopback" must be a boolean');
+
+  const issuer = fetchableUrl(options.issuer, 'issuer', allowInsecure);
+  if (new URL(issuer).search !== '' || issuer.includes('#')) {
+    throw new TypeError('"issuer" must not contain a query or a fragment (RFC 8414 §2)');
+  }
+
+  if (typeof options.resource !== 'string')
+    throw new TypeError('"resource" must be an absolute URL string');
+  let resource: string;
+  try {
+    resource = canonicalizeResourceUri(options.resource);
+  } catch (err) {
+    throw new TypeError(
+      `"resource" must be an absolute http(s) URL without fragment: ${(err as Error).message}`,
+    );
+  }
+
+  const requiredScopes = stringList(options.requiredScopes, 'requiredScopes', { scopes: true });
+  const accepted = stringList(options.acceptedAudiences, 'acceptedAudiences');
+  const audiences = new Set<string>([resource, ...accepted.map(normaliseAudience)]);
+
+  const tokenFormat = options.tokenFormat ?? 'auto';
+  if (!['auto', 'jwt', 'opaque', 'custom'].includes(tokenFormat)) {
+    throw new TypeError('"tokenFormat" must be one of auto, jwt, opaque, custom');
+  }
+
+  const profile = resolveProfile(options.profile);
+
+  const jwtIn = optionalObject(options.jwt, 'jwt');
+  const algorithms = (jwtIn.algorithms ?? [...SUPPORTED_ALGORITHMS]) as unknown;
+  if (
+    !Array.isArray(algorithms) ||
+    algorithms.length === 0 ||
+    algorithms.some((a) => !(SUPPORTED_ALGORITHMS as readonly string[]).includes(a))
+  ) {
+    throw new TypeError(
+      `"jwt.algorithms" must be a non-empty array of ${SUPPORTED_ALGORITHMS.join(', ')} (never none or HMAC)`,
+    );
+  }
+  const requireTyp = jwtIn.requireTyp ?? profile.requireTyp;
+  if (typeof requireTyp !== 'boolean') throw new TypeError('"jwt.requireTyp" must be a boolean');
+  const jwt: ResolvedOptions['jwt'] = {
+    jwksUri:
+      jwtIn.jwksUri === undefined
+        ? undefined
+        : fetchableUrl(jwtIn.jwksUri, 'jwt.jwksUri', allowInsecure),
+    algorithms: [...new Set(algorithms as JwsAlgorithm[])],
+    requireTyp,
+    clockToleranceSeconds: number(jwtIn.clockToleranceSeconds, 'jwt.clockToleranceSeconds', 30),
+    maxTokenAgeSeconds:
+      jwtIn.maxTokenAgeSeconds === undefined
+        ? undefined
+        : number(jwtIn.maxTokenAgeSeconds, 'jwt.maxTokenAgeSeconds', 0, { min: 1 }),
+    jwksCacheMaxAgeSeconds: number(jwtIn.jwksCacheMaxAgeSeconds, 'jwt.jwksCacheMaxAgeSeconds', 600),
+    jwksRefetchCooldownSeconds: number(
+      jwtIn.jwksRefetchCooldownSeconds,
+      'jwt.jwksRefetchCooldownSeconds',
+      30,
+    ),
+    jwksTimeoutMs: number(jwtIn.jwksTimeoutMs, 'jwt.jwksTimeoutMs', 5000, { min: 1 }),
+    jwksMaxBytes: number(jwtIn.jwksMaxBytes, 'jwt.jwksMaxBytes', 256 * 1024, {
+      min: 1,
+      integer: true,
+    }),
+  };
+
+  const inIn = optionalObject(options.introspection, 'introspection');
+  let introspection: ResolvedOptions['introspection'];
+  if (
+    inIn.clientId !== undefined ||
+    inIn.clientSecret !== undefined ||
+    inIn.endpoint !== undefined
+  ) {
+    if (typeof inIn.clientId !== 'string' || inIn.clientId === '') {
+      throw new TypeError('"introspection.clientId" must be a non-empty string');
+    }
+    if (typeof inIn.clientSecret !== 'string' || inIn.clientSecret === '') {
+      throw new TypeError('"introspection.clientSecret" must be a non-empty string');
+    }
+    const authMethod = inIn.authMethod;
+    if (
+      authMethod !== undefined &&
+      authMethod !== 'client_secret_basic' &&
+      authMethod !== 'client_secret_post'
+    ) {
+      throw new TypeError(
+        '"introspection.authMethod" must be client_secret_basic or client_secret_post',
+      );
+    }
+    introspection = {
+      endpoint:
+        inIn.endpoint === undefined
+          ? undefined
+          : fetchableUrl(inIn.endpoint, 'introspection.endpoint', allowInsecure),
+      clientId: inIn.clientId,
+      clientSecret: inIn.clientSecret,
+      authMethod: authMethod as IntrospectionAuthMethod | undefined,
+      timeoutMs: number(inIn.timeoutMs, 'introspection.timeoutMs', 5000, { min: 1 }),
+      maxResponseBytes: number(inIn.maxResponseBytes, 'introspection.maxResponseBytes', 64 * 1024, {
+        min: 1,
+        integer: true,
+      }),
+    };
+  } else if (inIn.authMethod !== undefined || inIn.timeoutMs !== undefined) {
+    throw new TypeError('"introspection" needs clientId and clientSecret');
+  }
+  if (tokenFormat === 'opaque' && introspection === undefined) {
+    throw new TypeError(
+      'tokenFormat "opaque" needs "introspection.clientId" and "introspection.clientSecret"',
+    );
+  }
+
+  const cacheIn = optionalObject(options.cache, 'cache');
+  const store = cacheIn.store as CacheStore | undefined;
+  if (
+    store !== undefined &&
+    (!isPlainObject(store) || (store.kind !== 'memory' && store.kind !== 'remote'))
+  ) {
+    throw new TypeError('"cache.store" must be a cache store (memoryStore(), redisStore(), …)');
+  }
+  const cache: ResolvedOptions['cache'] = {
+    ttlSeconds: number(cacheIn.ttlSeconds, 'cache.ttlSeconds', 300, { min: 1 }),
+    maxEntries: number(cacheIn.maxEntries, 'cache.maxEntries', 10_000, { min: 1, integer: true }),
+    // A memory store given explicitly is just the in-process tier.
+    store: store?.kind === 'remote' ? store : undefined,
+    negativeTtlSeconds: number(cacheIn.negativeTtlSeconds, 'cache.negativeTtlSeconds', 30),
+    negativeMaxEntries: number(cacheIn.negativeMaxEntries, 'cache.negativeMaxEntries', 1_000, {
+      min: 1,
+      integer: true,
+    }),
+  };
+
+  const strict = options.strictAudienceValidation ?? profile.strictAudienceValidation;
+  if (typeof strict !== 'boolean')
+    throw new TypeError('"strictAudienceValidation" must be a boolean');
+  const clientIds = stringList(options.allowedClientIds, 'allowedClientIds');
+  if (!strict && clientIds.length === 0) {
+    throw new TypeError(
+      options.strictAudienceValidation === false
+        ? '"strictAudienceValidation: false" requires "allowedClientIds" (there is no "accept any audience")'
+        : `profile "${profile.name}": its access tokens carry no audience, so "allowedClientIds" is required (or set strictAudienceValidation: true)`,
+    );
+  }
+
+  if (options.customValidator !== undefined && typeof options.customValidator !== 'function') {
+    throw new TypeError('"customValidator" must be a function');
+  }
+  if (tokenFormat === 'custom' && options.customValidator === undefined) {
+    throw new TypeError('tokenFormat "custom" needs "customValidator"');
+  }
+  if (options.fetch !== undefined && typeof options.fetch !== 'function')
+    throw new TypeError('"fetch" must be a function');
+  if (options.now !== undefined && typeof options.now !== 'function')
+    throw new TypeError('"now" must be a function');
+  if (options.logger !== undefined && !isPlainObject(options.logger))
+    throw new TypeError('"logger" must be an object');
+
+  return {
+    issuer,
+    resource,
+    audiences,
+    requiredScopes,
+    tokenFormat,
+    jwt,
+    introspection,
+    cache,
+    strictAudienceValidation: strict,
+    allowedClientIds: clientIds.length > 0 ? new Set(clientIds) : undefined,
+    profile,
+    customValidator: options.customValidator,
+    maxTokenLength: number(options.maxTokenLength, 'maxTokenLength', DEFAULT_MAX_TOKEN_LENGTH, {
+      min: 16,
+      integer: true,
+    }),
+    discoveryTimeoutMs: number(options.discoveryTimeoutMs, 'discoveryTimeoutMs', 5000, { min: 1 }),
+    http: { fetch: options.fetch, allowInsecureHttpForLoopback: allowInsecure },
+    now: options.now ?? Date.now,
+    logger: options.logger ?? {},
+  };
+}

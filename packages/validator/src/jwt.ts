@@ -1,0 +1,159 @@
+import { type CryptoKey, type JWTHeaderParameters, jwtVerify } from 'jose';
+import { TokenValidationError } from './errors.js';
+import { assertNotIdToken } from './internal/claims.js';
+
+/** Asymmetric JWS algorithms the validator can be configured with. `none` and HMAC never. */
+export const SUPPORTED_ALGORITHMS = Object.freeze([
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const);
+
+/** One of {@link SUPPORTED_ALGORITHMS}. */
+export type JwsAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
+
+/** Resolved JWT settings. */
+export interface JwtSettings {
+  algorithms: JwsAlgorithm[];
+  requireTyp: boolean;
+  clockToleranceSeconds: number;
+}
+
+/** The key function handed to jose (the issuer's remote key set). */
+export type KeyResolver = (header: JWTHeaderParameters) => Promise<CryptoKey> | CryptoKey;
+
+function normaliseTyp(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.includes('/') ? lower : `application/${lower}`;
+}
+
+/** Maps a jose error to the validator's codes (one place, so every path agrees). */
+function mapJoseError(err: unknown): TokenValidationError {
+  if (err instanceof TokenValidationError) return err;
+  const e = err as { code?: unknown; claim?: unknown; reason?: unknown; message?: unknown };
+  const claim = typeof e.claim === 'string' ? e.claim : undefined;
+  switch (e.code) {
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+      return new TokenValidationError('ERR_ALG_NOT_ALLOWED', 'The token algorithm is not allowed', {
+        claim: 'alg',
+        reason: 'not_allowed',
+      });
+    case 'ERR_JOSE_NOT_SUPPORTED':
+      if (typeof e.message === 'string' && e.message.includes('Extension Header Parameter')) {
+        return new TokenValidationError(
+          'ERR_CRIT_UNSUPPORTED',
+          'The token header lists a critical extension this server does not understand',
+          { claim: 'crit', reason: 'unsupported' },
+        );
+      }
+      return new TokenValidationError(
+        'ERR_ALG_NOT_ALLOWED',
+        'The token algorithm is not supported',
+        {
+          claim: 'alg',
+          reason: 'unsupported',
+        },
+      );
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+      return new TokenValidationError('ERR_SIGNATURE_INVALID', 'The token signature is invalid', {
+        reason: 'signature',
+      });
+    case 'ERR_JWT_EXPIRED':
+      return claim === 'iat'
+        ? new TokenValidationError('ERR_TOKEN_TOO_OLD', 'The token is too old', {
+            claim,
+            reason: 'check_failed',
+          })
+        : new TokenValidationError('ERR_TOKEN_EXPIRED', 'The token has expired', {
+            claim: 'exp',
+            reason: 'check_failed',
+          });
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      if (e.reason === 'check_failed' && (claim === 'nbf' || claim === 'iat')) {
+        return new TokenValidationError('ERR_TOKEN_NOT_YET_VALID', 'The token is not valid yet', {
+          claim,
+          reason: 'check_failed',
+        });
+      }
+      return new TokenValidationError(
+        'ERR_CLAIM_INVALID',
+        `The "${claim ?? 'unknown'}" claim is invalid`,
+        {
+          ...(claim !== undefined ? { claim } : {}),
+          reason: typeof e.reason === 'string' ? e.reason : 'invalid',
+        },
+      );
+    case 'ERR_JWS_INVALID':
+    case 'ERR_JWT_INVALID':
+      return new TokenValidationError('ERR_TOKEN_MALFORMED', 'The token is not a well-formed JWT', {
+        reason: 'jws_invalid',
+        cause: err,
+      });
+    default:
+      if (err instanceof TypeError && String(e.message).includes('modulusLength')) {
+        return new TokenValidationError('ERR_ALG_NOT_ALLOWED', 'The signing key is too small', {
+          claim: 'alg',
+          reason: 'key_too_small',
+        });
+      }
+      return new TokenValidationError('ERR_TOKEN_MALFORMED', 'The token could not be verified', {
+        reason: 'unexpected',
+        cause: err,
+      });
+  }
+}
+
+/**
+ * Verifies a JWT access token's signature with jose against the issuer's keys (never keys named by
+ * the token: `jku`, `x5u`, `jwk` are ignored), with the algorithm allowlist, `crit` handling, and
+ * explicit typing: `typ` must be `at+jwt` when required; any `typ` other than `at+jwt`/`JWT` (a
+ * DPoP proof, a logout token, …) is refused always. Claims are checked by the caller.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
+ * @see https://www.rfc-editor.org/rfc/rfc8725#section-3.11
+ */
+export async function verifyJwtSignature(
+  token: string,
+  keys: KeyResolver,
+  settings: JwtSettings,
+  nowMs: number,
+): Promise<{ header: JWTHeaderParameters; claims: Record<string, unknown> }> {
+  let result: Awaited<ReturnType<typeof jwtVerify>>;
+  try {
+    result = await jwtVerify(token, keys, {
+      algorithms: settings.algorithms,
+      clockTolerance: settings.clockToleranceSeconds,
+      currentDate: new Date(nowMs),
+    });
+  } catch (err) {
+    throw mapJoseError(err);
+  }
+  const header = result.protectedHeader;
+  const claims = result.payload as Record<string, unknown>;
+  assertNotIdToken(claims);
+  const typ = header.typ;
+  if (typ !== undefined || settings.requireTyp) {
+    const normalised = typeof typ === 'string' ? normaliseTyp(typ) : undefined;
+    const ok =
+      normalised === 'application/at+jwt' ||
+      (!settings.requireTyp && normalised === 'application/jwt');
+    if (!ok) {
+      throw new TokenValidationError(
+        'ERR_TYP_INVALID',
+        settings.requireTyp
+          ? 'The token is not an RFC 9068 access token (typ must be at+jwt)'
+          : 'The token type (typ) is not an access token type',
+        { claim: 'typ', reason: typ === undefined ? 'missing' : 'check_failed' },
+      );
+    }
+  }
+  return { header, claims };
+}

@@ -1,0 +1,197 @@
+import type { CacheStore } from '@mcp-auth/cache';
+import type { FetchLike } from '@mcp-auth/discovery';
+import type { Logger } from './internal/logger.js';
+import type { IntrospectionAuthMethod } from './introspection.js';
+import type { JwsAlgorithm } from './jwt.js';
+import type { ProfileName, ValidatorProfile } from './profiles/types.js';
+
+export type { Logger };
+
+/**
+ * What a successful validation returns: the MCP SDK's `AuthInfo` shape
+ * (`@modelcontextprotocol/sdk/server/auth/types.js`), frozen.
+ */
+export interface AuthInfo {
+  /** The access token. */
+  token: string;
+  /** The client the token was issued to (`client_id`, `azp` or `cid` per profile); `''` when the token names none. */
+  clientId: string;
+  /** Every scope the token grants (`scope`, `scp` and the profile's extra claims). */
+  scopes: string[];
+  /** `exp`, in seconds since the epoch. */
+  expiresAt?: number;
+  /** This server's canonical resource URI (the audience the token was checked against). */
+  resource?: URL;
+  extra?: AuthInfoExtra & Record<string, unknown>;
+}
+
+/** The validator's fields in `AuthInfo.extra`. */
+export interface AuthInfoExtra {
+  /** `sub`: the user (or the client, for client-credentials tokens). */
+  subject: string | undefined;
+  /** The issuer that was verified. */
+  issuer: string;
+  /** How the token was verified. */
+  tokenType: 'jwt' | 'opaque' | 'custom';
+  /** The verified claims (JWT payload, introspection response, or custom claims). */
+  claims: Readonly<Record<string, unknown>>;
+}
+
+/** What `customValidator` receives. */
+export interface CustomValidatorContext {
+  /** `'jwt'` or `'opaque'` after built-in verification; `'custom'` when the token is yours to verify. */
+  tokenType: 'jwt' | 'opaque' | 'custom';
+  /** The verified claims (`undefined` for `'custom'`). */
+  claims: Readonly<Record<string, unknown>> | undefined;
+  /** The JWS protected header (JWTs only). */
+  header: Readonly<Record<string, unknown>> | undefined;
+  issuer: string;
+  /** The canonical resource. */
+  resource: string;
+}
+
+/**
+ * What `customValidator` may return. For tokens verified by the validator (`jwt`, `opaque`) it can
+ * only enrich or narrow: `extra` is merged, `scopes` are intersected with the token's, `expiresAt`
+ * can only come earlier; `claims` and `clientId` are ignored. For `'custom'` tokens, `claims` is
+ * required and goes through every built-in claim check (issuer when present, `exp`, `nbf`, `iat`,
+ * audience or client binding, scopes).
+ */
+export interface CustomValidatorResult {
+  claims?: Record<string, unknown>;
+  scopes?: string[];
+  expiresAt?: number;
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * Extra verification. Return nothing to accept as is, a {@link CustomValidatorResult} to enrich,
+ * `false` or throw to reject (`ERR_CUSTOM_VALIDATION_FAILED`, or your own `TokenValidationError`).
+ */
+export type CustomValidator = (
+  token: string,
+  context: CustomValidatorContext,
+) =>
+  | CustomValidatorResult
+  | undefined
+  | undefined
+  | false
+  | Promise<CustomValidatorResult | undefined | undefined | false>;
+
+/** Options of `createTokenValidator`. */
+export interface TokenValidatorOptions {
+  /** The authorization server's issuer identifier, exactly as in its metadata and tokens. Its metadata is discovered lazily. */
+  issuer: string;
+  /** This server's canonical URI: the audience tokens must carry (RFC 8707). */
+  resource: string;
+  /** Scopes every request needs. Per-call `requiredScopes` are added to these. Default `[]`. */
+  requiredScopes?: string[];
+  /** `'auto'` (default: JWTs verified locally, other tokens introspected), `'jwt'`, `'opaque'`, or `'custom'` (only `customValidator`). */
+  tokenFormat?: 'auto' | 'jwt' | 'opaque' | 'custom';
+  /**
+   * Audiences accepted besides `resource`, exactly (URLs after canonicalisation): e.g. Okta's
+   * `api://default`, an Entra application id. Default `[]`.
+   */
+  acceptedAudiences?: string[];
+  jwt?: {
+    /** Default: the discovered `jwks_uri`. */
+    jwksUri?: string;
+    /** Allowed JWS algorithms (asymmetric only). Default: RS256/384/512, PS256/384/512, ES256/384/512, EdDSA, Ed25519. */
+    algorithms?: JwsAlgorithm[];
+    /** Allowed clock skew for `exp`, `nbf`, `iat`. Default 30. */
+    clockToleranceSeconds?: number;
+    /** Require `typ: at+jwt` (RFC 9068). Default from the profile (generic: true; providers: false). */
+    requireTyp?: boolean;
+    /** Refuse tokens whose `iat` is older than this (requires `iat`). Default: no limit. */
+    maxTokenAgeSeconds?: number;
+    /** How long fetched keys are used before a refetch. Default 600. */
+    jwksCacheMaxAgeSeconds?: number;
+    /** Minimum interval between unknown-`kid` refetches. Default 30. */
+    jwksRefetchCooldownSeconds?: number;
+    /** JWKS request deadline. Default 5000. */
+    jwksTimeoutMs?: number;
+    /** Largest JWKS body. Default 256 KiB. */
+    jwksMaxBytes?: number;
+  };
+  introspection?: {
+    /** Default: the discovered `introspection_endpoint`. */
+    endpoint?: string;
+    clientId?: string;
+    clientSecret?: string;
+    /** Default: `client_secret_basic` unless the metadata lists only `client_secret_post`. */
+    authMethod?: IntrospectionAuthMethod;
+    /** Deadline of one introspection request. Default 5000. */
+    timeoutMs?: number;
+    /** Largest introspection response. Default 64 KiB. */
+    maxResponseBytes?: number;
+  };
+  cache?: {
+    /** Positive results live `min(ttlSeconds, exp - now)`. Default 300. A revoked token lives at most this long. */
+    ttlSeconds?: number;
+    /** Default 10_000. */
+    maxEntries?: number;
+    /** A shared store (e.g. `redisStore()`): keys are hashes of the token, never the token. The in-process tier stays in front. */
+    store?: CacheStore;
+    /** How long rejections are remembered. Default 30. */
+    negativeTtlSeconds?: number;
+    /** Bound of the rejection space. Default 1_000. */
+    negativeMaxEntries?: number;
+  };
+  /** Require this resource in `aud` (default from the profile: true, Cognito false). False requires `allowedClientIds`. */
+  strictAudienceValidation?: boolean;
+  /** Client ids allowed; when set, every token's client id must be listed. Required when `strictAudienceValidation` is false. */
+  allowedClientIds?: string[];
+  /** A provider profile name or a custom profile object. Default `'generic'`. */
+  profile?: ProfileName | ValidatorProfile;
+  customValidator?: CustomValidator;
+  /** Largest token accepted, in characters. Default 16384. */
+  maxTokenLength?: number;
+  /** Discovery deadline. Default 5000. */
+  discoveryTimeoutMs?: number;
+  /** Allow `http:` issuer, JWKS and introspection URLs on loopback hosts (tests, local dev). Weakens security. */
+  allowInsecureHttpForLoopback?: boolean;
+  fetch?: FetchLike;
+  /** Clock in milliseconds. Default `Date.now`. */
+  now?: () => number;
+  logger?: Logger;
+}
+
+/** Counters of a validator, for monitoring and tests. */
+export interface TokenValidatorStats {
+  /** JWT signature verifications performed (jose `jwtVerify` calls). */
+  jwtVerifications: number;
+  /** Introspection requests sent. */
+  introspections: number;
+  /** Successful JWKS fetches. */
+  jwksFetches: number;
+  /** Successful discoveries of the issuer metadata. */
+  discoveries: number;
+  /** The in-process cache's counters. */
+  cache: {
+    hits: number;
+    misses: number;
+    loads: number;
+    coalesced: number;
+    negativeHits: number;
+    size: number;
+  };
+}
+
+/** A token validator (see `createTokenValidator`). */
+export interface TokenValidator {
+  /** Validates a bare token; resolves with `AuthInfo` or rejects with a `TokenValidationError`. */
+  validate(token: string, o?: { requiredScopes?: string[] }): Promise<AuthInfo>;
+  /** The MCP SDK's `OAuthTokenVerifier`: rejects with the SDK's error classes when the SDK is installed. */
+  verifyAccessToken(token: string): Promise<AuthInfo>;
+  /** Reads the bearer token from a node `IncomingMessage` or a Fetch `Request` and validates it. */
+  authenticate(req: unknown, o?: { requiredScopes?: string[] }): Promise<AuthInfo>;
+  /** The canonical resource URI. */
+  readonly resource: string;
+  /** The protected resource metadata URL for challenges (RFC 9728). */
+  readonly resourceMetadataUrl: string;
+  /** The scopes every request needs. */
+  readonly requiredScopes: string[];
+  readonly issuer: string;
+  stats(): TokenValidatorStats;
+  close(): Promise<void>;
+}
