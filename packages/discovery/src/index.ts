@@ -10,5 +10,26 @@ export {
   fetchWithLimits,
   type LimitedResponse,
 } from './fetch-with-limits';
+export {
+  createMetadataFetchHandler,
+  createMetadataHandler,
+  type MetadataHandlerOptions,
+} from './metadata-handler';
+export {
+  type CreateProtectedResourceMetadataOptions,
+  createProtectedResourceMetadata,
+  PROTECTED_RESOURCE_METADATA_SUFFIX,
+  protectedResourceMetadataPaths,
+  protectedResourceMetadataUrl,
+} from './protected-resource-metadata';
 export type { AuthorizationServerMetadata, ProtectedResourceMetadata } from './types';
 export { canonicalizeResourceUri, type InsecureHttpOption, isLoopbackHost } from './url';
+export {
+  type BearerChallenge,
+  type BearerErrorCode,
+  type BuildWwwAuthenticateOptions,
+  buildWwwAuthenticate,
+  type Challenge,
+  parseBearerChallenge,
+  parseWwwAuthenticate,
+} from './www-authenticate';
