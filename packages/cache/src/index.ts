@@ -1,1 +1,15 @@
-export {};
+export { type Cache, type CacheOptions, createCache } from './cache';
+export { CacheError, type CacheErrorCode, type CacheOperation } from './errors';
+export { hashKey } from './hash-key';
+export { memoryStore } from './memory-store';
+export { type RedisClientLike, type RedisStoreOptions, redisStore } from './redis-store';
+export type {
+  CacheStats,
+  CacheStore,
+  LoadResult,
+  Logger,
+  MemoryCacheStore,
+  RemoteCacheStore,
+  RemoteEntry,
+  SetOptions,
+} from './types';

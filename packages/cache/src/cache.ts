@@ -1,0 +1,594 @@
+import { CacheError } from './errors';
+import { coarseNow } from './internal/clock';
+import { RateLimitedLog } from './internal/log';
+import { Lru } from './internal/lru';
+import {
+  cacheKey,
+  epochSeconds,
+  positiveInteger,
+  positiveMs,
+  positiveSeconds,
+} from './internal/validate';
+import type {
+  CacheStats,
+  CacheStore,
+  LoadResult,
+  Logger,
+  RemoteCacheStore,
+  SetOptions,
+} from './types';
+
+/** Options of {@link createCache}. */
+export interface CacheOptions {
+  /** Bound of the in-process tier (the memory store, or the front of a two-level cache). Default 10,000. */
+  maxEntries?: number;
+  /** Default life of an entry, in seconds. Default 300. */
+  ttlSeconds?: number;
+  /** `memoryStore()` (default), `redisStore(...)` or your own remote store. */
+  store?: CacheStore;
+  /**
+   * Two-level mode (remote stores only): an in-process LRU in front of the remote store. `true`
+   * uses `maxEntries` and `ttlSeconds`; a local entry never lives longer than the remote one (its
+   * life is capped by the remote's remaining TTL). Default: off.
+   */
+  local?: boolean | { maxEntries?: number; ttlSeconds?: number };
+  /**
+   * The negative space: failed loads that a `getOrLoad` loader asked to cache (`{ error }`), kept
+   * apart from values so a flood of bad keys never evicts good entries. Always in-process.
+   * Default `{ maxEntries: 1_000, ttlSeconds: 30 }`; `false` disables it.
+   */
+  negative?: false | { maxEntries?: number; ttlSeconds?: number };
+  /** Clock in milliseconds, like `Date.now` (inject in tests). */
+  now?: () => number;
+  /** Where store failures are reported (`warn`), at most once per `logIntervalMs` per kind. Default: `console`. */
+  logger?: Logger;
+  /** Minimum time between two log lines of the same kind. Default 60,000 ms. */
+  logIntervalMs?: number;
+  /** Name used in log lines. Default `"cache"`. */
+  name?: string;
+}
+
+/** A bounded TTL cache. Create one with {@link createCache}. */
+export interface Cache<V> {
+  /** Synchronous lookup in the in-process tier only (memory store or two-level front). Never touches the network. */
+  peek(key: string): V | undefined;
+  /** Lookup in every tier; a failed remote read is a miss. */
+  get(key: string): Promise<V | undefined>;
+  /** Stores `value` for `min(ttlSeconds, expiresAt - now)`; an already expired `expiresAt` stores nothing (and removes the key). */
+  set(key: string, value: V, options?: SetOptions): Promise<void>;
+  /** Removes `key` from every tier (and from the negative space). */
+  delete(key: string): Promise<void>;
+  /** Removes everything (every tier and the negative space). Rejects with a `CacheError` if the store fails. */
+  clear(): Promise<void>;
+  /** Atomic get-and-delete: of concurrent callers, across processes sharing a remote store, exactly one gets the value. Rejects with a `CacheError` when the store fails. */
+  take(key: string): Promise<V | undefined>;
+  /** Single-flight read-through: concurrent callers for one key share one loader call. */
+  getOrLoad(key: string, loader: () => Promise<LoadResult<V>> | LoadResult<V>): Promise<V>;
+  stats(): CacheStats;
+  /** Stops the sweep timer, waits for background writes, closes the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_MAX_ENTRIES = 10_000;
+const DEFAULT_TTL_SECONDS = 300;
+const DEFAULT_NEGATIVE_MAX_ENTRIES = 1_000;
+const DEFAULT_NEGATIVE_TTL_SECONDS = 30;
+const DEFAULT_LOG_INTERVAL_MS = 60_000;
+/** The unref'd sweep timer inspects this many entries per tick and tier. */
+const SWEEP_INTERVAL_MS = 30_000;
+const SWEEP_BUDGET = 10_000;
+
+const consoleLogger: Logger = {
+  warn: (msg, meta) => console.warn(msg, meta),
+};
+
+interface Flight<V> {
+  promise: Promise<V>;
+  /** Cleared by a write to the key during the load: the (now stale) result is not stored. */
+  store: boolean;
+}
+
+class NegativeEntry {
+  constructor(readonly error: unknown) {}
+}
+
+function isRemote(store: CacheStore): store is RemoteCacheStore {
+  return store.kind === 'remote';
+}
+
+function toCacheError(err: unknown, operation: 'take' | 'clear'): CacheError {
+  if (
+    err instanceof CacheError ||
+    (err instanceof Error && (err as { name?: string }).name === 'CacheError')
+  ) {
+    return err as CacheError;
+  }
+  return new CacheError(
+    'ERR_CACHE_COMMAND_FAILED',
+    operation,
+    `cache store failed on ${operation}`,
+    {
+      cause: err,
+    },
+  );
+}
+
+class TtlCache<V> implements Cache<V> {
+  /** The in-process tier: the memory store, or the front of a two-level cache. */
+  private readonly local: Lru<V> | undefined;
+  private readonly remote: RemoteCacheStore | undefined;
+  private readonly negative: Lru<NegativeEntry> | undefined;
+  private readonly ttlMs: number;
+  private readonly localTtlMs: number;
+  private readonly negativeTtlMs: number;
+  private readonly now: () => number;
+  private readonly log: RateLimitedLog;
+  private readonly flights = new Map<string, Flight<V>>();
+  private readonly pendingWrites = new Set<Promise<void>>();
+  private readonly timer: ReturnType<typeof setInterval> | undefined;
+  private closing: Promise<void> | undefined;
+  private closed = false;
+  /** Bumped by every delete, take and clear (see remoteGet). */
+  private deleteEpoch = 0;
+  private remoteHits = 0;
+  private remoteMisses = 0;
+  private takeHits = 0;
+  private takeMisses = 0;
+  private loads = 0;
+  private coalesced = 0;
+  private writeFailures = 0;
+  private readFailures = 0;
+
+  constructor(options: CacheOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError('"options" must be an object');
+    }
+    const maxEntries = positiveInteger('maxEntries', options.maxEntries ?? DEFAULT_MAX_ENTRIES);
+    const ttlSeconds = positiveSeconds('ttlSeconds', options.ttlSeconds ?? DEFAULT_TTL_SECONDS);
+    this.ttlMs = ttlSeconds * 1000;
+    if (options.now !== undefined && typeof options.now !== 'function') {
+      throw new TypeError('"now" must be a function returning milliseconds since the epoch');
+    }
+    const injected = options.now;
+    this.now = injected ?? Date.now;
+    // The coarse clock only when nobody injected one: tests see their clock on every read.
+    const readNow = injected ?? coarseNow;
+
+    const store = options.store ?? { kind: 'memory' };
+    if (
+      store === null ||
+      typeof store !== 'object' ||
+      (store.kind !== 'memory' && store.kind !== 'remote')
+    ) {
+      throw new TypeError('"store" must be memoryStore(), redisStore(...) or a RemoteCacheStore');
+    }
+    if (isRemote(store)) {
+      for (const method of ['assertStorable', 'get', 'set', 'delete', 'take', 'clear', 'close']) {
+        if (typeof (store as unknown as Record<string, unknown>)[method] !== 'function') {
+          throw new TypeError(`"store" is a remote store without a ${method}() method`);
+        }
+      }
+      this.remote = store;
+    }
+
+    const local = options.local ?? false;
+    if (typeof local !== 'boolean' && (local === null || typeof local !== 'object')) {
+      throw new TypeError('"local" must be a boolean or { maxEntries?, ttlSeconds? }');
+    }
+    if (this.remote === undefined) {
+      if (local !== false) {
+        throw new TypeError('"local" (two-level mode) needs a remote "store" such as redisStore()');
+      }
+      this.local = new Lru<V>(maxEntries, readNow, this.now);
+      this.localTtlMs = Number.POSITIVE_INFINITY;
+    } else if (local === false) {
+      this.local = undefined;
+      this.localTtlMs = 0;
+    } else {
+      const o = local === true ? {} : local;
+      const localMax = positiveInteger('local.maxEntries', o.maxEntries ?? maxEntries);
+      this.localTtlMs = positiveSeconds('local.ttlSeconds', o.ttlSeconds ?? ttlSeconds) * 1000;
+      this.local = new Lru<V>(localMax, readNow, this.now);
+    }
+
+    const negative = options.negative ?? {};
+    if (negative !== false && (negative === null || typeof negative !== 'object')) {
+      throw new TypeError('"negative" must be false or { maxEntries?, ttlSeconds? }');
+    }
+    if (negative === false) {
+      this.negative = undefined;
+      this.negativeTtlMs = 0;
+    } else {
+      const negMax = positiveInteger(
+        'negative.maxEntries',
+        negative.maxEntries ?? DEFAULT_NEGATIVE_MAX_ENTRIES,
+      );
+      this.negativeTtlMs =
+        positiveSeconds(
+          'negative.ttlSeconds',
+          negative.ttlSeconds ?? DEFAULT_NEGATIVE_TTL_SECONDS,
+        ) * 1000;
+      this.negative = new Lru<NegativeEntry>(negMax, readNow, this.now);
+    }
+
+    if (
+      options.logger !== undefined &&
+      (options.logger === null || typeof options.logger !== 'object')
+    ) {
+      throw new TypeError('"logger" must be an object with optional debug/info/warn/error methods');
+    }
+    if (options.name !== undefined && typeof options.name !== 'string') {
+      throw new TypeError('"name" must be a string');
+    }
+    const logIntervalMs = positiveMs(
+      'logIntervalMs',
+      options.logIntervalMs ?? DEFAULT_LOG_INTERVAL_MS,
+    );
+    this.log = new RateLimitedLog(
+      options.logger ?? consoleLogger,
+      logIntervalMs,
+      this.now,
+      options.name ?? 'cache',
+    );
+
+    if (this.local !== undefined || this.negative !== undefined) {
+      const timer = setInterval(() => this.sweepTick(), SWEEP_INTERVAL_MS);
+      // Never keep the process alive for housekeeping.
+      (timer as { unref?: () => void }).unref?.();
+      this.timer = timer;
+    }
+  }
+
+  private sweepTick(): void {
+    const now = this.now();
+    this.local?.sweepSome(SWEEP_BUDGET, now);
+    this.negative?.sweepSome(SWEEP_BUDGET, now);
+  }
+
+  // ---- reads ---------------------------------------------------------------------------------
+
+  peek(key: string): V | undefined {
+    const local = this.local;
+    return local === undefined ? undefined : local.peek(key);
+  }
+
+  get(key: string): Promise<V | undefined> {
+    if (this.closed) return Promise.reject(this.closedError('get'));
+    if (typeof key !== 'string' || key.length === 0) {
+      return Promise.reject(cacheKeyError(key));
+    }
+    const local = this.local;
+    if (this.remote === undefined) return Promise.resolve(local!.peek(key));
+    if (local !== undefined) {
+      const hit = local.peek(key);
+      if (hit !== undefined) return Promise.resolve(hit);
+      // Counted again below as a remote hit or miss.
+      local.misses--;
+    }
+    return this.remoteGet(key);
+  }
+
+  /** Reads the remote tier, fills the local tier from it. Failures are misses. */
+  private async remoteGet(key: string): Promise<V | undefined> {
+    const remote = this.remote!;
+    const local = this.local;
+    const epoch = this.deleteEpoch;
+    let entry: Awaited<ReturnType<RemoteCacheStore['get']>>;
+    try {
+      entry = await remote.get(key, local !== undefined);
+    } catch (err) {
+      this.readFailures++;
+      this.remoteMisses++;
+      this.log.warn('read', 'remote read failed; answered as a miss', errorMeta(err));
+      return undefined;
+    }
+    if (entry === undefined) {
+      this.remoteMisses++;
+      return undefined;
+    }
+    this.remoteHits++;
+    const value = entry.value as V;
+    // Skip the local fill if a delete happened during the read: the value may be the deleted one.
+    if (local !== undefined && !this.closed && epoch === this.deleteEpoch) {
+      // A local copy never outlives the remote entry: cap by the remote's remaining life.
+      const remaining = entry.ttlMs ?? this.localTtlMs;
+      const life = Math.min(remaining, this.localTtlMs);
+      if (life > 0) local.set(key, value, this.now() + life);
+    }
+    return value;
+  }
+
+  // ---- writes --------------------------------------------------------------------------------
+
+  /** Life in ms for a write, or 0 when it must not be stored. Throws TypeError on bad options. */
+  private lifeMs(ttlSeconds: unknown, expiresAt: unknown, now: number, what: string): number {
+    let life =
+      ttlSeconds === undefined
+        ? this.ttlMs
+        : positiveSeconds(`${what}ttlSeconds`, ttlSeconds) * 1000;
+    if (expiresAt !== undefined) {
+      const exp = epochSeconds(`${what}expiresAt`, expiresAt) * 1000;
+      life = Math.min(life, exp - now);
+    }
+    // Whole milliseconds, rounded down: an entry never outlives what it was given.
+    life = Math.floor(life);
+    return life >= 1 ? life : 0;
+  }
+
+  set(key: string, value: V, options?: SetOptions): Promise<void> {
+    try {
+      if (this.closed) throw this.closedError('set');
+      cacheKey(key);
+      if (value === undefined) throw new TypeError('"value" must not be undefined');
+      if (options !== undefined && (options === null || typeof options !== 'object')) {
+        throw new TypeError('"options" must be { ttlSeconds?, expiresAt? }');
+      }
+      const now = this.now();
+      const life = this.lifeMs(options?.ttlSeconds, options?.expiresAt, now, 'options.');
+      this.remote?.assertStorable(value);
+      this.invalidate(key);
+      if (life === 0) return this.deleteEverywhere(key);
+      return this.write(key, value, life, now, true);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Writes the local tier synchronously, then the remote one (awaited or in the background). */
+  private write(key: string, value: V, life: number, now: number, await_: boolean): Promise<void> {
+    this.local?.set(key, value, now + Math.min(life, this.localTtlMs));
+    const remote = this.remote;
+    if (remote === undefined) return Promise.resolve();
+    const done = this.guardWrite(remote.set(key, value, life), 'set');
+    return await_ ? done : Promise.resolve();
+  }
+
+  /** A failed remote write is counted, logged (rate-limited) and dropped. Never rejects. */
+  private guardWrite(p: Promise<void>, op: string): Promise<void> {
+    const guarded = p.then(
+      () => undefined,
+      (err: unknown) => {
+        this.writeFailures++;
+        this.log.warn('write', `remote ${op} failed; dropped`, errorMeta(err));
+      },
+    );
+    this.pendingWrites.add(guarded);
+    void guarded.then(() => this.pendingWrites.delete(guarded));
+    return guarded;
+  }
+
+  delete(key: string): Promise<void> {
+    try {
+      if (this.closed) throw this.closedError('delete');
+      cacheKey(key);
+      this.invalidate(key);
+      return this.deleteEverywhere(key);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private deleteEverywhere(key: string): Promise<void> {
+    this.deleteEpoch++;
+    this.local?.delete(key);
+    this.negative?.delete(key);
+    const remote = this.remote;
+    if (remote === undefined) return Promise.resolve();
+    return this.guardWrite(remote.delete(key), 'delete');
+  }
+
+  /** A write to `key` makes a load in flight stale: its result is returned but not stored. */
+  private invalidate(key: string): void {
+    const flight = this.flights.get(key);
+    if (flight !== undefined) {
+      flight.store = false;
+      this.flights.delete(key);
+    }
+    this.negative?.delete(key);
+  }
+
+  async clear(): Promise<void> {
+    if (this.closed) throw this.closedError('clear');
+    for (const flight of this.flights.values()) flight.store = false;
+    this.flights.clear();
+    this.deleteEpoch++;
+    this.local?.clear();
+    this.negative?.clear();
+    const remote = this.remote;
+    if (remote === undefined) return;
+    try {
+      await remote.clear();
+    } catch (err) {
+      this.writeFailures++;
+      this.log.warn('write', 'remote clear failed', errorMeta(err));
+      throw toCacheError(err, 'clear');
+    }
+  }
+
+  take(key: string): Promise<V | undefined> {
+    try {
+      if (this.closed) throw this.closedError('take');
+      cacheKey(key);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.invalidate(key);
+    const remote = this.remote;
+    if (remote === undefined) {
+      const value = this.local!.take(key);
+      if (value === undefined) this.takeMisses++;
+      else this.takeHits++;
+      return Promise.resolve(value);
+    }
+    // The remote store is the only authority for a single-use value: drop any local copy first.
+    this.deleteEpoch++;
+    this.local?.delete(key);
+    return remote.take(key).then(
+      (entry) => {
+        if (entry === undefined) {
+          this.takeMisses++;
+          return undefined;
+        }
+        this.takeHits++;
+        return entry.value as V;
+      },
+      (err: unknown) => {
+        this.log.warn('take', 'remote take failed; rejected', errorMeta(err));
+        throw toCacheError(err, 'take');
+      },
+    );
+  }
+
+  // ---- single flight -------------------------------------------------------------------------
+
+  getOrLoad(key: string, loader: () => Promise<LoadResult<V>> | LoadResult<V>): Promise<V> {
+    if (this.closed) return Promise.reject(this.closedError('get'));
+    if (typeof key !== 'string' || key.length === 0) return Promise.reject(cacheKeyError(key));
+    if (typeof loader !== 'function') {
+      return Promise.reject(new TypeError('"loader" must be a function'));
+    }
+    const local = this.local;
+    if (local !== undefined) {
+      const hit = local.peek(key);
+      if (hit !== undefined) return Promise.resolve(hit);
+      if (this.remote !== undefined) local.misses--;
+    }
+    const negative = this.negative?.peek(key);
+    if (negative !== undefined) return Promise.reject(negative.error);
+    const running = this.flights.get(key);
+    if (running !== undefined) {
+      this.coalesced++;
+      return running.promise;
+    }
+    const flight: Flight<V> = { promise: undefined as unknown as Promise<V>, store: true };
+    // Registered before the load starts, so a loader that throws synchronously still cleans up.
+    this.flights.set(key, flight);
+    flight.promise = this.load(key, loader, flight);
+    return flight.promise;
+  }
+
+  private async load(
+    key: string,
+    loader: () => Promise<LoadResult<V>> | LoadResult<V>,
+    flight: Flight<V>,
+  ): Promise<V> {
+    try {
+      if (this.remote !== undefined) {
+        const hit = await this.remoteGet(key);
+        if (hit !== undefined) return hit;
+      }
+      this.loads++;
+      const result = await loader();
+      if (result === null || typeof result !== 'object') {
+        throw new TypeError(
+          'a getOrLoad loader must return { value, ttlSeconds?, expiresAt? } or { error, ttlSeconds? }',
+        );
+      }
+      if ('error' in result) {
+        const negative = this.negative;
+        if (negative !== undefined && flight.store && !this.closed) {
+          const ttl =
+            result.ttlSeconds === undefined
+              ? this.negativeTtlMs
+              : positiveSeconds('loader result ttlSeconds', result.ttlSeconds) * 1000;
+          negative.set(key, new NegativeEntry(result.error), this.now() + ttl);
+        }
+        throw result.error;
+      }
+      if (!('value' in result) || result.value === undefined) {
+        throw new TypeError(
+          'a getOrLoad loader must return { value } with a value other than undefined',
+        );
+      }
+      const value = result.value;
+      const now = this.now();
+      const life = this.lifeMs(result.ttlSeconds, result.expiresAt, now, 'loader result ');
+      this.remote?.assertStorable(value);
+      if (life > 0 && flight.store && !this.closed) this.write(key, value, life, now, false);
+      return value;
+    } finally {
+      if (this.flights.get(key) === flight) this.flights.delete(key);
+    }
+  }
+
+  // ---- housekeeping --------------------------------------------------------------------------
+
+  stats(): CacheStats {
+    const local = this.local;
+    const negative = this.negative;
+    return {
+      hits: (local?.hits ?? 0) + this.remoteHits + this.takeHits,
+      misses: (local?.misses ?? 0) + this.remoteMisses + this.takeMisses,
+      loads: this.loads,
+      coalesced: this.coalesced,
+      negativeHits: negative?.hits ?? 0,
+      evictions: local?.evictions ?? 0,
+      expirations: local?.expirations ?? 0,
+      size: local?.size ?? 0,
+      negativeSize: negative?.size ?? 0,
+      writeFailures: this.writeFailures,
+      readFailures: this.readFailures,
+    };
+  }
+
+  close(): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    this.closed = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    for (const flight of this.flights.values()) flight.store = false;
+    this.flights.clear();
+    this.local?.clear();
+    this.negative?.clear();
+    this.closing = (async () => {
+      await Promise.allSettled([...this.pendingWrites]);
+      await this.remote?.close();
+    })();
+    return this.closing;
+  }
+
+  private closedError(op: 'get' | 'set' | 'delete' | 'take' | 'clear'): CacheError {
+    return new CacheError('ERR_CACHE_CLOSED', op, `cache used after close() (${op})`);
+  }
+}
+
+function cacheKeyError(key: unknown): TypeError {
+  try {
+    cacheKey(key);
+  } catch (err) {
+    return err as TypeError;
+  }
+  return new TypeError('"key" must be a non-empty string');
+}
+
+function errorMeta(err: unknown): Record<string, unknown> {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return { error: err.message, ...(typeof code === 'string' ? { code } : {}) };
+  }
+  return { error: String(err) };
+}
+
+/**
+ * Creates a bounded TTL cache with single-flight loading, in memory (default) or on a shared
+ * store such as Redis, optionally with a local in-process tier in front of it.
+ *
+ * Every entry lives `min(ttlSeconds, expiresAt - now)`; an already expired `expiresAt` is not
+ * stored. Caching token validation results means a revoked token is accepted for at most the
+ * cache TTL: keep `ttlSeconds` short where revocation matters.
+ *
+ * @example
+ * ```ts
+ * import { createCache, hashKey } from '@mcp-auth/cache';
+ *
+ * const cache = createCache<{ sub: string; scopes: string[] }>({ maxEntries: 10_000, ttlSeconds: 300 });
+ * const info = await cache.getOrLoad(hashKey(token), async () => {
+ *   const claims = await verify(token); // your validation
+ *   return { value: { sub: claims.sub, scopes: claims.scopes }, expiresAt: claims.exp };
+ * });
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc7662#section-4 (caching introspection responses)
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-10.12 (single-use `state`, see `take`)
+ */
+export function createCache<V>(options: CacheOptions = {}): Cache<V> {
+  return new TtlCache<V>(options);
+}

@@ -1,0 +1,52 @@
+/**
+ * Stable error codes of `@mcp-auth/cache`. Codes are API: check `err.code`, not `instanceof`
+ * (two copies of the package can live in one application).
+ *
+ * - `ERR_CACHE_TIMEOUT`: the store did not answer within `commandTimeoutMs`.
+ * - `ERR_CACHE_UNAVAILABLE`: the store is not connected (down, reconnecting, or never reached).
+ * - `ERR_CACHE_COMMAND_FAILED`: the store answered with an error (e.g. `GETDEL` on Redis < 6.2).
+ * - `ERR_CACHE_INVALID_VALUE`: a stored value could not be decoded (not JSON written by this package).
+ * - `ERR_CACHE_CLOSED`: the cache or store was used after `close()`.
+ */
+export type CacheErrorCode =
+  | 'ERR_CACHE_TIMEOUT'
+  | 'ERR_CACHE_UNAVAILABLE'
+  | 'ERR_CACHE_COMMAND_FAILED'
+  | 'ERR_CACHE_INVALID_VALUE'
+  | 'ERR_CACHE_CLOSED';
+
+/** The cache operation that failed. */
+export type CacheOperation = 'get' | 'set' | 'delete' | 'take' | 'clear' | 'close';
+
+/**
+ * The one error class of `@mcp-auth/cache`. Messages never contain keys or values (a key may be
+ * derived from a token); `cause` keeps the underlying store error for logs.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   const verifier = await pending.take(state);
+ * } catch (err) {
+ *   if ((err as CacheError).code === 'ERR_CACHE_TIMEOUT') {
+ *     // the shared store is slow: fail the OAuth callback closed
+ *   }
+ * }
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-10.12 (state must be single-use)
+ */
+export class CacheError extends Error {
+  override readonly name = 'CacheError';
+  readonly code: CacheErrorCode;
+  readonly operation: CacheOperation;
+
+  constructor(
+    code: CacheErrorCode,
+    operation: CacheOperation,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.code = code;
+    this.operation = operation;
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * A bounded map with per-entry expiry and approximate LRU eviction, built on `Map` insertion
+ * order. Shared by the memory store, the local tier of a two-level cache and the negative space.
+ *
+ * Recency: moving an entry to the end of the `Map` on every hit (delete + set) would triple the
+ * cost of a hit. Instead a hit only sets a "referenced" flag, and eviction gives referenced entries
+ * a second chance (CLOCK): the front entry of the `Map` (least recently inserted or re-queued) is
+ * evicted if it was not read since it was queued; otherwise its flag is cleared and it is moved to
+ * the end. A referenced entry is therefore never evicted while an unreferenced one exists, and
+ * entries read more often than the cache turns over are never evicted by a flood of new keys.
+ * The cost of re-queueing is paid at eviction (after a miss), once per earlier hit: amortised O(1).
+ *
+ * Expiry: an expired entry is dropped when it is read, when it reaches the front at eviction time,
+ * and by an amortised sweep that inspects {@link SWEEP_STEP} entries per insert through a live
+ * `Map` iterator (O(1) per insert, a full pass every `size / SWEEP_STEP` inserts), plus
+ * {@link Lru.sweepSome} which the cache calls from an unref'd timer.
+ */
+const SWEEP_STEP = 2;
+
+class Entry<V> {
+  constructor(
+    public v: V,
+    /** Expiry, ms since the epoch. */
+    public e: number,
+    /** Read since it was (re-)queued. */
+    public r: boolean,
+  ) {}
+}
+
+export class Lru<V> {
+  readonly map = new Map<string, Entry<V>>();
+  readonly maxEntries: number;
+  /** Time for reads (may be coarse). */
+  readonly readNow: () => number;
+  /** Time for writes and sweeps (precise). */
+  readonly writeNow: () => number;
+  hits = 0;
+  misses = 0;
+  evictions = 0;
+  expirations = 0;
+  private sweeper: Iterator<[string, Entry<V>]> | undefined;
+  private hand: Iterator<[string, Entry<V>]> | undefined;
+
+  constructor(maxEntries: number, readNow: () => number, writeNow: () => number) {
+    this.maxEntries = maxEntries;
+    this.readNow = readNow;
+    this.writeNow = writeNow;
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** The hot path: one `Map.get`, one clock read, one comparison, one field write. */
+  peek(key: string): V | undefined {
+    const en = this.map.get(key);
+    if (en !== undefined) {
+      if (en.e > this.readNow()) {
+        en.r = true;
+        this.hits++;
+        return en.v;
+      }
+      this.map.delete(key);
+      this.expirations++;
+    }
+    this.misses++;
+    return undefined;
+  }
+
+  /** Like {@link peek} but also returns the expiry (ms) and counts nothing. */
+  entry(key: string): { value: V; expiresAtMs: number } | undefined {
+    const en = this.map.get(key);
+    if (en === undefined) return undefined;
+    if (en.e <= this.readNow()) {
+      this.map.delete(key);
+      this.expirations++;
+      return undefined;
+    }
+    return { value: en.v, expiresAtMs: en.e };
+  }
+
+  /** Stores `value` until `expiresAtMs`; evicts the least recently used entry beyond `maxEntries`. */
+  set(key: string, value: V, expiresAtMs: number): void {
+    const map = this.map;
+    const old = map.get(key);
+    if (old !== undefined) {
+      map.delete(key);
+      old.v = value;
+      old.e = expiresAtMs;
+      old.r = false;
+      map.set(key, old);
+      return;
+    }
+    map.set(key, new Entry(value, expiresAtMs, false));
+    if (map.size > this.maxEntries) this.evictOne();
+    this.sweepStep();
+  }
+
+  delete(key: string): boolean {
+    return this.map.delete(key);
+  }
+
+  /** Removes and returns the live value under `key`. */
+  take(key: string): V | undefined {
+    const en = this.map.get(key);
+    if (en === undefined) return undefined;
+    this.map.delete(key);
+    if (en.e <= this.writeNow()) {
+      this.expirations++;
+      return undefined;
+    }
+    return en.v;
+  }
+
+  clear(): void {
+    this.map.clear();
+    this.sweeper = undefined;
+    this.hand = undefined;
+  }
+
+  private evictOne(): void {
+    const map = this.map;
+    const now = this.writeNow();
+    // Second chance: re-queue referenced entries until an unreferenced (or expired) one is at the
+    // front. Terminates: every re-queued entry loses its flag, so a full turn finds one.
+    // The hand is a live iterator, so it never rescans the holes that deletions leave at the
+    // front of the Map's backing table (a fresh iterator per eviction would: O(n) per insert).
+    let restarted = false;
+    for (;;) {
+      let it = this.hand;
+      if (it === undefined) {
+        it = map.entries();
+        this.hand = it;
+      }
+      const r = it.next();
+      if (r.done) {
+        this.hand = undefined;
+        if (restarted) return;
+        restarted = true;
+        continue;
+      }
+      const [key, en] = r.value;
+      map.delete(key);
+      if (en.e <= now) {
+        this.expirations++;
+        return;
+      }
+      if (!en.r) {
+        this.evictions++;
+        return;
+      }
+      en.r = false;
+      map.set(key, en);
+    }
+  }
+
+  private sweepStep(): void {
+    this.sweepSome(SWEEP_STEP, this.writeNow());
+  }
+
+  /**
+   * Inspects up to `budget` entries from where the last sweep stopped and drops the expired ones.
+   * Returns the number dropped.
+   */
+  sweepSome(budget: number, now: number): number {
+    let dropped = 0;
+    let it = this.sweeper;
+    let restarted = it === undefined;
+    if (it === undefined) {
+      if (this.map.size === 0) return 0;
+      it = this.map.entries();
+      this.sweeper = it;
+    }
+    for (let i = 0; i < budget; i++) {
+      let r = it.next();
+      if (r.done) {
+        // Wrap around once per call, so a large budget covers entries before the old position.
+        if (restarted) {
+          this.sweeper = undefined;
+          break;
+        }
+        restarted = true;
+        it = this.map.entries();
+        this.sweeper = it;
+        r = it.next();
+        if (r.done) {
+          this.sweeper = undefined;
+          break;
+        }
+      }
+      const [key, en] = r.value;
+      if (en.e <= now) {
+        this.map.delete(key);
+        this.expirations++;
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+}

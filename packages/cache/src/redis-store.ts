@@ -1,0 +1,358 @@
+import { CacheError, type CacheErrorCode, type CacheOperation } from './errors';
+import { assertJsonValue } from './internal/json';
+import { RateLimitedLog } from './internal/log';
+import { positiveMs, show } from './internal/validate';
+import type { Logger, RemoteCacheStore, RemoteEntry } from './types';
+
+/**
+ * The part of a node-redis v5 client (`createClient()` from `redis`) the store uses. Every command
+ * goes through `sendCommand`, so clients with modules, scripts or custom type mappings all fit.
+ */
+export interface RedisClientLike {
+  sendCommand(
+    args: string[],
+    options?: { timeout?: number; abortSignal?: AbortSignal },
+  ): Promise<unknown>;
+  readonly isOpen: boolean;
+  readonly isReady: boolean;
+}
+
+/** Options of {@link redisStore}. */
+export interface RedisStoreOptions {
+  /**
+   * A connected node-redis v5 client that you own: the store neither connects nor closes it, and
+   * you attach its `error` listener. Exactly one of `client` and `url`.
+   */
+  client?: RedisClientLike;
+  /**
+   * `redis://[user:password@]host:port[/db]` or `rediss://...`: the store creates, connects and
+   * (on `close()`) closes its own client, which reconnects on its own with capped backoff.
+   */
+  url?: string;
+  /** Every key is `prefix + key`. Non-empty. Default `"mcp-auth:"`. */
+  prefix?: string;
+  /** Deadline for every Redis call. Default 250 ms. */
+  commandTimeoutMs?: number;
+  /** Connect timeout of the store's own client (`url`). Default 2,000 ms. */
+  connectTimeoutMs?: number;
+  /** Longest pause between reconnect attempts of the store's own client. Default 1,000 ms. */
+  maxReconnectDelayMs?: number;
+  /** Receives connection errors (`warn`), at most once per `logIntervalMs`. Default: `console`. */
+  logger?: Logger;
+  /** Default 60,000 ms. */
+  logIntervalMs?: number;
+}
+
+const DEFAULT_PREFIX = 'mcp-auth:';
+const DEFAULT_COMMAND_TIMEOUT_MS = 250;
+const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
+const DEFAULT_MAX_RECONNECT_DELAY_MS = 1_000;
+const DEFAULT_LOG_INTERVAL_MS = 60_000;
+/** Commands waiting in the client's queue while it reconnects; beyond it they fail at once. */
+const MAX_QUEUED_COMMANDS = 10_000;
+const SCAN_COUNT = '500';
+
+/** GET and PTTL in one atomic round trip, for two-level mode. */
+const GET_WITH_TTL =
+  "local v = redis.call('GET', KEYS[1]) if not v then return false end return {v, redis.call('PTTL', KEYS[1])}";
+
+const consoleLogger: Logger = { warn: (msg, meta) => console.warn(msg, meta) };
+
+/** Escapes Redis glob metacharacters so a prefix matches only itself in `SCAN MATCH`. */
+function globEscape(s: string): string {
+  return s.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+function asString(reply: unknown): string | undefined {
+  if (reply === null || reply === undefined) return undefined;
+  if (typeof reply === 'string') return reply;
+  if (reply instanceof Uint8Array) return Buffer.from(reply).toString('utf8');
+  return String(reply);
+}
+
+function classify(err: unknown): CacheErrorCode {
+  const name = err instanceof Error ? err.name : '';
+  if (name === 'TimeoutError') return 'ERR_CACHE_TIMEOUT';
+  // Replies from the server (WRONGTYPE, unknown command, NOSCRIPT, ACL denials...).
+  if (name === 'ErrorReply' || name === 'SimpleError' || name === 'BlobError') {
+    return 'ERR_CACHE_COMMAND_FAILED';
+  }
+  return 'ERR_CACHE_UNAVAILABLE';
+}
+
+class RedisStore implements RemoteCacheStore {
+  readonly kind = 'remote' as const;
+  private client: RedisClientLike | undefined;
+  private readonly connecting: Promise<RedisClientLike> | undefined;
+  private readonly ownsClient: boolean;
+  private readonly prefix: string;
+  private readonly timeoutMs: number;
+  private readonly log: RateLimitedLog;
+  private notReadySince: number | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: RedisStoreOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError('"options" must be an object with "url" or "client"');
+    }
+    const { client, url } = options;
+    if ((client === undefined) === (url === undefined)) {
+      throw new TypeError('redisStore needs exactly one of "url" and "client"');
+    }
+    const prefix = options.prefix ?? DEFAULT_PREFIX;
+    if (typeof prefix !== 'string' || prefix.length === 0) {
+      throw new TypeError(`"prefix" must be a non-empty string, got ${show(prefix)}`);
+    }
+    this.prefix = prefix;
+    this.timeoutMs = positiveMs(
+      'commandTimeoutMs',
+      options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+    );
+    const connectTimeoutMs = positiveMs(
+      'connectTimeoutMs',
+      options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    );
+    const maxDelay = positiveMs(
+      'maxReconnectDelayMs',
+      options.maxReconnectDelayMs ?? DEFAULT_MAX_RECONNECT_DELAY_MS,
+    );
+    if (
+      options.logger !== undefined &&
+      (options.logger === null || typeof options.logger !== 'object')
+    ) {
+      throw new TypeError('"logger" must be an object with optional debug/info/warn/error methods');
+    }
+    this.log = new RateLimitedLog(
+      options.logger ?? consoleLogger,
+      positiveMs('logIntervalMs', options.logIntervalMs ?? DEFAULT_LOG_INTERVAL_MS),
+      Date.now,
+      `redis store ${prefix}`,
+    );
+
+    if (client !== undefined) {
+      if (
+        client === null ||
+        typeof client !== 'object' ||
+        typeof (client as RedisClientLike).sendCommand !== 'function'
+      ) {
+        throw new TypeError(
+          '"client" must be a node-redis v5 client (createClient() from "redis")',
+        );
+      }
+      this.client = client;
+      this.ownsClient = false;
+      return;
+    }
+
+    let parsed: URL;
+    try {
+      parsed = new URL(url as string);
+    } catch {
+      throw new TypeError('"url" must be a redis:// or rediss:// URL');
+    }
+    if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+      throw new TypeError(`"url" must be a redis:// or rediss:// URL, got ${parsed.protocol}//`);
+    }
+    this.ownsClient = true;
+    // `redis` is loaded only when a store is created from a URL: importing @mcp-auth/cache for
+    // the memory store never loads the Redis client.
+    this.connecting = import('redis').then(({ createClient }) => {
+      const own = createClient({
+        url: url as string,
+        socket: {
+          connectTimeout: connectTimeoutMs,
+          // Capped exponential backoff with jitter, forever: the store reconnects on its own.
+          reconnectStrategy: (retries: number) =>
+            Math.min(maxDelay, 50 * 2 ** Math.min(retries, 10)) * (0.5 + Math.random() / 2),
+        },
+        commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
+      });
+      // Without a listener an `error` event would crash the process.
+      own.on('error', (err: unknown) => {
+        this.log.warn('connection', 'redis connection error; reconnecting', {
+          error: err instanceof Error ? err.message : String(err),
+        });
+      });
+      own.connect().catch((err: unknown) => {
+        this.log.warn('connection', 'redis connect failed', {
+          error: err instanceof Error ? err.message : String(err),
+        });
+      });
+      const c = own as unknown as RedisClientLike;
+      this.client = c;
+      return c;
+    });
+    // Errors surface per command; this copy of the promise must not be an unhandled rejection.
+    this.connecting.catch(() => undefined);
+  }
+
+  assertStorable(value: unknown): void {
+    assertJsonValue(value);
+  }
+
+  private key(key: string): string {
+    return this.prefix + key;
+  }
+
+  /** One Redis call, bounded by `commandTimeoutMs` whatever happens underneath. */
+  private call(op: CacheOperation, args: string[]): Promise<unknown> {
+    if (this.closing !== undefined) {
+      return Promise.reject(
+        new CacheError('ERR_CACHE_CLOSED', op, `redis store used after close() (${op})`),
+      );
+    }
+    const ms = this.timeoutMs;
+    return new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(
+          new CacheError('ERR_CACHE_TIMEOUT', op, `redis did not answer ${op} within ${ms} ms`),
+        );
+      }, ms);
+      this.send(op, args, ms).then(
+        (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(
+            err instanceof CacheError
+              ? err
+              : new CacheError(classify(err), op, `redis ${op} failed`, { cause: err }),
+          );
+        },
+      );
+    });
+  }
+
+  private async send(op: CacheOperation, args: string[], ms: number): Promise<unknown> {
+    const client = this.client ?? (await this.connecting!);
+    if (!client.isOpen) {
+      throw new CacheError('ERR_CACHE_UNAVAILABLE', op, `redis client is closed (${op})`);
+    }
+    if (client.isReady) {
+      this.notReadySince = undefined;
+    } else {
+      // Down for longer than one command deadline: fail at once instead of queueing every request
+      // behind the reconnect for the full deadline.
+      const now = Date.now();
+      if (this.notReadySince === undefined) this.notReadySince = now;
+      else if (now - this.notReadySince > ms) {
+        throw new CacheError('ERR_CACHE_UNAVAILABLE', op, `redis is not connected (${op})`);
+      }
+    }
+    // node-redis drops the command from its queue at the deadline too (no queue growth).
+    return client.sendCommand(args, { timeout: ms });
+  }
+
+  private decode(op: CacheOperation, raw: string): unknown {
+    try {
+      return JSON.parse(raw);
+    } catch (err) {
+      throw new CacheError('ERR_CACHE_INVALID_VALUE', op, 'redis value is not JSON', {
+        cause: err,
+      });
+    }
+  }
+
+  async get(key: string, withTtl: boolean): Promise<RemoteEntry | undefined> {
+    if (!withTtl) {
+      const raw = asString(await this.call('get', ['GET', this.key(key)]));
+      return raw === undefined ? undefined : { value: this.decode('get', raw) };
+    }
+    const reply = await this.call('get', ['EVAL', GET_WITH_TTL, '1', this.key(key)]);
+    if (!Array.isArray(reply)) return undefined;
+    const raw = asString(reply[0]);
+    if (raw === undefined) return undefined;
+    const pttl = Number(reply[1]);
+    const value = this.decode('get', raw);
+    // -1: no expiry in Redis (written by someone else); -2: gone meanwhile.
+    if (pttl === -2) return undefined;
+    return pttl > 0 ? { value, ttlMs: pttl } : { value };
+  }
+
+  async set(key: string, value: unknown, ttlMs: number): Promise<void> {
+    if (!Number.isSafeInteger(ttlMs) || ttlMs < 1) {
+      throw new TypeError(`"ttlMs" must be a positive integer, got ${show(ttlMs)}`);
+    }
+    await this.call('set', ['SET', this.key(key), JSON.stringify(value), 'PX', String(ttlMs)]);
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.call('delete', ['DEL', this.key(key)]);
+  }
+
+  async take(key: string): Promise<{ value: unknown } | undefined> {
+    // GETDEL (Redis >= 6.2) is atomic: of two racing callers exactly one gets the value.
+    const raw = asString(await this.call('take', ['GETDEL', this.key(key)]));
+    return raw === undefined ? undefined : { value: this.decode('take', raw) };
+  }
+
+  async clear(): Promise<void> {
+    const match = globEscape(this.prefix) + '*';
+    let cursor = '0';
+    do {
+      const reply = await this.call('clear', ['SCAN', cursor, 'MATCH', match, 'COUNT', SCAN_COUNT]);
+      if (!Array.isArray(reply) || reply.length !== 2) {
+        throw new CacheError('ERR_CACHE_COMMAND_FAILED', 'clear', 'unexpected SCAN reply');
+      }
+      cursor = asString(reply[0]) ?? '0';
+      const keys = (reply[1] as unknown[]).map((k) => asString(k) ?? '');
+      if (keys.length > 0) await this.call('clear', ['UNLINK', ...keys]);
+    } while (cursor !== '0');
+  }
+
+  close(): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    this.closing = this.ownsClient ? this.closeOwnClient() : Promise.resolve();
+    return this.closing;
+  }
+
+  private async closeOwnClient(): Promise<void> {
+    let client: RedisClientLike | undefined;
+    try {
+      client = await this.connecting;
+    } catch {
+      return;
+    }
+    const own = client as unknown as { close(): Promise<void>; destroy(): void; isOpen: boolean };
+    if (!own.isOpen) return;
+    // A graceful close waits for in-flight replies; if Redis is gone, destroy after the deadline.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const graceful = own.close().then(
+      () => true,
+      () => false,
+    );
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.timeoutMs * 4);
+    });
+    const ok = await Promise.race([graceful, timedOut]);
+    clearTimeout(timer);
+    if (!ok && own.isOpen) own.destroy();
+  }
+}
+
+/**
+ * A shared store on Redis (node-redis v5): JSON values, Redis-native expiry (`SET ... PX`),
+ * `take` with `GETDEL` (Redis >= 6.2), every key under `prefix`, every call bounded by
+ * `commandTimeoutMs`. Use it when several server instances must see the same entries (pending
+ * OAuth authorizations, validation results).
+ *
+ * @example
+ * ```ts
+ * import { createCache, redisStore } from '@mcp-auth/cache';
+ *
+ * const pending = createCache<{ codeVerifier: string }>({
+ *   store: redisStore({ url: 'redis://127.0.0.1:6379', prefix: 'myapp:oauth-state:' }),
+ *   ttlSeconds: 600,
+ * });
+ * await pending.set(state, { codeVerifier });
+ * // on the callback, possibly on another instance:
+ * const entry = await pending.take(state); // exactly one caller gets it
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-10.12 (state: single use, bound to the session)
+ * @see https://redis.io/docs/latest/commands/getdel/
+ */
+export function redisStore(options: RedisStoreOptions): RemoteCacheStore {
+  return new RedisStore(options);
+}
