@@ -1,0 +1,405 @@
+import { fetchProtectedResourceMetadata, isDiscoveryError } from '@mcp-auth/discovery';
+import { obtainTokens } from './authorize.js';
+import { bearerChallenge, type ProbeKind, type ProbeResponse, probe } from './internal/http.js';
+import { AuthSession } from './internal/session.js';
+import type { AuthorizeOptions } from './options.js';
+import { describeError, Report, sanitizeForTerminal } from './report.js';
+
+/** The result of one conformance check. `warn` is a SHOULD not met; only `fail` fails the report. */
+export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
+
+export interface CheckResult {
+  /** Stable identifier, e.g. `challenge_resource_metadata`. */
+  id: string;
+  title: string;
+  status: CheckStatus;
+  /** What was observed (tokens redacted). */
+  detail: string;
+}
+
+/** Options of {@link checkServer}. */
+export interface CheckOptions extends AuthorizeOptions {
+  /**
+   * Another resource of the same authorization server: the check obtains a token for it and proves
+   * the server refuses it with 401 (audience binding, RFC 8707).
+   */
+  otherResource?: string;
+  /** Scope to ask for with the other resource's token. Default: none. */
+  otherResourceScope?: string;
+  /**
+   * Run only the checks that need no token (no authorization flow). The checks that need one are
+   * reported as `skip`.
+   */
+  unauthenticatedOnly?: boolean;
+  /** `Origin` sent to check CORS. Default `https://mcp-client.example`. */
+  origin?: string;
+}
+
+/** What {@link checkServer} returns. */
+export interface CheckReport {
+  ok: boolean;
+  serverUrl: string;
+  checks: CheckResult[];
+  /** The steps of the authorization flows the checks ran (tokens redacted). */
+  report: Report;
+}
+
+/** The checks, in report order (ids and titles are API). */
+export const CHECKS: readonly { id: string; title: string }[] = [
+  { id: 'unauthenticated_401', title: '401 without a token' },
+  { id: 'challenge_resource_metadata', title: 'resource_metadata in the challenge' },
+  { id: 'challenge_scope', title: 'scope in the challenge' },
+  { id: 'challenge_no_error', title: 'no error parameter when no token was sent' },
+  {
+    id: 'metadata_path_suffixed',
+    title: 'metadata at the path-suffixed URL, consistent with the server',
+  },
+  { id: 'authorization_server', title: 'authorization server discoverable, with S256' },
+  { id: 'valid_token_accepted', title: 'a token for this server is accepted' },
+  { id: 'other_resource_refused', title: "another resource's token refused with 401" },
+  { id: 'garbage_token_invalid_token', title: 'a garbage token gets invalid_token' },
+  { id: 'query_token_refused', title: 'a token in the query string is not accepted' },
+  { id: 'cors_expose_www_authenticate', title: 'WWW-Authenticate exposed to CORS' },
+];
+
+const GARBAGE_TOKEN = 'mcp-auth-test-client.not-a-real-token.x';
+
+/**
+ * A conformance report on an MCP server's authorization (what server authors put in CI): 401 without
+ * a token; `resource_metadata` and `scope` in the challenge; no `error` when no token was sent;
+ * protected resource metadata at the path-suffixed URL, consistent with the server; a discoverable
+ * authorization server with S256; a token for another resource of the same authorization server
+ * refused with 401; a garbage token answered with `invalid_token`; a token in the query string not
+ * accepted; `WWW-Authenticate` exposed to CORS. Never throws for a failing server: `ok` is false.
+ *
+ * @example
+ * ```ts
+ * import { checkServer, formatCheckTable } from '@mcp-auth/test-client';
+ *
+ * const result = await checkServer('http://127.0.0.1:3000/mcp', {
+ *   nonInteractive: true,
+ *   otherResource: 'http://127.0.0.1:3001/mcp',
+ * });
+ * console.log(formatCheckTable(result));
+ * process.exitCode = result.ok ? 0 : 1;
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
+ * @see https://www.rfc-editor.org/rfc/rfc9728#section-5.1
+ * @see https://www.rfc-editor.org/rfc/rfc8707#section-2
+ */
+export async function checkServer(
+  serverUrl: string | URL,
+  options: CheckOptions = {},
+): Promise<CheckReport> {
+  if (options.otherResource !== undefined) {
+    try {
+      new URL(options.otherResource);
+    } catch {
+      throw new TypeError('"otherResource" must be an absolute URL');
+    }
+  }
+  const session = new AuthSession(serverUrl, { ...options, refresh: false });
+  const report = session.report;
+  const results = new Map<string, CheckResult>();
+  const set = (id: string, status: CheckStatus, detail: string): void => {
+    const title = CHECKS.find((c) => c.id === id)?.title ?? id;
+    results.set(id, { id, title, status, detail: report.redact(detail) });
+  };
+  const origin = options.origin ?? 'https://mcp-client.example';
+  const fetchImpl = session.fetchImpl;
+  const timeoutMs = session.timeoutMs;
+
+  try {
+    // 1-4, 10: the unauthenticated request and its challenge.
+    let first: ProbeResponse | undefined;
+    try {
+      first = await session.probe({ requireChallenge: true });
+    } catch (err) {
+      set('unauthenticated_401', 'fail', describeError(err).message);
+    }
+    const kind: ProbeKind = first?.method === 'GET' ? 'get' : 'post';
+    if (first) {
+      const header = first.headers.get('www-authenticate');
+      if (first.status === 401) set('unauthenticated_401', 'pass', `${first.method} → 401`);
+      else set('unauthenticated_401', 'fail', `${first.method} → ${first.status}, expected 401`);
+      const params = first.challenge?.params;
+      if (!header) {
+        for (const id of ['challenge_resource_metadata', 'challenge_scope', 'challenge_no_error']) {
+          set(id, 'fail', 'no WWW-Authenticate header');
+        }
+      } else if (!params) {
+        for (const id of ['challenge_resource_metadata', 'challenge_scope', 'challenge_no_error']) {
+          set(id, 'fail', `no Bearer challenge in WWW-Authenticate: ${header}`);
+        }
+      } else {
+        if (params.resource_metadata) {
+          await checkChallengeMetadata(params.resource_metadata);
+        } else {
+          set('challenge_resource_metadata', 'fail', `missing: WWW-Authenticate: ${header}`);
+        }
+        if (params.scope) set('challenge_scope', 'pass', `scope="${params.scope}"`);
+        else set('challenge_scope', 'warn', 'no scope parameter (SHOULD be present, RFC 6750 §3)');
+        if (params.error) {
+          set(
+            'challenge_no_error',
+            'fail',
+            `error="${params.error}" although no token was sent (RFC 6750 §3.1)`,
+          );
+        } else set('challenge_no_error', 'pass', 'no error parameter');
+      }
+    }
+
+    // 5: the path-suffixed well-known URL.
+    try {
+      const found = await fetchProtectedResourceMetadata(session.serverUrl, {
+        fetch: fetchImpl,
+        timeoutMs,
+        allowInsecureHttpForLoopback: true,
+      });
+      const expected = found.tried[0];
+      if (found.url === expected) {
+        set('metadata_path_suffixed', 'pass', `${found.url} → resource=${found.metadata.resource}`);
+      } else {
+        set('metadata_path_suffixed', 'fail', `not at ${expected}; found at ${found.url} instead`);
+      }
+    } catch (err) {
+      set('metadata_path_suffixed', 'fail', describeError(err).message);
+    }
+
+    // 6: discovery of the authorization server (through the session: the flow needs it anyway).
+    let discovered = false;
+    try {
+      await session.discover(first?.challenge);
+      const as = session.metadata!.authorizationServer;
+      set(
+        'authorization_server',
+        'pass',
+        `${session.metadata!.authorizationServerMetadataUrl}; code_challenge_methods_supported=${JSON.stringify(
+          as.code_challenge_methods_supported ?? null,
+        )}`,
+      );
+      discovered = true;
+    } catch (err) {
+      set('authorization_server', 'fail', describeError(err).message);
+    }
+
+    // 7, 8: tokens.
+    let token: string | undefined;
+    if (options.unauthenticatedOnly) {
+      set('valid_token_accepted', 'skip', 'unauthenticated-only');
+      set('other_resource_refused', 'skip', 'unauthenticated-only');
+    } else if (!discovered) {
+      set('valid_token_accepted', 'fail', 'no authorization server to get a token from');
+      set('other_resource_refused', 'skip', 'no authorization server to get a token from');
+    } else {
+      try {
+        await obtainTokens(session, { lazy: false });
+        token = session.tokens!.accessToken;
+        const res = await probe(session.serverUrl, kind, { fetch: fetchImpl, timeoutMs, token });
+        if (res.status >= 200 && res.status < 300) {
+          set('valid_token_accepted', 'pass', `${res.method} with the token → ${res.status}`);
+        } else {
+          set(
+            'valid_token_accepted',
+            'fail',
+            `${res.method} with the token → ${res.status} ${res.headers.get('www-authenticate') ?? ''}`.trim(),
+          );
+        }
+      } catch (err) {
+        set('valid_token_accepted', 'fail', `could not get a token: ${describeError(err).message}`);
+      }
+      if (options.otherResource) {
+        await checkOtherResource(options.otherResource, kind);
+      } else {
+        set(
+          'other_resource_refused',
+          'skip',
+          'pass --other-resource <uri> (another resource of the same authorization server)',
+        );
+      }
+    }
+
+    // 9: garbage token.
+    try {
+      const res = await probe(session.serverUrl, kind, {
+        fetch: fetchImpl,
+        timeoutMs,
+        token: GARBAGE_TOKEN,
+      });
+      const error = res.challenge?.params.error;
+      if (res.status === 401 && error === 'invalid_token') {
+        set('garbage_token_invalid_token', 'pass', '401 error="invalid_token"');
+      } else {
+        set(
+          'garbage_token_invalid_token',
+          'fail',
+          `${res.status}${error ? ` error="${error}"` : ' without error="invalid_token"'}`,
+        );
+      }
+    } catch (err) {
+      set('garbage_token_invalid_token', 'fail', describeError(err).message);
+    }
+
+    // 10: the token in the query string.
+    try {
+      const queryToken = token ?? GARBAGE_TOKEN;
+      const res = await probe(session.serverUrl, kind, {
+        fetch: fetchImpl,
+        timeoutMs,
+        token: queryToken,
+        tokenInQuery: true,
+      });
+      const weak = token ? '' : ' (with a garbage token: no valid token was available)';
+      if (res.status >= 200 && res.status < 300) {
+        set(
+          'query_token_refused',
+          'fail',
+          `?access_token=… → ${res.status}: the query string token was accepted${weak}`,
+        );
+      } else {
+        set('query_token_refused', 'pass', `?access_token=… → ${res.status}${weak}`);
+      }
+    } catch (err) {
+      set('query_token_refused', 'fail', describeError(err).message);
+    }
+
+    // 11: CORS.
+    try {
+      const res = await probe(session.serverUrl, kind, { fetch: fetchImpl, timeoutMs, origin });
+      const exposed = (res.headers.get('access-control-expose-headers') ?? '')
+        .split(',')
+        .map((h) => h.trim().toLowerCase());
+      if (exposed.includes('www-authenticate')) {
+        set(
+          'cors_expose_www_authenticate',
+          'pass',
+          `Access-Control-Expose-Headers: ${res.headers.get('access-control-expose-headers')}`,
+        );
+      } else if (exposed.includes('*')) {
+        set(
+          'cors_expose_www_authenticate',
+          'warn',
+          'Access-Control-Expose-Headers: * (does not apply to credentialed requests)',
+        );
+      } else {
+        set(
+          'cors_expose_www_authenticate',
+          'fail',
+          `Origin: ${origin} → Access-Control-Expose-Headers: ${res.headers.get('access-control-expose-headers') ?? '(none)'}`,
+        );
+      }
+    } catch (err) {
+      set('cors_expose_www_authenticate', 'fail', describeError(err).message);
+    }
+  } finally {
+    await session.close().catch(() => {});
+  }
+
+  const checks = CHECKS.map(
+    (c) => results.get(c.id) ?? { ...c, status: 'skip' as const, detail: 'not reached' },
+  );
+  return {
+    ok: checks.every((c) => c.status !== 'fail'),
+    serverUrl: session.serverUrl,
+    checks,
+    report,
+  };
+
+  async function checkChallengeMetadata(url: string): Promise<void> {
+    try {
+      const found = await fetchProtectedResourceMetadata(session.serverUrl, {
+        resourceMetadataUrl: url,
+        fetch: fetchImpl,
+        timeoutMs,
+        allowInsecureHttpForLoopback: true,
+      });
+      set(
+        'challenge_resource_metadata',
+        'pass',
+        `resource_metadata="${url}" → resource=${found.metadata.resource}`,
+      );
+    } catch (err) {
+      const code = isDiscoveryError(err) ? ` (${err.code})` : '';
+      set(
+        'challenge_resource_metadata',
+        'fail',
+        `resource_metadata="${url}" is not usable${code}: ${describeError(err).message}`,
+      );
+    }
+  }
+
+  async function checkOtherResource(otherResource: string, kind: ProbeKind): Promise<void> {
+    const sub = new Report();
+    sub.onStep((step) =>
+      report.record({
+        ...step,
+        id: `other_resource.${step.id}`,
+        title: `${step.title} [other resource]`,
+      }),
+    );
+    const other = new AuthSession(session.serverUrl, {
+      ...options,
+      resource: otherResource,
+      ...(options.otherResourceScope !== undefined
+        ? { scope: options.otherResourceScope }
+        : { scope: '' }),
+      tokenStore: undefined,
+      refresh: false,
+      report: sub,
+    });
+    try {
+      await obtainTokens(other, { lazy: false });
+      const otherToken = other.tokens!.accessToken;
+      report.secret(otherToken);
+      const res = await probe(session.serverUrl, kind, {
+        fetch: fetchImpl,
+        timeoutMs,
+        token: otherToken,
+      });
+      const challenge = bearerChallenge(res.headers.get('www-authenticate'));
+      if (res.status === 401) {
+        set(
+          'other_resource_refused',
+          'pass',
+          `token for ${otherResource} → 401${challenge?.params.error ? ` error="${challenge.params.error}"` : ''}`,
+        );
+      } else {
+        set(
+          'other_resource_refused',
+          'fail',
+          `token for ${otherResource} → ${res.status}, expected 401 (audience not checked)`,
+        );
+      }
+    } catch (err) {
+      set(
+        'other_resource_refused',
+        'fail',
+        `could not get a token for ${otherResource}: ${describeError(err).message}`,
+      );
+    } finally {
+      await other.close().catch(() => {});
+    }
+  }
+}
+
+/** The check report as a text table: one row per check with PASS, FAIL, WARN or SKIP. */
+export function formatCheckTable(result: CheckReport, options: { color?: boolean } = {}): string {
+  const label = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', skip: 'SKIP' } as const;
+  const colors = { pass: 32, fail: 31, warn: 33, skip: 90 } as const;
+  const width = Math.max(...result.checks.map((c) => c.title.length), 5);
+  const lines = [
+    `${'check'.padEnd(width)}  result  detail`,
+    `${'-'.repeat(width)}  ------  ------`,
+  ];
+  for (const c of result.checks) {
+    const text = label[c.status].padEnd(6);
+    const painted = options.color ? `\u001b[${colors[c.status]}m${text}\u001b[0m` : text;
+    lines.push(`${c.title.padEnd(width)}  ${painted}  ${sanitizeForTerminal(c.detail)}`);
+  }
+  const failed = result.checks.filter((c) => c.status === 'fail').length;
+  lines.push(
+    '',
+    failed === 0 ? 'All checks passed.' : `${failed} check${failed === 1 ? '' : 's'} failed.`,
+  );
+  return lines.join('\n');
+}

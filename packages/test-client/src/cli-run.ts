@@ -1,0 +1,439 @@
+import { parseArgs } from 'node:util';
+import { checkServer, formatCheckTable } from './check.js';
+import { isTestClientError } from './errors.js';
+import type { FetchLike } from './internal/http.js';
+import type { OpenBrowser } from './open-browser.js';
+import type { TokenEndpointAuthMethod, TransportKind } from './options.js';
+import { formatStep, Report, sanitizeForTerminal } from './report.js';
+import { type RunOptions, run } from './run.js';
+
+/** Exit codes of `mcp-auth-test-client`. */
+export const EXIT_CODES = {
+  /** The whole flow (or every check) succeeded. */
+  ok: 0,
+  /** A step of the flow failed, or a check failed. */
+  failure: 1,
+  /** Bad command line. */
+  usage: 2,
+  /** Interrupted (Ctrl-C). */
+  interrupted: 130,
+} as const;
+
+/** A writable stream, as far as the CLI is concerned. */
+export interface CliStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+}
+
+/** What {@link runCli} talks to; every part replaceable in tests. */
+export interface CliIo {
+  stdout: CliStream;
+  stderr: CliStream;
+  env?: Record<string, string | undefined>;
+  fetch?: FetchLike;
+  openBrowser?: OpenBrowser;
+  signal?: AbortSignal;
+}
+
+export const USAGE = `Usage: mcp-auth-test-client <server-url> [options]
+
+Runs the MCP OAuth flow against an MCP server and reports each step.
+
+Client identity (default: Client ID Metadata Document when supported, else dynamic registration):
+  --client-id <id>                 a pre-registered client
+  --client-secret <secret>         its secret (or set MCP_AUTH_CLIENT_SECRET, kept out of ps)
+  --token-endpoint-auth <method>   none | client_secret_basic | client_secret_post (default: from metadata)
+  --client-metadata-url <url>      https URL of a Client ID Metadata Document
+Authorization:
+  --scope <scopes>                 scopes to request (default: the challenge's, else scopes_supported)
+  --port <n>                       port of the redirect listener on 127.0.0.1 (default: random)
+  --callback-path <path>           path of the redirect URI (default: /callback)
+  --open                           open the authorization URL in the system browser
+  --non-interactive                follow the authorization URL with plain HTTP requests (no browser)
+  --auth-param <key=value>         extra authorization request parameter (repeatable), e.g. audience=…
+  --refresh                        also prove that a refresh works
+  --token-store <file>             keep tokens in this file (mode 0600) between runs
+  --allow-missing-pkce-metadata <issuer>
+                                   accept this issuer's metadata without code_challenge_methods_supported
+                                   (S256 is still used; repeatable)
+  --allow-http                     accept http URLs on hosts that are not loopback (insecure)
+MCP:
+  --transport <kind>               auto | sse | streamable-http (default: auto: Streamable HTTP, then SSE)
+  --call <tool>                    call this tool after listing the tools
+  --args <json>                    the tool's arguments, a JSON object (default: {})
+Conformance:
+  --check                          run the conformance checks and print a pass/fail table
+  --other-resource <uri>           with --check: another resource of the same authorization server
+  --other-resource-scope <scopes>  with --check: scope for that resource's token
+  --unauthenticated-only           with --check: only the checks that need no token
+Output:
+  --json                           print a machine-readable report on stdout
+  --timeout <seconds>              timeout of each HTTP request (default: 10)
+  --browser-timeout <seconds>      how long to wait for the authorization response (default: 300)
+  -h, --help                       this help
+  -v, --version                    the version
+
+Exit codes: 0 success, 1 a step or a check failed, 2 bad command line, 130 interrupted.`;
+
+const VERSION = '0.1.0';
+
+class UsageError extends Error {}
+
+/** Parses the command line into {@link RunOptions} plus the CLI's own flags. */
+export function parseCliArgs(argv: string[], env: Record<string, string | undefined> = {}) {
+  let parsed: ReturnType<typeof parseWith>;
+  try {
+    parsed = parseWith(argv);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help || values.version) {
+    return { kind: 'info', help: values.help === true, version: values.version === true } as const;
+  }
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      positionals.length === 0
+        ? 'Missing <server-url>'
+        : `Expected one <server-url>, got ${positionals.length}`,
+    );
+  }
+  const serverUrl = positionals[0]!;
+  try {
+    new URL(serverUrl);
+  } catch {
+    throw new UsageError(`<server-url> must be an absolute URL, got ${JSON.stringify(serverUrl)}`);
+  }
+  const positiveSeconds = (name: string, v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new UsageError(`--${name} must be a positive number of seconds`);
+    return Math.round(n * 1000);
+  };
+  let port: number | undefined;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!/^\d+$/.test(values.port) || port > 65535)
+      throw new UsageError('--port must be an integer from 0 to 65535');
+  }
+  const transport = values.transport as TransportKind | undefined;
+  if (transport !== undefined && !['auto', 'sse', 'streamable-http'].includes(transport)) {
+    throw new UsageError('--transport must be auto, sse or streamable-http');
+  }
+  const auth = values['token-endpoint-auth'] as TokenEndpointAuthMethod | undefined;
+  if (auth !== undefined && !['none', 'client_secret_basic', 'client_secret_post'].includes(auth)) {
+    throw new UsageError(
+      '--token-endpoint-auth must be none, client_secret_basic or client_secret_post',
+    );
+  }
+  const clientSecret = values['client-secret'] ?? env.MCP_AUTH_CLIENT_SECRET;
+  if (clientSecret !== undefined && values['client-id'] === undefined) {
+    throw new UsageError('--client-secret needs --client-id');
+  }
+  if (auth !== undefined && auth !== 'none' && clientSecret === undefined) {
+    throw new UsageError(`--token-endpoint-auth ${auth} needs --client-secret`);
+  }
+  if (values['client-metadata-url'] !== undefined) {
+    const u = URL.canParse(values['client-metadata-url'])
+      ? new URL(values['client-metadata-url'])
+      : undefined;
+    if (u?.protocol !== 'https:' || u.pathname === '/') {
+      throw new UsageError('--client-metadata-url must be an https URL with a path');
+    }
+  }
+  let callArgs: Record<string, unknown> | undefined;
+  if (values.args !== undefined) {
+    if (values.call === undefined) throw new UsageError('--args needs --call <tool>');
+    try {
+      callArgs = JSON.parse(values.args) as Record<string, unknown>;
+    } catch {
+      throw new UsageError('--args must be valid JSON');
+    }
+    if (typeof callArgs !== 'object' || callArgs === null || Array.isArray(callArgs)) {
+      throw new UsageError('--args must be a JSON object');
+    }
+  }
+  if (values.open && values['non-interactive']) {
+    throw new UsageError('--open and --non-interactive exclude each other');
+  }
+  const check = values.check === true;
+  for (const flag of ['other-resource', 'other-resource-scope', 'unauthenticated-only'] as const) {
+    if (values[flag] !== undefined && !check) throw new UsageError(`--${flag} needs --check`);
+  }
+  if (check && values.call !== undefined)
+    throw new UsageError('--call cannot be combined with --check');
+  if (values['other-resource'] !== undefined) {
+    try {
+      new URL(values['other-resource']);
+    } catch {
+      throw new UsageError('--other-resource must be an absolute URL');
+    }
+  }
+  if (values['callback-path'] !== undefined && !values['callback-path'].startsWith('/')) {
+    throw new UsageError('--callback-path must start with /');
+  }
+  const authorizationParams: Record<string, string> = {};
+  for (const pair of values['auth-param'] ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0)
+      throw new UsageError(`--auth-param must be key=value, got ${JSON.stringify(pair)}`);
+    const key = pair.slice(0, eq);
+    const reserved = [
+      'response_type',
+      'client_id',
+      'redirect_uri',
+      'state',
+      'code_challenge',
+      'code_challenge_method',
+      'resource',
+      'scope',
+    ];
+    if (reserved.includes(key))
+      throw new UsageError(`--auth-param cannot set ${key}: the client sets it`);
+    authorizationParams[key] = pair.slice(eq + 1);
+  }
+
+  const options: RunOptions = {
+    ...(values['client-id'] !== undefined ? { clientId: values['client-id'] } : {}),
+    ...(clientSecret !== undefined ? { clientSecret } : {}),
+    ...(auth !== undefined ? { tokenEndpointAuth: auth } : {}),
+    ...(values['client-metadata-url'] !== undefined
+      ? { clientMetadataUrl: values['client-metadata-url'] }
+      : {}),
+    ...(values.scope !== undefined ? { scope: values.scope } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(values['callback-path'] !== undefined ? { callbackPath: values['callback-path'] } : {}),
+    ...(values.open ? { open: true } : {}),
+    ...(values['non-interactive'] ? { nonInteractive: true } : {}),
+    ...(Object.keys(authorizationParams).length ? { authorizationParams } : {}),
+    ...(values.refresh ? { refresh: true } : {}),
+    ...(values['token-store'] !== undefined ? { tokenStore: values['token-store'] } : {}),
+    ...(values['allow-missing-pkce-metadata']?.length
+      ? { allowMissingPkceMetadata: values['allow-missing-pkce-metadata'] }
+      : {}),
+    ...(values['allow-http'] ? { allowHttp: true } : {}),
+    ...(transport !== undefined ? { transport } : {}),
+    ...(values.call !== undefined
+      ? { call: { name: values.call, arguments: callArgs ?? {} } }
+      : {}),
+  };
+  const timeoutMs = positiveSeconds('timeout', values.timeout);
+  if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
+  const callbackTimeoutMs = positiveSeconds('browser-timeout', values['browser-timeout']);
+  if (callbackTimeoutMs !== undefined) options.callbackTimeoutMs = callbackTimeoutMs;
+  return {
+    kind: 'run',
+    help: false,
+    version: false,
+    serverUrl,
+    options,
+    json: values.json === true,
+    check,
+    otherResource: values['other-resource'],
+    otherResourceScope: values['other-resource-scope'],
+    unauthenticatedOnly: values['unauthenticated-only'] === true,
+  } as const;
+}
+
+function parseWith(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      'client-id': { type: 'string' },
+      'client-secret': { type: 'string' },
+      'token-endpoint-auth': { type: 'string' },
+      'client-metadata-url': { type: 'string' },
+      scope: { type: 'string' },
+      port: { type: 'string' },
+      'callback-path': { type: 'string' },
+      open: { type: 'boolean' },
+      'non-interactive': { type: 'boolean' },
+      'auth-param': { type: 'string', multiple: true },
+      refresh: { type: 'boolean' },
+      'token-store': { type: 'string' },
+      'allow-missing-pkce-metadata': { type: 'string', multiple: true },
+      'allow-http': { type: 'boolean' },
+      transport: { type: 'string' },
+      call: { type: 'string' },
+      args: { type: 'string' },
+      check: { type: 'boolean' },
+      'other-resource': { type: 'string' },
+      'other-resource-scope': { type: 'string' },
+      'unauthenticated-only': { type: 'boolean' },
+      json: { type: 'boolean' },
+      timeout: { type: 'string' },
+      'browser-timeout': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+}
+
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/**
+ * The `mcp-auth-test-client` command: parses `argv`, runs the flow (or `--check`), prints each step
+ * (or the JSON report) and resolves with the exit code. Never throws.
+ *
+ * @example
+ * ```ts
+ * import { runCli } from '@mcp-auth/test-client';
+ *
+ * const code = await runCli(['http://127.0.0.1:3000/mcp', '--non-interactive', '--json'], {
+ *   stdout: process.stdout,
+ *   stderr: process.stderr,
+ * });
+ * process.exitCode = code;
+ * ```
+ */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const env = io.env ?? {};
+  let parsed: ReturnType<typeof parseCliArgs>;
+  try {
+    parsed = parseCliArgs(argv, env);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`mcp-auth-test-client: ${err.message}\nRun with --help for the options.\n`);
+      return EXIT_CODES.usage;
+    }
+    throw err;
+  }
+  if (parsed.help) {
+    io.stdout.write(`${USAGE}\n`);
+    return EXIT_CODES.ok;
+  }
+  if (parsed.kind !== 'run') {
+    io.stdout.write(`${VERSION}\n`);
+    return EXIT_CODES.ok;
+  }
+  const args = parsed;
+  const color = !args.json && io.stdout.isTTY === true && !env.NO_COLOR;
+  const out = (line: string): void => {
+    io.stdout.write(`${line}\n`);
+  };
+  // Human output on stdout; with --json, stdout carries only the JSON, the rest goes to stderr.
+  const info = (line: string): void => {
+    (args.json ? io.stderr : io.stdout).write(`${line}\n`);
+  };
+  const report = new Report();
+  if (!args.json) report.onStep((step) => out(formatStep(step, { color })));
+
+  const options: RunOptions = {
+    ...args.options,
+    report,
+    ...(io.fetch ? { fetch: io.fetch } : {}),
+    ...(io.openBrowser ? { openBrowser: io.openBrowser } : {}),
+    ...(io.signal ? { signal: io.signal } : {}),
+    onAuthorizationUrl: (url) => {
+      if (args.options.nonInteractive) return;
+      info(
+        args.options.open ? `Opening ${url}` : `Open this URL in a browser to authorize:\n  ${url}`,
+      );
+    },
+    onWaitForBrowser: () => {
+      if (io.stderr.isTTY) {
+        const started = Date.now();
+        let frame = 0;
+        const draw = (): void => {
+          const secs = Math.floor((Date.now() - started) / 1000);
+          io.stderr.write(
+            `\r${SPINNER[frame++ % SPINNER.length]} Waiting for the browser… ${secs}s (Ctrl-C to abort)`,
+          );
+        };
+        draw();
+        const timer = setInterval(draw, 100);
+        return () => {
+          clearInterval(timer);
+          io.stderr.write('\r\u001b[2K');
+        };
+      }
+      io.stderr.write('Waiting for the authorization response…\n');
+      return undefined;
+    },
+  };
+
+  try {
+    if (args.check) {
+      const result = await checkServer(args.serverUrl, {
+        ...options,
+        ...(args.otherResource !== undefined ? { otherResource: args.otherResource } : {}),
+        ...(args.otherResourceScope !== undefined
+          ? { otherResourceScope: args.otherResourceScope }
+          : {}),
+        ...(args.unauthenticatedOnly ? { unauthenticatedOnly: true } : {}),
+      });
+      const code = io.signal?.aborted
+        ? EXIT_CODES.interrupted
+        : result.ok
+          ? EXIT_CODES.ok
+          : EXIT_CODES.failure;
+      if (args.json) {
+        out(
+          JSON.stringify(
+            {
+              ok: result.ok,
+              exitCode: code,
+              serverUrl: result.serverUrl,
+              checks: result.checks,
+              steps: report.steps,
+            },
+            null,
+            2,
+          ),
+        );
+      } else {
+        out('');
+        out(formatCheckTable(result, { color }));
+      }
+      return code;
+    }
+
+    const result = await run(args.serverUrl, options);
+    const interrupted = io.signal?.aborted === true;
+    const code = interrupted
+      ? EXIT_CODES.interrupted
+      : result.ok
+        ? EXIT_CODES.ok
+        : EXIT_CODES.failure;
+    if (args.json) {
+      const body = {
+        ok: result.ok,
+        exitCode: code,
+        serverUrl: args.serverUrl,
+        transport: result.transport,
+        tools: result.tools,
+        ...(args.options.call
+          ? { call: { name: args.options.call.name, result: result.callResult } }
+          : {}),
+        authorizationAttempts: result.authorizationAttempts,
+        error: result.error,
+        steps: report.steps,
+      };
+      out(report.redact(JSON.stringify(body, null, 2)));
+    } else {
+      out('');
+      out(
+        result.ok
+          ? `All steps passed (${result.authorizationAttempts} authorization${result.authorizationAttempts === 1 ? '' : 's'}, ${result.transport === 'sse' ? 'SSE' : 'Streamable HTTP'}).`
+          : sanitizeForTerminal(
+              `Failed: ${result.error?.code ?? 'ERR_UNEXPECTED'}: ${result.error?.message ?? 'unknown error'}`,
+            ),
+      );
+    }
+    return code;
+  } catch (err) {
+    if (err instanceof TypeError && !isTestClientError(err)) {
+      io.stderr.write(`mcp-auth-test-client: ${err.message}\n`);
+      return EXIT_CODES.usage;
+    }
+    io.stderr.write(
+      sanitizeForTerminal(
+        `mcp-auth-test-client: ${report.redact((err as Error)?.message ?? String(err))}`,
+      ) + '\n',
+    );
+    return EXIT_CODES.failure;
+  }
+}

@@ -1,0 +1,198 @@
+import type { FetchLike } from './internal/http.js';
+import type { OpenBrowser } from './open-browser.js';
+import type { Report } from './report.js';
+
+export type { FetchLike } from './internal/http.js';
+
+/** Which MCP transport to use. `auto` tries Streamable HTTP first and falls back to SSE. */
+export type TransportKind = 'auto' | 'sse' | 'streamable-http';
+
+/** How a pre-registered client authenticates at the token endpoint. */
+export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
+
+/** Options shared by {@link authorize}, {@link connect}, {@link run} and {@link checkServer}. */
+export interface AuthorizeOptions {
+  /** `fetch` for every HTTP request (discovery, registration, token, MCP). Default: the global one. */
+  fetch?: FetchLike;
+  /** Opens the authorization URL when `open` is true. Default: the system browser. Tests pass their own. */
+  openBrowser?: OpenBrowser;
+  /** Open the authorization URL with `openBrowser` (the CLI's `--open`). */
+  open?: boolean;
+  /**
+   * Follow the authorization URL with plain HTTP requests (no browser) and take the code from the
+   * redirect to our listener. For authorization servers that approve without a login page.
+   */
+  nonInteractive?: boolean;
+  /** Called with every authorization URL (the CLI prints it). */
+  onAuthorizationUrl?: (url: string) => void;
+  /** Called when the client starts waiting for the browser; the returned function is called when it stops. */
+  onWaitForBrowser?: () => (() => void) | undefined;
+  /** A pre-registered client id. */
+  clientId?: string;
+  /** The pre-registered client's secret (a confidential client). */
+  clientSecret?: string;
+  /** Token endpoint authentication of the pre-registered client; by default from the metadata. */
+  tokenEndpointAuth?: TokenEndpointAuthMethod;
+  /** An https URL of a Client ID Metadata Document, used when the server advertises support. */
+  clientMetadataUrl?: string;
+  /** `client_name` for dynamic registration. Default `mcp-auth-test-client`. */
+  clientName?: string;
+  /** Space-separated scopes to request; by default the challenge's `scope`, else `scopes_supported`. */
+  scope?: string;
+  /**
+   * The `resource` to request a token for, instead of the one in the protected resource metadata.
+   * `checkServer` uses it to obtain a token for another resource of the same authorization server.
+   */
+  resource?: string;
+  /** Extra parameters for the authorization request (e.g. Auth0's `audience`). Cannot override the protocol ones. */
+  authorizationParams?: Record<string, string>;
+  /** Port of the loopback redirect listener on 127.0.0.1. Default: a random free port. */
+  port?: number;
+  /** Path of the redirect URI. Default `/callback`. */
+  callbackPath?: string;
+  /** Accept `http:` URLs on hosts that are not loopback. Insecure. */
+  allowHttp?: boolean;
+  /**
+   * Issuers whose metadata may lack `code_challenge_methods_supported` (providers known to omit it
+   * while supporting S256, e.g. Cognito). PKCE S256 is still used.
+   */
+  allowMissingPkceMetadata?: string | string[];
+  /** Also prove that a refresh works (refresh token grant with `resource`). */
+  refresh?: boolean;
+  /** The transport the first request imitates; `auto` by default. */
+  transport?: TransportKind;
+  /** Timeout of each HTTP request in ms. Default 10 000. */
+  timeoutMs?: number;
+  /** How long to wait for the authorization response, in ms. Default 300 000. */
+  callbackTimeoutMs?: number;
+  /** A file that keeps tokens between runs (mode 0600). Tokens stay in memory without it. */
+  tokenStore?: string;
+  /** A report to append the steps to (one is created otherwise). */
+  report?: Report;
+  signal?: AbortSignal;
+  /** Clock in milliseconds. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** Tokens from the token endpoint. `expiresAt` is in seconds since the epoch. */
+export interface TokenSet {
+  accessToken: string;
+  tokenType: string;
+  refreshToken?: string;
+  idToken?: string;
+  /** The granted scope, as the server returned it (or as requested when it did not say). */
+  scope?: string;
+  /** Seconds since the epoch. */
+  expiresAt?: number;
+}
+
+const AUTH_METHODS = new Set(['none', 'client_secret_basic', 'client_secret_post']);
+const TRANSPORTS = new Set(['auto', 'sse', 'streamable-http']);
+
+/** Validates options up front: a TypeError naming the option. */
+export function assertAuthorizeOptions(o: AuthorizeOptions): void {
+  if (o === null || typeof o !== 'object') throw new TypeError('options must be an object');
+  const fn = (name: keyof AuthorizeOptions): void => {
+    if (o[name] !== undefined && typeof o[name] !== 'function') {
+      throw new TypeError(`"${name}" must be a function`);
+    }
+  };
+  fn('fetch');
+  fn('openBrowser');
+  fn('onAuthorizationUrl');
+  fn('onWaitForBrowser');
+  fn('now');
+  const str = (name: keyof AuthorizeOptions): void => {
+    const v = o[name];
+    if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
+      throw new TypeError(`"${name}" must be a non-empty string`);
+    }
+  };
+  str('clientId');
+  str('clientSecret');
+  str('clientMetadataUrl');
+  str('clientName');
+  str('resource');
+  str('tokenStore');
+  if (o.scope !== undefined && typeof o.scope !== 'string') {
+    throw new TypeError('"scope" must be a string of space-separated scopes');
+  }
+  if (o.clientSecret !== undefined && o.clientId === undefined) {
+    throw new TypeError('"clientSecret" needs "clientId"');
+  }
+  if (o.tokenEndpointAuth !== undefined && !AUTH_METHODS.has(o.tokenEndpointAuth)) {
+    throw new TypeError(
+      '"tokenEndpointAuth" must be one of none, client_secret_basic, client_secret_post',
+    );
+  }
+  if (
+    o.tokenEndpointAuth !== undefined &&
+    o.tokenEndpointAuth !== 'none' &&
+    o.clientSecret === undefined
+  ) {
+    throw new TypeError(`"tokenEndpointAuth" ${o.tokenEndpointAuth} needs "clientSecret"`);
+  }
+  if (o.transport !== undefined && !TRANSPORTS.has(o.transport)) {
+    throw new TypeError('"transport" must be one of auto, sse, streamable-http');
+  }
+  if (
+    o.port !== undefined &&
+    (!Number.isInteger(o.port) || (o.port as number) < 0 || (o.port as number) > 65535)
+  ) {
+    throw new TypeError('"port" must be an integer between 0 and 65535');
+  }
+  for (const name of ['timeoutMs', 'callbackTimeoutMs'] as const) {
+    const v = o[name];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)) {
+      throw new TypeError(`"${name}" must be a positive number of milliseconds`);
+    }
+  }
+  if (
+    o.callbackPath !== undefined &&
+    (typeof o.callbackPath !== 'string' || !o.callbackPath.startsWith('/'))
+  ) {
+    throw new TypeError('"callbackPath" must be an absolute path such as /callback');
+  }
+  if (o.clientMetadataUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(o.clientMetadataUrl);
+    } catch {
+      throw new TypeError('"clientMetadataUrl" must be an absolute https URL');
+    }
+    if (url.protocol !== 'https:' || url.pathname === '/') {
+      throw new TypeError('"clientMetadataUrl" must be an https URL with a path');
+    }
+  }
+  if (o.authorizationParams !== undefined) {
+    if (typeof o.authorizationParams !== 'object' || o.authorizationParams === null) {
+      throw new TypeError('"authorizationParams" must be an object of strings');
+    }
+    for (const [k, v] of Object.entries(o.authorizationParams)) {
+      if (typeof v !== 'string') throw new TypeError(`"authorizationParams.${k}" must be a string`);
+      if (PROTOCOL_PARAMS.has(k)) {
+        throw new TypeError(`"authorizationParams" cannot set ${k}: the client sets it`);
+      }
+    }
+  }
+  const allow = o.allowMissingPkceMetadata;
+  if (
+    allow !== undefined &&
+    typeof allow !== 'string' &&
+    !(Array.isArray(allow) && allow.every((s) => typeof s === 'string'))
+  ) {
+    throw new TypeError('"allowMissingPkceMetadata" must be an issuer or a list of issuers');
+  }
+}
+
+/** Parameters of the authorization request that only the client sets. */
+export const PROTOCOL_PARAMS = new Set([
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'state',
+  'code_challenge',
+  'code_challenge_method',
+  'resource',
+  'scope',
+]);

@@ -1,0 +1,42 @@
+/** Splits a space-separated scope string into its distinct scopes, in order. */
+export function parseScope(scope: string | undefined | null): string[] {
+  if (!scope) return [];
+  return [...new Set(scope.split(/[ \t]+/).filter((s) => s.length > 0))];
+}
+
+/** The union of scope lists, first-seen order, without duplicates. */
+export function unionScopes(...lists: (readonly string[] | undefined)[]): string[] {
+  const out = new Set<string>();
+  for (const list of lists) for (const s of list ?? []) out.add(s);
+  return [...out];
+}
+
+/** Where the scope of an authorization request came from. */
+export type ScopeSource = 'option' | 'challenge' | 'scopes_supported' | 'none';
+
+/**
+ * Chooses the scope of an authorization request: the `--scope` option, else the challenge's `scope`,
+ * else the protected resource metadata's `scopes_supported`, else none (the parameter is omitted).
+ *
+ * @example
+ * ```ts
+ * selectScope({ challenge: 'mcp:read', scopesSupported: ['mcp:read', 'mcp:write'] });
+ * // { scopes: ['mcp:read'], source: 'challenge' }
+ * ```
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization (scope selection strategy)
+ */
+export function selectScope(input: {
+  option?: string | undefined;
+  challenge?: string | undefined;
+  scopesSupported?: readonly string[] | undefined;
+}): { scopes: string[]; source: ScopeSource } {
+  const fromOption = parseScope(input.option);
+  if (fromOption.length > 0) return { scopes: fromOption, source: 'option' };
+  const fromChallenge = parseScope(input.challenge);
+  if (fromChallenge.length > 0) return { scopes: fromChallenge, source: 'challenge' };
+  const supported = (input.scopesSupported ?? []).filter(
+    (s): s is string => typeof s === 'string' && s.length > 0,
+  );
+  if (supported.length > 0) return { scopes: unionScopes(supported), source: 'scopes_supported' };
+  return { scopes: [], source: 'none' };
+}

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { assertUrlAllowed } from './url-policy.js';
+
+describe('assertUrlAllowed', () => {
+  it.each([
+    'https://mcp.example.com/mcp',
+    'http://localhost:3000/mcp',
+    'http://127.0.0.1:3000/mcp',
+    'http://127.5.6.7/mcp',
+    'http://[::1]:8080/mcp',
+  ])('accepts %s', (url) => {
+    expect(assertUrlAllowed(url, 'server URL').href).toBe(new URL(url).href);
+  });
+
+  it.each([
+    ['http://mcp.example.com/mcp', 'ERR_INSECURE_URL'],
+    ['http://127.0.0.1.nip.io/mcp', 'ERR_INSECURE_URL'],
+    ['http://10.0.0.1/mcp', 'ERR_INSECURE_URL'],
+    ['ftp://mcp.example.com/mcp', 'ERR_INVALID_URL'],
+    ['javascript:alert(1)', 'ERR_INVALID_URL'],
+    ['/relative', 'ERR_INVALID_URL'],
+  ])('refuses %s with %s', (url, code) => {
+    expect(() => assertUrlAllowed(url, 'server URL')).toThrow(expect.objectContaining({ code }));
+  });
+
+  it('accepts non-loopback http only with allowHttp, and says which flag', () => {
+    expect(() => assertUrlAllowed('http://mcp.example.com/mcp', 'server URL')).toThrow(
+      /--allow-http/,
+    );
+    expect(
+      assertUrlAllowed('http://mcp.example.com/mcp', 'server URL', { allowHttp: true }).host,
+    ).toBe('mcp.example.com');
+  });
+});
