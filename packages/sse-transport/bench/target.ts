@@ -14,7 +14,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import express from 'express';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { createServer, OAuthProvider } from '../src/index.js';
+import { createServer } from '../src/server.js';
 
 const [kind, issuer, resource, portArg] = process.argv.slice(2) as [string, string, string, string];
 const port = Number(portArg);
@@ -34,19 +34,20 @@ async function startOurs(auth: boolean): Promise<number> {
     maxSessions: 10_000,
     maxSessionsPerPrincipal: 10_000,
   };
-  const server = auth
-    ? createServer({
-        ...common,
-        auth: {
-          provider: new OAuthProvider({
-            authorizationServer: issuer,
-            resourceUri: resource,
-            requiredScopes: ['mcp:read'],
-            allowInsecureHttpForLoopback: true,
-          }),
-        },
-      })
-    : createServer({ ...common, insecureNoAuth: true });
+  let server: ReturnType<typeof createServer>;
+  if (auth) {
+    // Imported only here, so the auth-off target does not even load the validator.
+    const { OAuthProvider } = await import('../src/oauth-provider.js');
+    const provider = new OAuthProvider({
+      authorizationServer: issuer,
+      resourceUri: resource,
+      requiredScopes: ['mcp:read'],
+      allowInsecureHttpForLoopback: true,
+    });
+    server = createServer({ ...common, auth: { provider } });
+  } else {
+    server = createServer({ ...common, insecureNoAuth: true });
+  }
   return (await server.listen()).port;
 }
 

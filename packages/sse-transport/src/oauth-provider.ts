@@ -132,7 +132,11 @@ function stringList(name: string, value: unknown): string[] {
 
 function isTypedValidationError(
   error: unknown,
-): error is { code: string; toResponse(o: { resourceMetadata: string }): RenderedResponse } {
+): error is {
+  code: string;
+  requiredScopes?: string[];
+  toResponse(o: { resourceMetadata: string; scope?: string[] }): RenderedResponse;
+} {
   return (
     typeof error === 'object' &&
     error !== null &&
@@ -353,7 +357,12 @@ export class OAuthProvider implements SseAuthProvider {
    */
   getAuthError(error: unknown): RenderedResponse {
     if (isTypedValidationError(error)) {
-      return error.toResponse({ resourceMetadata: this.resourceMetadataUrl });
+      // The challenge names every scope the request needs (MCP: SHOULD), also on a plain 401.
+      const scope = error.requiredScopes ?? this.requiredScopes;
+      return error.toResponse({
+        resourceMetadata: this.resourceMetadataUrl,
+        ...(scope.length > 0 ? { scope } : {}),
+      });
     }
     this.#logger.error?.('sse-transport: unexpected authentication failure', {
       error: error instanceof Error ? error.name : typeof error,

@@ -255,7 +255,7 @@ describe('sessions with real tokens', () => {
     ['bad JSON', { 'content-type': 'application/json' }, '{"jsonrpc":"2.0",', 400],
     ['not JSON-RPC', { 'content-type': 'application/json' }, '{"id":1}', 400],
     ['wrong content type', { 'content-type': 'text/plain' }, '{"jsonrpc":"2.0","id":1,"method":"ping"}', 415],
-  ])('%s → %i', async (_name, headers, body, status) => {
+  ])('%s', async (_name, headers, body, status) => {
     const stream = await openStream(`${base}/sse`, { authorization: `Bearer ${alice}` });
     const res = await rawRequest(`${base}${stream.endpoint}`, {
       method: 'POST',
