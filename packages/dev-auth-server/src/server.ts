@@ -155,13 +155,20 @@ function equalStrings(a: string, b: string): boolean {
 
 function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? 0) > MAX_FORM_BYTES) {
+      req.resume();
+      reject(new Error('form too large'));
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_FORM_BYTES) {
+        // Stop buffering but drain the rest, so the 413 reaches the browser.
+        req.removeAllListeners('data');
+        req.resume();
         reject(new Error('form too large'));
-        req.destroy();
         return;
       }
       chunks.push(chunk);
@@ -426,6 +433,7 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
       try {
         form = await readForm(req);
       } catch {
+        res.setHeader('connection', 'close');
         return sendHtml(res, 413, messagePage('Too large', 'The form was too large.'));
       }
       const login = form.get('login') ?? '';
@@ -593,9 +601,18 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
             );
           },
           useGrantedResource: async () => true,
-          getResourceServerInfo: async (_ctx: Ctx, indicator: string) => {
+          getResourceServerInfo: async (ctx: Ctx, indicator: string) => {
             const r = findResource(indicator);
             if (!r) throw new errors.InvalidTarget();
+            const params = ctx?.oidc?.params;
+            if (
+              profile.clientCredentialsGetsAllScopes &&
+              params?.grant_type === 'client_credentials' &&
+              !params.scope
+            ) {
+              // oidc-provider reads the requested scopes after resolving the resource.
+              params.scope = r.scopes.join(' ');
+            }
             const alg = r.alg ?? 'RS256';
             return {
               scope: r.scopes.join(' '),

@@ -33,6 +33,7 @@ export const auth0: Profile = {
   audience: (resource) => resource,
   defaultResource: (_resources, params) =>
     typeof params.audience === 'string' && params.audience ? params.audience : undefined,
+  clientCredentialsGetsAllScopes: true,
   extraAuthorizationParams: ['audience'],
   shapeAccessToken(token, input) {
     const rfc9068 = input.options.auth0Rfc9068Profile === true;

@@ -1,4 +1,4 @@
-import { hideClaim, type Profile } from './types';
+import { hideClaim, OIDC_SCOPES, type Profile, union } from './types';
 
 /**
  * AWS Cognito user pools, as real tenants send them:
@@ -7,7 +7,7 @@ import { hideClaim, type Profile } from './types';
  * - the discovery document lacks `code_challenge_methods_supported`, though S256 PKCE works (and is
  *   still required here);
  * - access tokens have no `aud` (resource indicators are a paid-tier feature), carry `client_id`,
- *   `token_use: "access"`, a `scope` string, `username` for user tokens, `version: 2`, and a header
+ *   `token_use: "access"`, a `scope` string (OpenID scopes included), `username` for user tokens, `version: 2`, and a header
  *   without `typ`;
  * - no dynamic client registration.
  */
@@ -37,6 +37,7 @@ export const cognito: Profile = {
   audience: (resource) => resource,
   // Cognito ignores resource indicators: a token request without one still gets an API token.
   defaultResource: (resources) => resources[0],
+  clientCredentialsGetsAllScopes: true,
   extraAuthorizationParams: [],
   shapeAccessToken(token, input) {
     token.header = { ...token.header, typ: undefined };
@@ -45,7 +46,9 @@ export const cognito: Profile = {
     payload.token_use = 'access';
     payload.version = 2;
     payload.client_id = input.clientId;
-    payload.scope = input.scopes.join(' ') || undefined;
+    // Cognito lists the OpenID scopes (`openid email`) next to the custom ones.
+    const oidcScopes = input.requestedScopes.filter((s) => OIDC_SCOPES.has(s));
+    payload.scope = union(oidcScopes, input.scopes).join(' ') || undefined;
     if (input.user) {
       payload.username = input.user.username ?? input.user.sub;
       payload.auth_time = payload.iat;

@@ -29,6 +29,7 @@ export const generic: Profile = {
   registrationByDefault: true,
   audience: (resource) => resource,
   defaultResource: () => undefined,
+  clientCredentialsGetsAllScopes: false,
   extraAuthorizationParams: [],
   shapeAccessToken() {
     // oidc-provider's own output is RFC 9068 already.

@@ -34,6 +34,7 @@ export const okta: Profile = {
   audience: (_resource, options) => options.oktaAudience ?? 'api://default',
   // Okta has no resource indicators: every token is for the authorization server's audience.
   defaultResource: (resources) => resources[0],
+  clientCredentialsGetsAllScopes: false,
   extraAuthorizationParams: [],
   shapeAccessToken(token, input) {
     token.header = { ...token.header, typ: undefined };

@@ -41,6 +41,11 @@ export interface Profile {
   audience(resource: string, options: DevAuthServerOptions): string;
   /** The resource a request without `resource` gets (Okta and Cognito never need one). */
   defaultResource(resources: readonly string[], params: { audience?: unknown }): string | undefined;
+  /**
+   * A client_credentials request without `scope` gets every scope of the API (Auth0, Cognito grant
+   * the client's authorized scopes); otherwise it gets none, as oidc-provider does.
+   */
+  clientCredentialsGetsAllScopes: boolean;
   /** Extra authorization request parameters the profile accepts (Auth0's `audience`). */
   extraAuthorizationParams: string[];
   /** Shapes a JWT access token's header and claims like the provider's. */

@@ -1,0 +1,343 @@
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DevAuthServer, start } from './index';
+
+const MCP = 'http://127.0.0.1:3000/mcp';
+
+async function status(url: string): Promise<number> {
+  const res = await fetch(url);
+  await res.body?.cancel();
+  return res.status;
+}
+
+async function verify(as: DevAuthServer, token: string) {
+  // No audience option: the profile decides what `aud` is (Cognito has none).
+  return jwtVerify(token, createRemoteJWKSet(new URL(as.jwksUri)), {
+    issuer: as.issuer,
+    algorithms: ['RS256'],
+  });
+}
+
+describe('cognito profile', () => {
+  let as: DevAuthServer;
+  beforeAll(async () => {
+    as = await start({
+      profile: 'cognito',
+      resources: [{ uri: MCP, scopes: ['mcp-api/tools', 'mcp-api/read'] }],
+      users: [
+        { sub: '0b8f0a1e-user', username: 'alice', email: 'alice@example.com', password: 'pw' },
+      ],
+    });
+  });
+  afterAll(() => as?.stop());
+
+  it('has an issuer shaped like a user pool: http://127.0.0.1:P/us-east-1_Example', () => {
+    expect(as.issuer).toBe(`${as.origin}/us-east-1_Example`);
+    expect(as.metadata.issuer).toBe(as.issuer);
+  });
+
+  it.each([
+    ['/us-east-1_Example/.well-known/openid-configuration', 200],
+    ['/.well-known/openid-configuration/us-east-1_Example', 404],
+    ['/.well-known/oauth-authorization-server/us-east-1_Example', 404],
+    ['/us-east-1_Example/.well-known/oauth-authorization-server', 404],
+    ['/.well-known/oauth-authorization-server', 404],
+    ['/.well-known/openid-configuration', 404],
+  ])('serves only OpenID discovery: %s -> %i', async (path, expected) => {
+    expect(await status(as.origin + path)).toBe(expected);
+  });
+
+  it('omits code_challenge_methods_supported and registration, and serves JWKS at /.well-known/jwks.json', async () => {
+    expect(as.metadata).not.toHaveProperty('code_challenge_methods_supported');
+    expect(as.metadata).not.toHaveProperty('registration_endpoint');
+    expect(as.authorizationServerMetadata).toBeUndefined();
+    expect(as.jwksUri).toBe(`${as.issuer}/.well-known/jwks.json`);
+    expect(as.endpoints.token).toBe(`${as.issuer}/oauth2/token`);
+    expect(await status(as.jwksUri)).toBe(200);
+  });
+
+  it('still enforces PKCE', async () => {
+    const url = new URL(as.endpoints.authorization);
+    for (const [k, v] of Object.entries({
+      response_type: 'code',
+      client_id: 'mcp-public',
+      redirect_uri: 'http://127.0.0.1:5555/callback',
+      scope: 'openid',
+      state: 'st',
+    })) {
+      url.searchParams.set(k, v);
+    }
+    const res = await fetch(url, { redirect: 'manual' });
+    expect(res.status).toBe(303);
+    const location = new URL(res.headers.get('location') ?? '');
+    expect(location.searchParams.get('error')).toBe('invalid_request');
+    expect(location.searchParams.get('error_description')).toMatch(/PKCE/);
+  });
+
+  it('user access tokens: no aud, client_id, token_use, scope string, username, no typ', async () => {
+    const t = await as.authorizationCodeFlow({ resource: MCP, scope: 'openid mcp-api/tools' });
+    const header = decodeProtectedHeader(t.access_token);
+    expect(header).not.toHaveProperty('typ');
+    expect(header.alg).toBe('RS256');
+    const { payload } = await verify(as, t.access_token);
+    expect(payload).not.toHaveProperty('aud');
+    expect(payload).toMatchObject({
+      iss: as.issuer,
+      sub: '0b8f0a1e-user',
+      client_id: 'mcp-public',
+      token_use: 'access',
+      scope: 'openid mcp-api/tools',
+      username: 'alice',
+      version: 2,
+    });
+    expect(payload.auth_time).toBeTypeOf('number');
+  });
+
+  it('client_credentials tokens: sub is the client, no username, no aud', async () => {
+    const token = await as.getToken({ resource: MCP, scope: 'mcp-api/read' });
+    const { payload } = await verify(as, token);
+    expect(payload).not.toHaveProperty('aud');
+    expect(payload).not.toHaveProperty('username');
+    expect(payload).toMatchObject({
+      sub: 'mcp-service',
+      client_id: 'mcp-service',
+      token_use: 'access',
+      scope: 'mcp-api/read',
+    });
+  });
+
+  it('a client that sends no resource still gets an API token (Cognito ignores resource)', async () => {
+    const t = await as.authorizationCodeFlow({ resource: null, scope: 'mcp-api/tools' });
+    expect(decodeJwt(t.access_token)).toMatchObject({
+      token_use: 'access',
+      scope: 'mcp-api/tools',
+    });
+  });
+
+  it('has no dynamic registration', async () => {
+    expect(as.endpoints.registration).toBeUndefined();
+    await expect(as.registerClient({ redirect_uris: ['http://127.0.0.1/cb'] })).rejects.toThrow(
+      /disabled/,
+    );
+  });
+});
+
+describe('auth0 profile', () => {
+  let as: DevAuthServer;
+  beforeAll(async () => {
+    as = await start({
+      profile: 'auth0',
+      resources: [
+        { uri: MCP, scopes: ['read:tools', 'call:tools'] },
+        { uri: 'https://api.example.com/', scopes: ['other'] },
+      ],
+    });
+  });
+  afterAll(() => as?.stop());
+
+  it('has an issuer with a trailing slash, reported exactly so by discovery', async () => {
+    expect(as.issuer).toBe(`${as.origin}/`);
+    const res = await fetch(`${as.origin}/.well-known/openid-configuration`);
+    expect(((await res.json()) as { issuer: string }).issuer).toBe(as.issuer);
+    expect(as.endpoints.token).toBe(`${as.origin}/oauth/token`);
+    expect(as.jwksUri).toBe(`${as.origin}/.well-known/jwks.json`);
+    expect(as.endpoints.userinfo).toBe(`${as.origin}/userinfo`);
+  });
+
+  it('serves OpenID discovery only', async () => {
+    expect(await status(`${as.origin}/.well-known/openid-configuration`)).toBe(200);
+    expect(await status(`${as.origin}/.well-known/oauth-authorization-server`)).toBe(404);
+  });
+
+  it('the audience parameter on /authorize selects the API; aud is [api, <issuer>userinfo] with openid', async () => {
+    const t = await as.authorizationCodeFlow({
+      resource: null,
+      scope: 'openid profile read:tools',
+      extraParams: { audience: MCP },
+    });
+    const { payload, protectedHeader } = await verify(as, t.access_token);
+    expect(protectedHeader.typ).toBe('JWT');
+    expect(payload.aud).toEqual([MCP, `${as.issuer}userinfo`]);
+    expect(payload).toMatchObject({
+      iss: as.issuer,
+      sub: 'user-1',
+      azp: 'mcp-public',
+      scope: 'openid profile read:tools',
+      permissions: ['read:tools'],
+    });
+    expect(payload).not.toHaveProperty('client_id');
+    expect(typeof t.id_token).toBe('string');
+  });
+
+  it('aud is a string without openid', async () => {
+    const t = await as.authorizationCodeFlow({ resource: MCP, scope: 'read:tools call:tools' });
+    const { payload } = await verify(as, t.access_token);
+    expect(payload.aud).toBe(MCP);
+    expect(payload.permissions).toEqual(['read:tools', 'call:tools']);
+    expect(payload.scope).toBe('read:tools call:tools');
+  });
+
+  it('the audience parameter on /oauth/token (client_credentials) selects the API', async () => {
+    const res = await fetch(as.endpoints.token, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: as.clients.service.clientId,
+        client_secret: as.clients.service.clientSecret,
+        audience: 'https://api.example.com/',
+      }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { access_token: string };
+    const { payload, protectedHeader } = await verify(as, body.access_token);
+    expect(protectedHeader.typ).toBe('JWT');
+    expect(payload).toMatchObject({
+      aud: 'https://api.example.com/',
+      sub: 'mcp-service@clients',
+      azp: 'mcp-service',
+      gty: 'client-credentials',
+      permissions: ['other'],
+      scope: 'other',
+    });
+  });
+
+  it('an unknown audience is invalid_target', async () => {
+    const res = await fetch(as.endpoints.token, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: as.clients.service.clientId,
+        client_secret: as.clients.service.clientSecret,
+        audience: 'https://unknown.example.com/',
+      }),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toBe('invalid_target');
+  });
+
+  it('the RFC 9068 profile option gives typ at+jwt and client_id', async () => {
+    const rfc = await start({
+      profile: 'auth0',
+      auth0Rfc9068Profile: true,
+      resources: [{ uri: MCP, scopes: ['read:tools'] }],
+    });
+    try {
+      const token = await rfc.getToken({ resource: MCP });
+      expect(decodeProtectedHeader(token).typ).toBe('at+jwt');
+      expect(decodeJwt(token)).toMatchObject({ client_id: 'mcp-service', azp: 'mcp-service' });
+    } finally {
+      await rfc.stop();
+    }
+  });
+
+  it('has dynamic registration', () => {
+    expect(as.endpoints.registration).toBe(`${as.origin}/oidc/register`);
+  });
+});
+
+describe('okta profile', () => {
+  let as: DevAuthServer;
+  beforeAll(async () => {
+    as = await start({
+      profile: 'okta',
+      resources: [
+        { uri: MCP, scopes: ['mcp.tools', 'mcp.read'] },
+        { uri: 'http://127.0.0.1:3009/opaque', scopes: ['mcp.tools'], format: 'opaque' },
+      ],
+    });
+  });
+  afterAll(() => as?.stop());
+
+  it('has the issuer http://127.0.0.1:P/oauth2/default', () => {
+    expect(as.issuer).toBe(`${as.origin}/oauth2/default`);
+    expect(as.endpoints.token).toBe(`${as.issuer}/v1/token`);
+    expect(as.endpoints.introspection).toBe(`${as.issuer}/v1/introspect`);
+    expect(as.jwksUri).toBe(`${as.issuer}/v1/keys`);
+  });
+
+  it.each([
+    ['/oauth2/default/.well-known/openid-configuration', 200],
+    ['/oauth2/default/.well-known/oauth-authorization-server', 200],
+    ['/.well-known/oauth-authorization-server/oauth2/default', 404],
+    ['/.well-known/openid-configuration/oauth2/default', 404],
+    ['/.well-known/openid-configuration', 404],
+  ])('serves both documents under the issuer path: %s -> %i', async (path, expected) => {
+    expect(await status(as.origin + path)).toBe(expected);
+  });
+
+  it('both documents report the issuer and S256', async () => {
+    for (const url of [
+      ...as.discoveryUrls.openidConfiguration,
+      ...as.discoveryUrls.oauthAuthorizationServer,
+    ]) {
+      const doc = (await (await fetch(url)).json()) as Record<string, unknown>;
+      expect(doc.issuer).toBe(as.issuer);
+      expect(doc.code_challenge_methods_supported).toEqual(['S256']);
+      expect(doc.introspection_endpoint).toBe(`${as.issuer}/v1/introspect`);
+    }
+  });
+
+  it('user tokens: aud api://default, scp array, cid, uid, no scope, no client_id, no typ', async () => {
+    const t = await as.authorizationCodeFlow({ resource: MCP, scope: 'openid mcp.tools' });
+    const { payload, protectedHeader } = await verify(as, t.access_token);
+    expect(protectedHeader).not.toHaveProperty('typ');
+    expect(payload).toMatchObject({
+      iss: as.issuer,
+      aud: 'api://default',
+      scp: ['openid', 'mcp.tools'],
+      cid: 'mcp-public',
+      uid: 'user-1',
+      sub: 'user1@example.com',
+      ver: 1,
+    });
+    expect(payload).not.toHaveProperty('scope');
+    expect(payload).not.toHaveProperty('client_id');
+  });
+
+  it('client_credentials tokens: cid, scp, sub = client', async () => {
+    const { payload } = await verify(as, await as.getToken({ resource: MCP, scope: 'mcp.read' }));
+    expect(payload).toMatchObject({
+      aud: 'api://default',
+      scp: ['mcp.read'],
+      cid: 'mcp-service',
+      sub: 'mcp-service',
+    });
+    expect(payload).not.toHaveProperty('uid');
+  });
+
+  it('a request without resource gets the default audience too', async () => {
+    const t = await as.authorizationCodeFlow({ resource: null, scope: 'mcp.tools' });
+    expect(decodeJwt(t.access_token)).toMatchObject({ aud: 'api://default', scp: ['mcp.tools'] });
+  });
+
+  it('oktaAudience changes aud', async () => {
+    const custom = await start({
+      profile: 'okta',
+      oktaAudience: 'api://mcp',
+      resources: [{ uri: MCP, scopes: ['a'] }],
+    });
+    try {
+      expect(decodeJwt(await custom.getToken({ resource: MCP })).aud).toBe('api://mcp');
+    } finally {
+      await custom.stop();
+    }
+  });
+
+  it('introspection works (opaque format), and reports inactive after revocation', async () => {
+    const token = await as.getToken({ resource: 'http://127.0.0.1:3009/opaque' });
+    expect(await as.introspect(token)).toMatchObject({
+      active: true,
+      aud: 'api://default',
+      client_id: 'mcp-service',
+      scope: 'mcp.tools',
+    });
+    await as.revoke(token);
+    expect(await as.introspect(token)).toEqual({ active: false });
+  });
+
+  it('has no dynamic registration', () => {
+    expect(as.metadata).not.toHaveProperty('registration_endpoint');
+  });
+});
