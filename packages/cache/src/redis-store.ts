@@ -315,8 +315,18 @@ class RedisStore implements RemoteCacheStore {
     } catch {
       return;
     }
-    const own = client as unknown as { close(): Promise<void>; destroy(): void; isOpen: boolean };
+    const own = client as unknown as {
+      close(): Promise<void>;
+      destroy(): void;
+      isOpen: boolean;
+      isReady: boolean;
+    };
     if (!own.isOpen) return;
+    if (!own.isReady) {
+      // Reconnecting: nothing in flight can complete, stop the reconnect loop now.
+      own.destroy();
+      return;
+    }
     // A graceful close waits for in-flight replies; if Redis is gone, destroy after the deadline.
     let timer: ReturnType<typeof setTimeout> | undefined;
     const graceful = own.close().then(

@@ -91,8 +91,9 @@ export class Lru<V> {
       map.set(key, old);
       return;
     }
+    // Evict before inserting, so the new entry is never the victim.
+    if (map.size >= this.maxEntries) this.evictOne();
     map.set(key, new Entry(value, expiresAtMs, false));
-    if (map.size > this.maxEntries) this.evictOne();
     this.sweepStep();
   }
 

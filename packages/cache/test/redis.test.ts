@@ -1,0 +1,313 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { type RedisProcess, startRedis } from '@mcp-auth/test-utils';
+import { createClient } from 'redis';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type Cache, type CacheOptions, createCache, redisStore } from '../src/index';
+
+/**
+ * Integration tests against a real redis-server on a free loopback port (no persistence),
+ * started here and stopped in afterAll. Needs `redis-server` on PATH (scripts/test.sh installs it).
+ */
+
+const silent = { warn: () => {} };
+let redis: RedisProcess;
+let raw: ReturnType<typeof createClient>;
+const open: Cache<unknown>[] = [];
+let n = 0;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  raw = createClient({ url: redis.url });
+  raw.on('error', () => {});
+  await raw.connect();
+});
+
+afterAll(async () => {
+  raw.destroy();
+  await redis.stop();
+});
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((c) => c.close()));
+});
+
+function uniquePrefix(): string {
+  n++;
+  return `test${n}-${process.pid}:`;
+}
+
+function cacheOn<V>(prefix: string, options: CacheOptions = {}, commandTimeoutMs = 250): Cache<V> {
+  const cache = createCache<V>({
+    store: redisStore({ url: redis.url, prefix, commandTimeoutMs, logger: silent }),
+    logger: silent,
+    ...options,
+  });
+  open.push(cache as Cache<unknown>);
+  return cache;
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const start = Date.now();
+  while (Date.now() - start < timeoutMs) {
+    if (await check()) return Date.now() - start;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+describe('redis store against a real redis-server', () => {
+  it('two cache instances sharing Redis see each other’s writes and deletes', async () => {
+    const prefix = uniquePrefix();
+    const a = cacheOn<{ sub: string; scopes: string[] }>(prefix);
+    const b = cacheOn<{ sub: string; scopes: string[] }>(prefix);
+    await a.set('token-hash', { sub: 'user-1', scopes: ['read'] });
+    expect(await b.get('token-hash')).toEqual({ sub: 'user-1', scopes: ['read'] });
+    await b.delete('token-hash');
+    expect(await a.get('token-hash')).toBeUndefined();
+  });
+
+  it('stores JSON under the prefix with Redis-native expiry (PX)', async () => {
+    const prefix = uniquePrefix();
+    const a = cacheOn<{ n: number }>(prefix, { ttlSeconds: 60 });
+    await a.set('k1', { n: 1 });
+    await a.set('k2', { n: 2 }, { ttlSeconds: 5 });
+    expect((await raw.keys(`${prefix}*`)).sort()).toEqual([`${prefix}k1`, `${prefix}k2`]);
+    expect(await raw.get(`${prefix}k1`)).toBe('{"n":1}');
+    const pttl1 = await raw.pTTL(`${prefix}k1`);
+    const pttl2 = await raw.pTTL(`${prefix}k2`);
+    expect(pttl1).toBeGreaterThan(59_000);
+    expect(pttl1).toBeLessThanOrEqual(60_000);
+    expect(pttl2).toBeGreaterThan(4_000);
+    expect(pttl2).toBeLessThanOrEqual(5_000);
+  });
+
+  it('honours Redis expiry: an entry is gone for every instance after its life', async () => {
+    const prefix = uniquePrefix();
+    const a = cacheOn<string>(prefix);
+    const b = cacheOn<string>(prefix);
+    await a.set('short', 'v', { ttlSeconds: 0.3 });
+    await a.set('exp', 'v', { expiresAt: Date.now() / 1000 + 0.3 });
+    expect(await b.get('short')).toBe('v');
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await b.get('short')).toBeUndefined();
+    expect(await b.get('exp')).toBeUndefined();
+    expect(await raw.exists(`${prefix}short`)).toBe(0);
+  });
+
+  it('an already expired expiresAt is not stored and removes the old value', async () => {
+    const prefix = uniquePrefix();
+    const a = cacheOn<string>(prefix);
+    await a.set('k', 'old');
+    await a.set('k', 'new', { expiresAt: Date.now() / 1000 - 1 });
+    expect(await raw.exists(`${prefix}k`)).toBe(0);
+  });
+
+  it('take raced from two instances 1,000 times: exactly one winner each time', async () => {
+    const prefix = uniquePrefix();
+    const a = cacheOn<{ verifier: string }>(prefix);
+    const b = cacheOn<{ verifier: string }>(prefix);
+    const winners = { a: 0, b: 0 };
+    for (let i = 0; i < 1_000; i++) {
+      const key = `state-${i}`;
+      await (i % 2 === 0 ? a : b).set(key, { verifier: `v${i}` });
+      const [ra, rb] = await Promise.all([a.take(key), b.take(key)]);
+      const got = [ra, rb].filter((r) => r !== undefined);
+      expect(got).toEqual([{ verifier: `v${i}` }]);
+      if (ra !== undefined) winners.a++;
+      else winners.b++;
+    }
+    expect(winners.a + winners.b).toBe(1_000);
+    expect(await raw.keys(`${prefix}*`)).toEqual([]);
+  });
+
+  it('getOrLoad: a value loaded on one instance is read by the other without loading', async () => {
+    const prefix = uniquePrefix();
+    const a = cacheOn<string>(prefix);
+    const b = cacheOn<string>(prefix);
+    const loader = vi.fn(async () => ({ value: 'from-idp', ttlSeconds: 30 }));
+    const results = await Promise.all(Array.from({ length: 50 }, () => a.getOrLoad('k', loader)));
+    expect(new Set(results)).toEqual(new Set(['from-idp']));
+    expect(loader).toHaveBeenCalledTimes(1);
+    await until(async () => (await raw.exists(`${prefix}k`)) === 1, 2_000);
+    expect(await b.getOrLoad('k', loader)).toBe('from-idp');
+    expect(loader).toHaveBeenCalledTimes(1);
+  });
+
+  it('clear removes this prefix only, with keys containing glob characters', async () => {
+    const prefix = uniquePrefix();
+    const other = uniquePrefix();
+    const a = cacheOn<number>(`${prefix}[x]*`);
+    const b = cacheOn<number>(other);
+    for (let i = 0; i < 1_200; i++) await a.set(`k${i}`, i);
+    await b.set('keep', 1);
+    await raw.set(`${prefix}ax`, 'not ours'); // would match an unescaped "[x]*" pattern
+    await a.clear();
+    expect(await raw.keys(`${prefix}\\[x\\]\\**`)).toEqual([]);
+    expect(await raw.get(`${prefix}ax`)).toBe('not ours');
+    expect(await b.get('keep')).toBe(1);
+  });
+
+  it('a value written under the prefix by someone else that is not JSON is a miss, not a crash', async () => {
+    const prefix = uniquePrefix();
+    const a = cacheOn<string>(prefix);
+    await raw.set(`${prefix}k`, '{broken');
+    expect(await a.get('k')).toBeUndefined();
+    expect(a.stats().readFailures).toBe(1);
+    await expect(a.take('k')).rejects.toMatchObject({ code: 'ERR_CACHE_INVALID_VALUE' });
+  });
+
+  it('works with a client the application owns (and does not close it)', async () => {
+    const prefix = uniquePrefix();
+    const client = createClient({ url: redis.url });
+    client.on('error', () => {});
+    await client.connect();
+    const cache = createCache<string>({ store: redisStore({ client, prefix }), logger: silent });
+    await cache.set('k', 'v');
+    expect(await client.get(`${prefix}k`)).toBe('"v"');
+    expect(await cache.take('k')).toBe('v');
+    await cache.close();
+    expect(client.isOpen).toBe(true);
+    client.destroy();
+  });
+});
+
+describe('two-level mode (local memory in front of Redis)', () => {
+  it('serves repeat reads from the local tier (peek) and fills it from Redis', async () => {
+    const prefix = uniquePrefix();
+    const writer = cacheOn<string>(prefix);
+    const reader = cacheOn<string>(prefix, { local: true });
+    await writer.set('k', 'v');
+    expect(reader.peek('k')).toBeUndefined();
+    expect(await reader.get('k')).toBe('v');
+    expect(reader.peek('k')).toBe('v');
+    expect(reader.stats()).toMatchObject({ size: 1 });
+  });
+
+  it('a local entry never outlives the remote one (capped by the remaining PTTL)', async () => {
+    const prefix = uniquePrefix();
+    const writer = cacheOn<string>(prefix);
+    const reader = cacheOn<string>(prefix, { local: { ttlSeconds: 60 } });
+    await writer.set('k', 'v', { ttlSeconds: 0.4 });
+    expect(await reader.get('k')).toBe('v');
+    expect(reader.peek('k')).toBe('v');
+    await new Promise((r) => setTimeout(r, 450));
+    expect(reader.peek('k')).toBeUndefined();
+    expect(await reader.get('k')).toBeUndefined();
+  });
+
+  it('local entries live at most local.ttlSeconds', async () => {
+    const prefix = uniquePrefix();
+    const c = cacheOn<string>(prefix, { local: { ttlSeconds: 0.2 }, ttlSeconds: 60 });
+    await c.set('k', 'v');
+    expect(c.peek('k')).toBe('v');
+    await new Promise((r) => setTimeout(r, 250));
+    expect(c.peek('k')).toBeUndefined();
+    expect(await c.get('k')).toBe('v'); // still in Redis, refilled
+    expect(c.peek('k')).toBe('v');
+  });
+
+  it('take goes to Redis: a local copy on the winner or the loser never answers again', async () => {
+    const prefix = uniquePrefix();
+    const a = cacheOn<string>(prefix, { local: true });
+    const b = cacheOn<string>(prefix, { local: true });
+    await a.set('state', 'verifier'); // a now has a local copy
+    expect(await b.get('state')).toBe('verifier'); // and so has b
+    const [ra, rb] = await Promise.all([a.take('state'), b.take('state')]);
+    expect([ra, rb].filter((r) => r !== undefined)).toEqual(['verifier']);
+    expect(a.peek('state')).toBeUndefined();
+    expect(b.peek('state')).toBeUndefined();
+  });
+});
+
+describe('faults', () => {
+  it('Redis killed mid-test: misses, dropped writes, take rejects, no crash, recovery once it is back', async () => {
+    const unhandled = vi.fn();
+    process.on('unhandledRejection', unhandled);
+    try {
+      const prefix = uniquePrefix();
+      const a = cacheOn<string>(prefix, { local: true });
+      const b = cacheOn<string>(prefix);
+      await a.set('k', 'v');
+      expect(await b.get('k')).toBe('v');
+
+      await redis.kill();
+      // in-flight and new calls all settle within the deadline
+      const t0 = Date.now();
+      const results = await Promise.all(Array.from({ length: 100 }, () => b.get('k')));
+      expect(results.every((r) => r === undefined)).toBe(true);
+      expect(Date.now() - t0).toBeLessThan(2_000);
+      await expect(b.set('k2', 'v2')).resolves.toBeUndefined();
+      await expect(b.take('k')).rejects.toMatchObject({ name: 'CacheError' });
+      expect(['ERR_CACHE_UNAVAILABLE', 'ERR_CACHE_TIMEOUT']).toContain(
+        (await b.take('k').catch((e: { code: string }) => e)).code,
+      );
+      // the local tier keeps answering what it has
+      expect(a.peek('k')).toBe('v');
+      expect(await a.getOrLoad('other', async () => ({ value: 'loaded' }))).toBe('loaded');
+      const s = b.stats();
+      expect(s.readFailures).toBeGreaterThanOrEqual(100);
+      expect(s.writeFailures).toBeGreaterThanOrEqual(1);
+
+      await redis.restart();
+      const recoveredIn = await until(async () => {
+        await b.set('back', 'yes');
+        return (await a.get('back')) === 'yes';
+      }, 10_000);
+      expect(recoveredIn).toBeLessThan(10_000);
+      await b.set('state', 'x');
+      expect(await a.take('state')).toBe('x');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(unhandled).not.toHaveBeenCalled();
+    } finally {
+      process.off('unhandledRejection', unhandled);
+    }
+  });
+
+  it('a server that accepts connections but never answers: every call settles within the deadline', async () => {
+    const sockets = new Set<Socket>();
+    const server: Server = createServer((s) => {
+      sockets.add(s);
+      s.on('error', () => {});
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const cache = createCache<string>({
+      store: redisStore({
+        url: `redis://127.0.0.1:${port}`,
+        commandTimeoutMs: 100,
+        logger: silent,
+      }),
+      logger: silent,
+    });
+    try {
+      const t0 = Date.now();
+      expect(await cache.get('k')).toBeUndefined();
+      await expect(cache.set('k', 'v')).resolves.toBeUndefined();
+      await expect(cache.take('k')).rejects.toMatchObject({ name: 'CacheError' });
+      expect(await cache.getOrLoad('k', async () => ({ value: 'loaded' }))).toBe('loaded');
+      expect(Date.now() - t0).toBeLessThan(1_500);
+    } finally {
+      const closeStarted = Date.now();
+      await cache.close();
+      expect(Date.now() - closeStarted).toBeLessThan(2_000);
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('nothing listening: calls fail fast as misses and close() does not hang', async () => {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    await new Promise((r) => server.close(r));
+    const cache = createCache<string>({
+      store: redisStore({ url: `redis://127.0.0.1:${port}`, logger: silent }),
+      logger: silent,
+    });
+    expect(await cache.get('k')).toBeUndefined();
+    await expect(cache.take('k')).rejects.toMatchObject({ name: 'CacheError' });
+    const t0 = Date.now();
+    await cache.close();
+    expect(Date.now() - t0).toBeLessThan(2_000);
+  });
+});
