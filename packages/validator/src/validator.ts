@@ -196,7 +196,8 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
     ttlSeconds: cfg.cache.ttlSeconds,
     negative: {
       maxEntries: cfg.cache.negativeMaxEntries,
-      ttlSeconds: cfg.cache.negativeTtlSeconds,
+      // 0 disables negative caching: load() then never returns an error entry.
+      ttlSeconds: cfg.cache.negativeTtlSeconds || 1,
     },
     now,
     logger,
