@@ -24,6 +24,8 @@ export const cognito: ProviderDefinition = {
   issuerExample: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123',
   resourceExample: 'https://mcp.example.com/sse',
   requiresAllowedClientIds: true,
+  noOtherResourceCheck:
+    'Cognito access tokens carry no audience: tokens are bound by client id (OAUTH_ALLOWED_CLIENT_IDS) instead',
   checkIssuer(issuer) {
     // The most common mistake: the hosted UI / managed login domain is not the issuer.
     if (issuer.hostname.endsWith('.amazoncognito.com')) {

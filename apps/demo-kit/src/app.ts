@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
-import { type DevAuthServer, start as startDevAuthServer } from '@mcp-auth/dev-auth-server';
+import type { DevAuthServer } from '@mcp-auth/dev-auth-server';
 import { createHandler, OAuthProvider, type SseHandler } from '@mcp-auth/sse-transport';
 import { type DemoConfig, loadConfig } from './config.js';
 import { mergeEnv, readDotEnvFile } from './dotenv.js';
@@ -61,6 +61,7 @@ export interface DemoApp {
     clientId?: string;
     allowMissingPkceMetadata?: string;
     authorizationParams?: Record<string, string>;
+    scope?: string;
   };
   handler: SseHandler;
   /** Stops the MCP server (ends streams), then the emulation. Idempotent. */
@@ -109,6 +110,8 @@ export async function startDemoApp(
     // registered with exactly this server's callback URL.
     const serverClientId = `${definition.appName}-server`;
     const serverClientSecret = randomBytes(24).toString('base64url');
+    // Loaded only when needed: a configuration error never pays for (or prints from) oidc-provider.
+    const { start: startDevAuthServer } = await import('@mcp-auth/dev-auth-server');
     emulation = await startDevAuthServer({
       profile: definition.profile,
       ...(definition.emulation.issuerPath !== undefined
@@ -130,7 +133,6 @@ export async function startDemoApp(
           token_endpoint_auth_method: 'client_secret_basic',
         },
       ],
-      users: [DEMO_USER],
       // Okta: the custom authorization server's "Audience" set to this server, as the README says.
       ...(definition.profile === 'okta' ? { oktaAudience: resourceUri } : {}),
       logger,
@@ -163,9 +165,16 @@ export async function startDemoApp(
       scopesSupported: allScopes,
       profile: definition.profile,
       resourceName: `${definition.appName} (MCP demo, ${definition.displayName})`,
-      ...(clientId !== undefined ? { clientId, redirectUri: `${origin}${callbackPath}` } : {}),
+      // The callback is callbackPath on the origin of resourceUri (the public address).
+      ...(clientId !== undefined ? { clientId } : {}),
       ...(clientSecret !== undefined ? { clientSecret } : {}),
       ...(allowedClientIds.length > 0 ? { allowedClientIds } : {}),
+      // Cognito: no audience in access tokens, so the binding is the client id allowlist instead.
+      ...(definition.requiresAllowedClientIds ? { strictAudienceValidation: false } : {}),
+      // Auth0 picks the API with `audience` (server-side browser flow).
+      ...(definition.profile === 'auth0'
+        ? { additionalAuthorizationParameters: { audience: resourceUri } }
+        : {}),
       // Loopback http is how local servers run; anything else must be https (checked above).
       allowInsecureHttpForLoopback: true,
       logger,

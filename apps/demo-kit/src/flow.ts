@@ -1,6 +1,13 @@
-import { checkServer, connect, formatStep, Report, type StepRecord } from '@mcp-auth/test-client';
+import {
+  checkServer,
+  connect,
+  formatCheckTable,
+  formatStep,
+  Report,
+  type StepRecord,
+} from '@mcp-auth/test-client';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { DEMO_USER, type DemoApp, otherResourceFor } from './app.js';
+import { DEMO_USER, type DemoApp, INSPECTOR_ORIGINS, otherResourceFor } from './app.js';
 import { STEP_UP_TOOL } from './tools.js';
 
 export interface FlowOptions {
@@ -34,7 +41,7 @@ const NUMBER_OF: Record<string, number> = {
   authorization_request: 6,
   authorization_response: 8,
   token: 9,
-  mcp_connect: 10,
+  connect: 10,
   mcp_tools: 11,
 };
 
@@ -70,16 +77,12 @@ export async function runFlowReport(
   const result: FlowResult = { ok: false, report, steppedUp: false };
   let client: Client | undefined;
   try {
-    client = await report.step('mcp_connect', FLOW_STEPS[9], async (s) => {
-      const c = await connect(app.sseUrl, {
-        ...app.testClientOptions,
-        nonInteractive: true,
-        transport: 'sse',
-        report,
-      });
-      const info = c.getServerVersion();
-      s.received(`initialize → ${info?.name ?? '?'} ${info?.version ?? ''}`.trim());
-      return c;
+    // The test client records its own steps (probe … token, then `connect`) in our report.
+    client = await connect(app.sseUrl, {
+      ...app.testClientOptions,
+      nonInteractive: true,
+      transport: 'sse',
+      report,
     });
     await report.step('mcp_tools', FLOW_STEPS[10], async (s) => {
       const list = await client!.listTools();
@@ -192,28 +195,36 @@ export async function runFlow(app: DemoApp, o: FlowOptions): Promise<boolean> {
  * server, which must be refused.
  */
 export async function runCheck(app: DemoApp, o: FlowOptions): Promise<boolean> {
-  const report = await checkServer(app.sseUrl, {
-    ...app.testClientOptions,
+  const { authorizationParams: _audience, ...clientOptions } = app.testClientOptions;
+  const other = app.emulation !== undefined && app.definition.noOtherResourceCheck === undefined;
+  const allowed = app.config.allowedOrigin ?? INSPECTOR_ORIGINS;
+  const result = await checkServer(app.sseUrl, {
+    ...clientOptions,
     nonInteractive: true,
-    ...(app.emulation ? { otherResource: otherResourceFor(app.origin) } : {}),
+    ...(other ? { otherResource: otherResourceFor(app.origin) } : {}),
+    ...(allowed !== '*' && allowed[0] ? { origin: allowed[0] } : {}),
   });
   if (o.json) {
-    o.out(JSON.stringify(report, null, 2));
+    o.out(
+      JSON.stringify(
+        { ok: result.ok, serverUrl: result.serverUrl, checks: result.checks },
+        null,
+        2,
+      ),
+    );
   } else {
     o.out(`\nConformance checks (@mcp-auth/test-client --check) against ${app.sseUrl}:`);
-    for (const c of report.checks) {
-      o.out(
-        `  ${c.status === 'pass' ? '✓' : c.status === 'skip' ? '-' : '✗'} ${c.title}${c.detail ? ` · ${c.detail}` : ''}`,
-      );
+    o.out(formatCheckTable(result, { color: o.color ?? false }));
+    if (app.definition.noOtherResourceCheck) {
+      o.out(`  (another resource's token: not checked, ${app.definition.noOtherResourceCheck})`);
     }
-    o.out(report.ok ? '\n✓ every check passed' : '\n✗ some checks failed');
   }
-  return report.ok;
+  return result.ok;
 }
 
-function textOf(result: { content?: unknown }): string {
-  const content = Array.isArray(result.content) ? result.content : [];
-  return content
-    .map((c: { type?: string; text?: string }) => (c.type === 'text' ? (c.text ?? '') : ''))
+function textOf(result: unknown): string {
+  const content = (result as { content?: unknown })?.content;
+  return (Array.isArray(content) ? content : [])
+    .map((c: { type?: string; text?: string }) => (c?.type === 'text' ? (c.text ?? '') : ''))
     .join('');
 }

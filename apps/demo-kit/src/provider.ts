@@ -31,6 +31,12 @@ export interface ProviderDefinition {
    * (`OAUTH_ALLOWED_CLIENT_IDS`, or `OAUTH_CLIENT_ID`) instead.
    */
   requiresAllowedClientIds?: boolean;
+  /**
+   * Why `--check` cannot prove "another resource's token is refused" on this provider, when it
+   * cannot: its tokens do not name the resource (Cognito: no `aud`; Okta: one audience per
+   * authorization server). The check is then left out, with this reason printed.
+   */
+  noOtherResourceCheck?: string;
   /** True for the local demo: it always runs its own authorization server. */
   emulationOnly?: boolean;
   /** The emulation (dev-auth-server) set-up when no provider is configured. */

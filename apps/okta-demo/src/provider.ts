@@ -19,6 +19,8 @@ export const okta: ProviderDefinition = {
   defaultPort: 3003,
   issuerExample: 'https://dev-123456.okta.com/oauth2/default',
   resourceExample: 'https://mcp.example.com/sse',
+  noOtherResourceCheck:
+    'an Okta authorization server gives every token its one audience, whatever resource is asked for: one authorization server per protected resource',
   checkIssuer(issuer) {
     if (!CUSTOM_AS_PATH.test(issuer.pathname)) {
       return 'OAUTH_AUTHORIZATION_SERVER must be an Okta custom authorization server issuer, e.g. https://dev-123456.okta.com/oauth2/default (the org authorization server does not issue tokens for your APIs)';
