@@ -248,6 +248,8 @@ export class AuthSession {
             fetch: this.fetchImpl,
             timeoutMs: this.timeoutMs,
             requirePkceS256: true,
+            // A test run reports what the server serves now: no process-wide cache.
+            cache: false,
             ...(override ? { allowMissingPkceMetadata: true } : {}),
             ...allowLoopback,
           });

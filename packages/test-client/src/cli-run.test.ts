@@ -1,0 +1,190 @@
+import { describe, expect, it } from 'vitest';
+import { EXIT_CODES, parseCliArgs, runCli } from './cli-run.js';
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out,
+    err,
+    io: {
+      stdout: { write: (s: string) => out.push(s) },
+      stderr: { write: (s: string) => err.push(s) },
+    },
+  };
+}
+
+const URL_ = 'http://127.0.0.1:3000/mcp';
+
+describe('parseCliArgs', () => {
+  it('maps every flag to an option', () => {
+    const parsed = parseCliArgs([
+      URL_,
+      '--client-id',
+      'mcp-confidential',
+      '--client-secret',
+      's3cret',
+      '--token-endpoint-auth',
+      'client_secret_post',
+      '--scope',
+      'mcp:read mcp:write',
+      '--port',
+      '8765',
+      '--callback-path',
+      '/oauth/callback',
+      '--non-interactive',
+      '--auth-param',
+      'audience=https://api',
+      '--auth-param',
+      'prompt=consent',
+      '--refresh',
+      '--token-store',
+      '/tmp/t.json',
+      '--allow-missing-pkce-metadata',
+      'http://127.0.0.1:4000/us-east-1_X',
+      '--allow-http',
+      '--transport',
+      'sse',
+      '--call',
+      'echo',
+      '--args',
+      '{"text":"hi"}',
+      '--json',
+      '--timeout',
+      '2.5',
+      '--browser-timeout',
+      '60',
+    ]);
+    expect(parsed).toMatchObject({
+      kind: 'run',
+      serverUrl: URL_,
+      json: true,
+      check: false,
+      options: {
+        clientId: 'mcp-confidential',
+        clientSecret: 's3cret',
+        tokenEndpointAuth: 'client_secret_post',
+        scope: 'mcp:read mcp:write',
+        port: 8765,
+        callbackPath: '/oauth/callback',
+        nonInteractive: true,
+        authorizationParams: { audience: 'https://api', prompt: 'consent' },
+        refresh: true,
+        tokenStore: '/tmp/t.json',
+        allowMissingPkceMetadata: ['http://127.0.0.1:4000/us-east-1_X'],
+        allowHttp: true,
+        transport: 'sse',
+        call: { name: 'echo', arguments: { text: 'hi' } },
+        timeoutMs: 2500,
+        callbackTimeoutMs: 60_000,
+      },
+    });
+  });
+
+  it('reads the client secret from MCP_AUTH_CLIENT_SECRET', () => {
+    const parsed = parseCliArgs([URL_, '--client-id', 'c'], { MCP_AUTH_CLIENT_SECRET: 'from-env' });
+    expect(parsed).toMatchObject({ options: { clientSecret: 'from-env' } });
+  });
+
+  it('parses the --check flags', () => {
+    expect(
+      parseCliArgs([
+        URL_,
+        '--check',
+        '--other-resource',
+        'http://127.0.0.1:3001/mcp',
+        '--unauthenticated-only',
+      ]),
+    ).toMatchObject({
+      check: true,
+      otherResource: 'http://127.0.0.1:3001/mcp',
+      unauthenticatedOnly: true,
+    });
+  });
+
+  it.each([
+    [[], 'Missing <server-url>'],
+    [[URL_, URL_], 'Expected one <server-url>, got 2'],
+    [['not a url'], '<server-url> must be an absolute URL'],
+    [[URL_, '--bogus'], "Unknown option '--bogus'"],
+    [[URL_, '--port', 'abc'], '--port must be an integer'],
+    [[URL_, '--port', '70000'], '--port must be an integer'],
+    [[URL_, '--transport', 'ws'], '--transport must be auto, sse or streamable-http'],
+    [[URL_, '--token-endpoint-auth', 'private_key_jwt'], '--token-endpoint-auth must be'],
+    [[URL_, '--client-secret', 'x'], '--client-secret needs --client-id'],
+    [
+      [URL_, '--client-id', 'c', '--token-endpoint-auth', 'client_secret_basic'],
+      'needs --client-secret',
+    ],
+    [[URL_, '--client-metadata-url', 'http://example.com/client.json'], 'https URL with a path'],
+    [[URL_, '--client-metadata-url', 'https://example.com'], 'https URL with a path'],
+    [[URL_, '--args', '{}'], '--args needs --call'],
+    [[URL_, '--call', 't', '--args', '{bad'], '--args must be valid JSON'],
+    [[URL_, '--call', 't', '--args', '[1]'], '--args must be a JSON object'],
+    [[URL_, '--open', '--non-interactive'], 'exclude each other'],
+    [[URL_, '--other-resource', 'http://x'], '--other-resource needs --check'],
+    [[URL_, '--check', '--call', 't'], '--call cannot be combined with --check'],
+    [[URL_, '--timeout', '0'], '--timeout must be a positive number'],
+    [[URL_, '--auth-param', 'novalue'], '--auth-param must be key=value'],
+    [[URL_, '--auth-param', 'resource=http://evil'], '--auth-param cannot set resource'],
+    [[URL_, '--auth-param', 'state=x'], '--auth-param cannot set state'],
+    [[URL_, '--callback-path', 'cb'], '--callback-path must start with /'],
+  ])('%j → usage error %s', async (argv, message) => {
+    expect(() => parseCliArgs(argv as string[])).toThrow(message);
+    const t = io();
+    expect(await runCli(argv as string[], t.io)).toBe(EXIT_CODES.usage);
+    expect(t.err.join('')).toContain(message);
+    expect(t.out.join('')).toBe('');
+  });
+});
+
+describe('runCli', () => {
+  it('prints the help with every flag', async () => {
+    const t = io();
+    expect(await runCli(['--help'], t.io)).toBe(0);
+    const help = t.out.join('');
+    for (const flag of [
+      '--client-id',
+      '--client-secret',
+      '--token-endpoint-auth',
+      '--client-metadata-url',
+      '--scope',
+      '--port',
+      '--open',
+      '--non-interactive',
+      '--refresh',
+      '--transport',
+      '--call',
+      '--args',
+      '--token-store',
+      '--check',
+      '--other-resource',
+      '--allow-http',
+      '--allow-missing-pkce-metadata',
+      '--json',
+    ]) {
+      expect(help).toContain(flag);
+    }
+  });
+
+  it('prints the version', async () => {
+    const t = io();
+    expect(await runCli(['--version'], t.io)).toBe(0);
+    expect(t.out.join('')).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
+  it('refuses a non-loopback http server without --allow-http (exit 2, before any request)', async () => {
+    const t = io();
+    let requests = 0;
+    const code = await runCli(['http://mcp.example.com/mcp', '--non-interactive'], {
+      ...t.io,
+      fetch: async () => {
+        requests++;
+        return new Response(null, { status: 500 });
+      },
+    });
+    expect(code).toBe(1);
+    expect(requests).toBe(0);
+    expect(t.err.join('')).toContain('--allow-http');
+  });
+});

@@ -1,0 +1,314 @@
+/**
+ * The whole flow end to end against the real thing: the MCP server on @mcp-auth/sse-transport,
+ * protected by the local authorization server (oidc-provider, non-interactive), driven by the test
+ * client through the official SDK client.
+ */
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type DevAuthServer, start as startAuthServer } from '@mcp-auth/dev-auth-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  authorize,
+  checkServer,
+  connect,
+  getConnectionReport,
+  Report,
+  run,
+  runCli,
+} from '../src/index.js';
+import { decodeJwtPayload, getFreePort, type SseMcpServer, startSseMcpServer } from './helpers.js';
+
+let das: DevAuthServer;
+let mcp: SseMcpServer;
+let otherResource: string;
+let tmp: string;
+
+const JWT = /eyJ[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}/;
+
+beforeAll(async () => {
+  const port = await getFreePort();
+  otherResource = `http://127.0.0.1:${port}/other-mcp`;
+  das = await startAuthServer({
+    resources: [
+      { uri: `http://127.0.0.1:${port}/sse`, scopes: ['mcp:read', 'mcp:write', 'mcp:admin'] },
+      { uri: otherResource, scopes: ['mcp:read'] },
+    ],
+  });
+  mcp = await startSseMcpServer({ port, das, requiredScopes: ['mcp:read'] });
+  tmp = await mkdtemp(join(tmpdir(), 'mcp-auth-test-client-'));
+});
+
+afterAll(async () => {
+  await mcp?.stop();
+  await das?.stop();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+function whoami(result: unknown): { subject: string; clientId: string; scopes: string[] } {
+  const content = (result as { content: { text: string }[] }).content;
+  return JSON.parse(content[0]!.text);
+}
+
+describe('non-interactive flow against the SSE transport', () => {
+  it('with dynamic client registration: every step, SSE after the Streamable HTTP attempt, whoami', async () => {
+    const result = await run(mcp.sseUrl, { nonInteractive: true, call: { name: 'whoami' } });
+    expect(result.error).toBeUndefined();
+    expect(result.ok).toBe(true);
+    expect(result.transport).toBe('sse');
+    expect(result.authorizationAttempts).toBe(1);
+    expect(result.tools).toEqual(['whoami', 'echo', 'admin_stats']);
+    const ids = result.report.steps.map((s) => s.id);
+    expect(ids).toEqual([
+      'probe',
+      'resource_metadata',
+      'authorization_server',
+      'client',
+      'scope',
+      'authorization_request',
+      'authorization_response',
+      'token',
+      'connect',
+      'list_tools',
+      'call_tool',
+    ]);
+    const step = (id: string) => result.report.steps.find((s) => s.id === id)!;
+    expect(step('probe').received[0]).toBe(
+      `401 WWW-Authenticate: Bearer resource_metadata="${mcp.prmUrl}", scope="mcp:read"`,
+    );
+    expect(step('resource_metadata').sent).toEqual([`GET ${mcp.prmUrl}`]);
+    expect(step('client').notes).toEqual([]);
+    expect(step('client').sent[0]).toMatch(/^POST http:\/\/127\.0\.0\.1:\d+\/.*register/);
+    expect(step('scope').notes).toEqual(["mcp:read (from the challenge's scope)"]);
+    const authUrl = new URL(step('authorization_request').sent[0]!.slice(4));
+    expect(Object.fromEntries(authUrl.searchParams)).toMatchObject({
+      response_type: 'code',
+      code_challenge_method: 'S256',
+      resource: mcp.resource,
+      scope: 'mcp:read',
+    });
+    expect(authUrl.searchParams.get('code_challenge')).toMatch(/^[\w-]{43}$/);
+    expect(authUrl.searchParams.get('state')).toMatch(/^[\w-]{43,}$/);
+    expect(step('authorization_response').received[0]).toContain(`iss=${das.issuer} matches`);
+    expect(step('token').sent[0]).toContain(`resource=${mcp.resource}`);
+    expect(step('connect').notes[0]).toMatch(/^Streamable HTTP failed .*falling back to SSE$/);
+    const me = whoami(result.callResult);
+    expect(me.subject).toBe('user-1');
+    expect(me.clientId).not.toBe('mcp-public');
+    expect(me.scopes).toEqual(['mcp:read']);
+    // No token anywhere in the report: only the first and last 4 characters.
+    const json = JSON.stringify(result.report);
+    expect(json).not.toMatch(JWT);
+    expect(step('token').received.join(' ')).toMatch(/access_token=eyJ\w…[\w-]{4}/);
+  });
+
+  it('with the pre-registered public client mcp-public, and --refresh', async () => {
+    const result = await run(mcp.sseUrl, {
+      nonInteractive: true,
+      clientId: das.clients.public.clientId,
+      refresh: true,
+      transport: 'sse',
+      call: { name: 'whoami' },
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.ok).toBe(true);
+    const ids = result.report.steps.map((s) => s.id);
+    expect(ids).toContain('refresh');
+    expect(ids.indexOf('refresh')).toBeLessThan(ids.indexOf('connect'));
+    expect(result.report.steps.find((s) => s.id === 'client')!.notes).toEqual([
+      'pre-registered client mcp-public, token endpoint auth none',
+    ]);
+    expect(whoami(result.callResult)).toMatchObject({ subject: 'user-1', clientId: 'mcp-public' });
+    expect(JSON.stringify(result.report)).not.toMatch(JWT);
+  });
+
+  it('with the confidential client (client_secret_basic from the metadata); the secret never shows', async () => {
+    const { clientId, clientSecret } = das.clients.confidential;
+    const report = new Report();
+    const result = await authorize(mcp.sseUrl, {
+      nonInteractive: true,
+      clientId,
+      clientSecret,
+      report,
+    });
+    expect(result.client).toEqual({
+      clientId,
+      clientSecret,
+      tokenEndpointAuthMethod: 'client_secret_basic',
+      source: 'pre-registered',
+    });
+    const payload = decodeJwtPayload(result.tokens.accessToken);
+    expect(payload).toMatchObject({ aud: mcp.resource, client_id: clientId, iss: das.issuer });
+    expect(result.metadata.resource).toBe(mcp.resource);
+    expect(result.metadata.authorizationServer.issuer).toBe(das.issuer);
+    expect(JSON.stringify(report)).not.toContain(clientSecret);
+  });
+
+  it('steps up on 403 insufficient_scope: re-authorizes with the union of scopes and retries', async () => {
+    const result = await run(mcp.sseUrl, {
+      nonInteractive: true,
+      clientId: 'mcp-public',
+      call: { name: 'admin_stats' },
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.ok).toBe(true);
+    expect(result.authorizationAttempts).toBe(2);
+    const challenge = result.report.steps.find((s) => s.id === 'challenge')!;
+    expect(challenge.title).toBe('403 on POST /messages');
+    expect(challenge.received[0]).toContain('error="insufficient_scope"');
+    const scopes = result.report.steps.filter((s) => s.id === 'scope').map((s) => s.notes[0]);
+    expect(scopes).toEqual([
+      "mcp:read (from the challenge's scope)",
+      'mcp:read mcp:admin (from the union of the scopes asked before and the scopes the 403 requires)',
+    ]);
+    expect(result.report.steps.find((s) => s.title === 'Token request (attempt 2)')?.status).toBe(
+      'ok',
+    );
+    expect((result.callResult as { content: { text: string }[] }).content[0]!.text).toBe(
+      'admin ok: mcp:read mcp:admin',
+    );
+  });
+
+  it('connect() returns an SDK client that keeps authorizing (step-up on a later call)', async () => {
+    const client = await connect(mcp.sseUrl, { nonInteractive: true, clientId: 'mcp-public' });
+    try {
+      const echo = await client.callTool({ name: 'echo', arguments: { text: 'hello' } });
+      expect(echo.content).toEqual([{ type: 'text', text: 'hello' }]);
+      const admin = await client.callTool({ name: 'admin_stats', arguments: {} });
+      expect((admin.content as { text: string }[])[0]!.text).toBe('admin ok: mcp:read mcp:admin');
+      const report = getConnectionReport(client)!;
+      expect(report.steps.filter((s) => s.id === 'token')).toHaveLength(2);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('--transport streamable-http against an SSE-only server fails with ERR_CONNECT_FAILED', async () => {
+    const result = await run(mcp.sseUrl, {
+      nonInteractive: true,
+      clientId: 'mcp-public',
+      transport: 'streamable-http',
+    });
+    expect(result.ok).toBe(false);
+    expect(result.error?.code).toBe('ERR_CONNECT_FAILED');
+    expect(result.report.steps.at(-1)).toMatchObject({ id: 'connect', status: 'fail' });
+  });
+
+  it('--token-store: written with mode 0600, then reused without a new authorization', async () => {
+    const file = join(tmp, 'tokens.json');
+    const first = await run(mcp.sseUrl, {
+      nonInteractive: true,
+      clientId: 'mcp-public',
+      tokenStore: file,
+    });
+    expect(first.ok).toBe(true);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const second = await run(mcp.sseUrl, {
+      nonInteractive: true,
+      clientId: 'mcp-public',
+      tokenStore: file,
+    });
+    expect(second.error).toBeUndefined();
+    expect(second.ok).toBe(true);
+    expect(second.authorizationAttempts).toBe(0);
+    const stored = second.report.steps.find((s) => s.id === 'token_store')!;
+    expect(stored.status).toBe('ok');
+    expect(second.report.steps.some((s) => s.id === 'authorization_request')).toBe(false);
+  });
+});
+
+describe('the CLI end to end', () => {
+  it('--non-interactive --json --call echo: exit 0 and a machine-readable report', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(
+      [
+        mcp.sseUrl,
+        '--non-interactive',
+        '--json',
+        '--call',
+        'echo',
+        '--args',
+        '{"text":"from the CLI"}',
+      ],
+      {
+        stdout: { write: (s: string) => out.push(s) },
+        stderr: { write: (s: string) => err.push(s) },
+      },
+    );
+    expect(err.join('')).toBe('');
+    expect(code).toBe(0);
+    const report = JSON.parse(out.join(''));
+    expect(report).toMatchObject({
+      ok: true,
+      exitCode: 0,
+      transport: 'sse',
+      call: { name: 'echo', result: { content: [{ type: 'text', text: 'from the CLI' }] } },
+      authorizationAttempts: 1,
+    });
+    expect(out.join('')).not.toMatch(JWT);
+  });
+
+  it('prints one line per step with ✓ and a duration, and exit 1 on a failing tool', async () => {
+    const out: string[] = [];
+    const code = await runCli(
+      [
+        mcp.sseUrl,
+        '--non-interactive',
+        '--client-id',
+        'mcp-public',
+        '--call',
+        'echo',
+        '--args',
+        '{"text":5}',
+      ],
+      { stdout: { write: (s: string) => out.push(s) }, stderr: { write: () => {} } },
+    );
+    expect(code).toBe(1);
+    const lines = out.join('').trimEnd().split('\n');
+    expect(lines[0]).toMatch(
+      /^✓ Request without a token \(\d+(\.\d)? m?s\) · sent: POST .* · received: 401 /,
+    );
+    expect(lines.filter((l) => l.startsWith('✓ '))).toHaveLength(10);
+    expect(lines.find((l) => l.startsWith('✗ '))).toMatch(/^✗ Call echo .*ERR_TOOL_FAILED/);
+    expect(lines.at(-1)).toMatch(/^Failed: ERR_TOOL_FAILED: /);
+  });
+});
+
+describe('--check against the SSE transport', () => {
+  it('passes every check, including the other resource refused', async () => {
+    const result = await checkServer(mcp.sseUrl, {
+      nonInteractive: true,
+      clientId: 'mcp-public',
+      otherResource,
+    });
+    const byId = Object.fromEntries(result.checks.map((c) => [c.id, c]));
+    expect(result.checks.filter((c) => c.status !== 'pass')).toEqual([]);
+    expect(result.ok).toBe(true);
+    expect(byId.other_resource_refused!.detail).toBe(
+      `token for ${otherResource} → 401 error="invalid_token"`,
+    );
+    expect(byId.garbage_token_invalid_token!.detail).toBe('401 error="invalid_token"');
+    expect(JSON.stringify(result)).not.toMatch(JWT);
+  });
+
+  it('the CLI prints the table and exits 0', async () => {
+    const out: string[] = [];
+    const code = await runCli(
+      [
+        mcp.sseUrl,
+        '--check',
+        '--non-interactive',
+        '--client-id',
+        'mcp-public',
+        '--other-resource',
+        otherResource,
+      ],
+      { stdout: { write: (s: string) => out.push(s) }, stderr: { write: () => {} } },
+    );
+    const text = out.join('');
+    expect(text).toContain("another resource's token refused with 401  PASS");
+    expect(text).toContain('All checks passed.');
+    expect(code).toBe(0);
+  });
+});
