@@ -184,7 +184,9 @@ function sendHtml(res: ServerResponse, status: number, html: string): void {
     'cache-control': 'no-store',
     'x-frame-options': 'DENY',
     'content-security-policy':
-      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http://127.0.0.1:* http://localhost:* http://[::1]:*; frame-ancestors 'none'",
+      // No form-action: browsers apply it to the redirects after a form post, which end at the
+      // client's redirect URI (any origin).
+      "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
   });
   res.end(html);
 }
@@ -717,7 +719,9 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
     });
   });
   const { port } = server.address() as AddressInfo;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
+  // Listening on every interface (only when asked): the issuer still names loopback.
+  const issuerHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  const urlHost = issuerHost.includes(':') ? `[${issuerHost}]` : issuerHost;
   const origin = `http://${urlHost}:${port}`;
   const issuer = `${origin}${issuerPath}${profile.issuerTrailingSlash ? '/' : ''}`;
   const jwksPath = `${mountPath}${profile.routes.jwks}`;
