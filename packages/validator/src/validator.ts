@@ -160,6 +160,8 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
     const i = cfg.introspection!;
     let endpoint = i.endpoint;
     let authMethod = i.authMethod;
+    // An explicitly configured endpoint needs no discovery: authMethod then defaults to basic.
+    if (endpoint !== undefined) authMethod ??= 'client_secret_basic';
     if (endpoint === undefined || authMethod === undefined) {
       const m = await metadata.get();
       endpoint ??= m.introspectionEndpoint;

@@ -35,8 +35,12 @@ export function validatorFor(
     // TEMP until @mcp-auth/discovery exports discoverAuthorizationServer.
     ...(typeof (discovery as Record<string, unknown>).discoverAuthorizationServer === 'function'
       ? {}
-      : { jwt: { jwksUri: as.jwksUri }, introspection: undefined }),
+      : { jwt: { jwksUri: as.jwksUri } }),
     ...o,
+    ...(o.jwt &&
+    typeof (discovery as Record<string, unknown>).discoverAuthorizationServer !== 'function'
+      ? { jwt: { jwksUri: as.jwksUri, ...o.jwt } }
+      : {}),
   });
 }
 
