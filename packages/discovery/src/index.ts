@@ -1,9 +1,23 @@
 export {
+  type AuthorizationServerDiscovery,
+  authorizationServerMetadataUrls,
+  clearDiscoveryCache,
+  type DiscoverAuthorizationServerOptions,
+  discoverAuthorizationServer,
+  type MetadataFlavour,
+} from './authorization-server';
+export {
   DiscoveryError,
   type DiscoveryErrorCode,
   type DiscoveryErrorDetails,
   isDiscoveryError,
 } from './errors';
+export {
+  type FetchProtectedResourceMetadataOptions,
+  fetchProtectedResourceMetadata,
+  type ProtectedResourceMetadataResult,
+  resourceMatchesServer,
+} from './fetch-protected-resource-metadata';
 export {
   type FetchLike,
   type FetchWithLimitsOptions,
