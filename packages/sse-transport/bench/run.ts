@@ -26,7 +26,12 @@ interface Target {
   url: string;
 }
 
-function startTarget(kind: string, issuer: string, resource: string, port: number): Promise<Target> {
+function startTarget(
+  kind: string,
+  issuer: string,
+  resource: string,
+  port: number,
+): Promise<Target> {
   const child = fork(TARGET_FILE, [kind, issuer, resource, String(port)], {
     execArgv: ['--import', 'tsx', '--expose-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -62,10 +67,7 @@ function memoryOf(target: Target): Promise<{ heapUsed: number; external: number;
 }
 
 /** Opens an SSE stream, resolves with the endpoint; the stream is read (and discarded) until closed. */
-function openSession(
-  url: string,
-  token: string,
-): Promise<{ endpoint: string; close: () => void }> {
+function openSession(url: string, token: string): Promise<{ endpoint: string; close: () => void }> {
   return new Promise((resolve, reject) => {
     const req = request(`${url}/sse`, {
       headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
@@ -127,7 +129,11 @@ async function measure(target: Target, token: string, title: string): Promise<Th
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const ports = { sdk: await getFreePort(), noauth: await getFreePort(), auth: await getFreePort() };
+  const ports = {
+    sdk: await getFreePort(),
+    noauth: await getFreePort(),
+    auth: await getFreePort(),
+  };
   const resource = `http://127.0.0.1:${ports.auth}/sse`;
   const das = await startAuthServer({ resources: [{ uri: resource, scopes: ['mcp:read'] }] });
   const token = await das.getToken({ resource, scope: 'mcp:read' });
@@ -166,7 +172,8 @@ async function main(): Promise<void> {
         sessions.push(...(await Promise.all(batch)));
       }
       const after = await memoryOf(target);
-      perSessionHeap = (after.heapUsed + after.external - before.heapUsed - before.external) / SESSIONS;
+      perSessionHeap =
+        (after.heapUsed + after.external - before.heapUsed - before.external) / SESSIONS;
       perSessionRss = (after.rss - before.rss) / SESSIONS;
       for (const s of sessions) s.close();
     } finally {
@@ -199,8 +206,18 @@ async function main(): Promise<void> {
     );
     const rows = [
       ['ours (auth) / SDK+Express+requireBearerAuth', `${vsSdk.toFixed(2)}x`, '>= 2x', vsSdk >= 2],
-      ['auth overhead vs ours (auth off)', `${(overhead * 100).toFixed(1)}%`, '<= 10%', overhead <= 0.1],
-      [`heap+external per idle session (${SESSIONS}, ${memoryKind})`, kb(perSessionHeap), '< 50 KB', perSessionHeap < 50 * 1024],
+      [
+        'auth overhead vs ours (auth off)',
+        `${(overhead * 100).toFixed(1)}%`,
+        '<= 10%',
+        overhead <= 0.1,
+      ],
+      [
+        `heap+external per idle session (${SESSIONS}, ${memoryKind})`,
+        kb(perSessionHeap),
+        '< 50 KB',
+        perSessionHeap < 50 * 1024,
+      ],
       [`RSS per idle session (${SESSIONS})`, kb(perSessionRss), '(info)', true],
     ] as const;
     console.table(

@@ -88,8 +88,7 @@ async function startSdk(): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-const listening =
-  kind === 'sdk' ? await startSdk() : await startOurs(kind === 'ours-auth');
+const listening = kind === 'sdk' ? await startSdk() : await startOurs(kind === 'ours-auth');
 process.on('message', (msg: { type: string }) => {
   if (msg.type === 'memory') {
     for (let i = 0; i < 3; i++) globalThis.gc?.();

@@ -130,9 +130,7 @@ function stringList(name: string, value: unknown): string[] {
   return [...value];
 }
 
-function isTypedValidationError(
-  error: unknown,
-): error is {
+function isTypedValidationError(error: unknown): error is {
   code: string;
   requiredScopes?: string[];
   toResponse(o: { resourceMetadata: string; scope?: string[] }): RenderedResponse;
@@ -426,11 +424,17 @@ export class OAuthProvider implements SseAuthProvider {
     const pkce = await createPkcePair();
     const state = generateState();
     try {
+      // A remote store drops failed writes (counted, not thrown): notice it and fail closed now
+      // rather than at the callback.
+      const failuresBefore = this.#pending.stats().writeFailures;
       await this.#pending.set(STATE_KEY_PREFIX + hashKey(state), {
         codeVerifier: pkce.codeVerifier,
         redirectUri: redirect,
         createdAt: this.#now(),
       });
+      if (this.#pending.stats().writeFailures > failuresBefore) {
+        throw new Error('the store dropped the write');
+      }
     } catch (error) {
       throw new SseTransportError(
         'ERR_STATE_STORE_UNAVAILABLE',

@@ -8,8 +8,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallbackResult } from '../src/oauth-provider.js';
 import { createServer, OAuthProvider, type SseServer } from '../src/index.js';
+import type { CallbackResult } from '../src/oauth-provider.js';
 import { openStream, postMessage, rawRequest } from './helpers.js';
 
 let das: DevAuthServer;
@@ -87,7 +87,11 @@ beforeAll(async () => {
       clientSecret: das.clients.confidential.clientSecret,
     }),
     das.authorizationCodeFlow({ resource, user: 'alice', scope: 'mcp:write' }),
-    das.authorizationCodeFlow({ resource: 'http://127.0.0.1:1/other', user: 'alice', scope: 'mcp:read' }),
+    das.authorizationCodeFlow({
+      resource: 'http://127.0.0.1:1/other',
+      user: 'alice',
+      scope: 'mcp:read',
+    }),
   ]);
   alice = a.access_token;
   bob = b.access_token;
@@ -107,7 +111,9 @@ describe('the SDK client over SSE with a bearer token', () => {
     const headers = { Authorization: `Bearer ${alice}` };
     const transport = new SSEClientTransport(new URL('/sse', base), {
       requestInit: { headers },
-      eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...init?.headers, ...headers } }) },
+      eventSourceInit: {
+        fetch: (url, init) => fetch(url, { ...init, headers: { ...init?.headers, ...headers } }),
+      },
     });
     await client.connect(transport);
     expect(client.getServerVersion()).toEqual({ name: 'e2e', version: '1.0.0' });
@@ -147,7 +153,7 @@ describe('challenges (literal headers)', () => {
       const res = await rawRequest(`${base}${path}`, { method });
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toBe(
-        `Bearer resource_metadata="${prmUrl}", scope="mcp:read"`,
+        `Bearer scope="mcp:read", resource_metadata="${prmUrl}"`,
       );
       expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
       expect(Object.keys(JSON.parse(res.body)).sort()).toEqual(['error', 'error_description']);
@@ -157,7 +163,9 @@ describe('challenges (literal headers)', () => {
   it('401 invalid_token for a forged, a foreign-audience and a non-Bearer token', async () => {
     const forged = `${alice.slice(0, -4)}AAAA`;
     for (const token of [forged, foreign]) {
-      const res = await rawRequest(`${base}/sse`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await rawRequest(`${base}/sse`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toMatch(/^Bearer /);
       expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
@@ -173,10 +181,12 @@ describe('challenges (literal headers)', () => {
   });
 
   it('403 insufficient_scope lists the required scope', async () => {
-    const res = await rawRequest(`${base}/sse`, { headers: { authorization: `Bearer ${writeOnly}` } });
+    const res = await rawRequest(`${base}/sse`, {
+      headers: { authorization: `Bearer ${writeOnly}` },
+    });
     expect(res.status).toBe(403);
     expect(res.headers['www-authenticate']).toBe(
-      `Bearer error="insufficient_scope", scope="mcp:read", resource_metadata="${prmUrl}"`,
+      `Bearer error="insufficient_scope", scope="mcp:read", resource_metadata="${prmUrl}", error_description="The token lacks a required scope"`,
     );
     expect(JSON.parse(res.body).error).toBe('insufficient_scope');
   });
@@ -186,7 +196,9 @@ describe('protected resource metadata', () => {
   it.each(['/.well-known/oauth-protected-resource/sse', '/.well-known/oauth-protected-resource'])(
     'is public at %s',
     async (path) => {
-      const res = await rawRequest(`${base}${path}`, { headers: { origin: 'https://app.example' } });
+      const res = await rawRequest(`${base}${path}`, {
+        headers: { origin: 'https://app.example' },
+      });
       expect(res.status).toBe(200);
       expect(res.headers['access-control-allow-origin']).toBe('*');
       expect(JSON.parse(res.body)).toMatchObject({
@@ -229,7 +241,12 @@ describe('sessions with real tokens', () => {
     const hijack = await postMessage(
       base,
       stream.endpoint!,
-      { jsonrpc: '2.0', id: 'evil', method: 'tools/call', params: { name: 'whoami', arguments: {} } },
+      {
+        jsonrpc: '2.0',
+        id: 'evil',
+        method: 'tools/call',
+        params: { name: 'whoami', arguments: {} },
+      },
       { authorization: `Bearer ${bob}` },
     );
     expect(hijack.status).toBe(403);
@@ -251,10 +268,20 @@ describe('sessions with real tokens', () => {
   });
 
   it.each([
-    ['oversized body', { 'content-type': 'application/json' }, `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"p":"${'x'.repeat(4 * 1024 * 1024)}"}}`, 413],
+    [
+      'oversized body',
+      { 'content-type': 'application/json' },
+      `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"p":"${'x'.repeat(4 * 1024 * 1024)}"}}`,
+      413,
+    ],
     ['bad JSON', { 'content-type': 'application/json' }, '{"jsonrpc":"2.0",', 400],
     ['not JSON-RPC', { 'content-type': 'application/json' }, '{"id":1}', 400],
-    ['wrong content type', { 'content-type': 'text/plain' }, '{"jsonrpc":"2.0","id":1,"method":"ping"}', 415],
+    [
+      'wrong content type',
+      { 'content-type': 'text/plain' },
+      '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+      415,
+    ],
   ])('%s', async (_name, headers, body, status) => {
     const stream = await openStream(`${base}/sse`, { authorization: `Bearer ${alice}` });
     const res = await rawRequest(`${base}${stream.endpoint}`, {
@@ -335,11 +362,13 @@ describe('the browser OAuth flow', () => {
     expect(done.headers.location).toBe('/done');
     expect(callbacks).toHaveLength(before + 1);
     const result = callbacks.at(-1)!;
-    expect(result.authInfo.extra?.['subject']).toBe('user-1');
+    expect(result.authInfo.extra?.['subject']).toBe('alice'); // the default (first) user
     expect(result.authInfo.clientId).toBe('mcp-confidential');
     expect(result.authInfo.scopes).toEqual(['mcp:read']);
     expect(done.body).not.toContain(result.tokens.access_token);
-    expect(String(done.headers['set-cookie'])).toContain('mcp_oauth_state=; Path=/oauth/callback; Max-Age=0');
+    expect(String(done.headers['set-cookie'])).toContain(
+      'mcp_oauth_state=; Path=/oauth/callback; Max-Age=0',
+    );
 
     const replay = await rawRequest(callbackUrl, { headers: { cookie } });
     expect(replay.status).toBe(400);
@@ -350,7 +379,10 @@ describe('the browser OAuth flow', () => {
 
   it('refuses a callback from a browser that did not start the flow (no or another cookie)', async () => {
     const { callbackUrl } = await browserFlow();
-    for (const headers of [{}, { cookie: 'mcp_oauth_state=someone-elses-state-value-xxxxxxxxxxxxxxxx' }]) {
+    for (const headers of [
+      {},
+      { cookie: 'mcp_oauth_state=someone-elses-state-value-xxxxxxxxxxxxxxxx' },
+    ]) {
       const res = await rawRequest(callbackUrl, { headers });
       expect(res.status).toBe(400);
       expect(res.body).toContain('This authorization was not started from this browser');
@@ -382,7 +414,9 @@ describe('OAuthProvider.handleCallback (RFC 9207 and code exchange)', () => {
   it('refuses an iss that is not the issuer, and a missing iss when the server promises one', async () => {
     for (const iss of ['http://127.0.0.1:1/evil', null]) {
       const flow = await provider.startAuthorizationFlow();
-      await expect(provider.handleCallback('code', flow.state, undefined, { iss })).rejects.toMatchObject({
+      await expect(
+        provider.handleCallback('code', flow.state, undefined, { iss }),
+      ).rejects.toMatchObject({
         code: 'ERR_ISSUER_MISMATCH',
       });
     }
@@ -393,7 +427,9 @@ describe('OAuthProvider.handleCallback (RFC 9207 and code exchange)', () => {
     await expect(
       provider.handleCallback('code', flow.state, 'http://127.0.0.1:9/oauth/callback'),
     ).rejects.toMatchObject({ code: 'ERR_REDIRECT_URI_MISMATCH' });
-    await expect(provider.startAuthorizationFlow('https://evil.example/oauth/callback')).rejects.toMatchObject({
+    await expect(
+      provider.startAuthorizationFlow('https://evil.example/oauth/callback'),
+    ).rejects.toMatchObject({
       code: 'ERR_REDIRECT_URI_MISMATCH',
     });
   });

@@ -40,8 +40,12 @@ beforeAll(async () => {
   });
   await server.listen();
   tokens = await Promise.all([
-    das.authorizationCodeFlow({ resource: `${base}/sse`, user: 'u1', scope: 'mcp:read' }).then((t) => t.access_token),
-    das.authorizationCodeFlow({ resource: `${base}/sse`, user: 'u2', scope: 'mcp:read' }).then((t) => t.access_token),
+    das
+      .authorizationCodeFlow({ resource: `${base}/sse`, user: 'u1', scope: 'mcp:read' })
+      .then((t) => t.access_token),
+    das
+      .authorizationCodeFlow({ resource: `${base}/sse`, user: 'u2', scope: 'mcp:read' })
+      .then((t) => t.access_token),
     das.getToken({ resource: `${base}/sse`, scope: 'mcp:read' }),
   ]);
 });
@@ -59,7 +63,9 @@ describe(`${SESSIONS} concurrent sessions`, () => {
       for (let i = 0; i < SESSIONS; i += 100) {
         const batch = await Promise.all(
           Array.from({ length: 100 }, (_, j) =>
-            openStream(`${base}/sse`, { authorization: `Bearer ${tokens[(i + j) % tokens.length]}` }),
+            openStream(`${base}/sse`, {
+              authorization: `Bearer ${tokens[(i + j) % tokens.length]}`,
+            }),
           ),
         );
         streams.push(...batch);
