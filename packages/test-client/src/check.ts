@@ -24,7 +24,7 @@ export interface CheckOptions extends AuthorizeOptions {
    * the server refuses it with 401 (audience binding, RFC 8707).
    */
   otherResource?: string;
-  /** Scope to ask for with the other resource's token. Default: none. */
+  /** Scope to ask for with the other resource's token. Default: the scope of the server's challenge. */
   otherResourceScope?: string;
   /**
    * Run only the checks that need no token (no authorization flow). The checks that need one are
@@ -209,7 +209,7 @@ export async function checkServer(
         set('valid_token_accepted', 'fail', `could not get a token: ${describeError(err).message}`);
       }
       if (options.otherResource) {
-        await checkOtherResource(options.otherResource, kind);
+        await checkOtherResource(options.otherResource, kind, first?.challenge?.params.scope);
       } else {
         set(
           'other_resource_refused',
@@ -328,7 +328,11 @@ export async function checkServer(
     }
   }
 
-  async function checkOtherResource(otherResource: string, kind: ProbeKind): Promise<void> {
+  async function checkOtherResource(
+    otherResource: string,
+    kind: ProbeKind,
+    challengeScope: string | undefined,
+  ): Promise<void> {
     const sub = new Report();
     sub.onStep((step) =>
       report.record({
@@ -340,9 +344,7 @@ export async function checkServer(
     const other = new AuthSession(session.serverUrl, {
       ...options,
       resource: otherResource,
-      ...(options.otherResourceScope !== undefined
-        ? { scope: options.otherResourceScope }
-        : { scope: '' }),
+      scope: options.otherResourceScope ?? challengeScope ?? '',
       tokenStore: undefined,
       refresh: false,
       report: sub,

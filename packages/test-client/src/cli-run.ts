@@ -64,7 +64,7 @@ MCP:
 Conformance:
   --check                          run the conformance checks and print a pass/fail table
   --other-resource <uri>           with --check: another resource of the same authorization server
-  --other-resource-scope <scopes>  with --check: scope for that resource's token
+  --other-resource-scope <scopes>  with --check: scope for that resource's token (default: the challenge's)
   --unauthenticated-only           with --check: only the checks that need no token
 Output:
   --json                           print a machine-readable report on stdout

@@ -73,9 +73,15 @@ describe('non-interactive flow against the SSE transport', () => {
       'call_tool',
     ]);
     const step = (id: string) => result.report.steps.find((s) => s.id === id)!;
-    expect(step('probe').received[0]).toBe(
-      `401 WWW-Authenticate: Bearer resource_metadata="${mcp.prmUrl}", scope="mcp:read"`,
-    );
+    // The SSE transport answers the Streamable HTTP POST with 405; the probe then opens the stream.
+    expect(step('probe').sent).toEqual([
+      `POST ${mcp.sseUrl} (initialize)`,
+      `GET ${mcp.sseUrl} (Accept: text/event-stream)`,
+    ]);
+    expect(step('probe').received).toEqual([
+      '405',
+      `401 WWW-Authenticate: Bearer scope="mcp:read", resource_metadata="${mcp.prmUrl}"`,
+    ]);
     expect(step('resource_metadata').sent).toEqual([`GET ${mcp.prmUrl}`]);
     expect(step('client').notes).toEqual([]);
     expect(step('client').sent[0]).toMatch(/^POST http:\/\/127\.0\.0\.1:\d+\/.*register/);
@@ -183,15 +189,19 @@ describe('non-interactive flow against the SSE transport', () => {
     }
   });
 
-  it('--transport streamable-http against an SSE-only server fails with ERR_CONNECT_FAILED', async () => {
+  it('--transport streamable-http against an SSE-only server stops at the first request, with a hint', async () => {
     const result = await run(mcp.sseUrl, {
       nonInteractive: true,
       clientId: 'mcp-public',
       transport: 'streamable-http',
     });
     expect(result.ok).toBe(false);
-    expect(result.error?.code).toBe('ERR_CONNECT_FAILED');
-    expect(result.report.steps.at(-1)).toMatchObject({ id: 'connect', status: 'fail' });
+    expect(result.error).toEqual({
+      code: 'ERR_UNEXPECTED_STATUS',
+      message:
+        'Expected 401 to a request without a token, got 405 (this endpoint may not speak this transport: try --transport auto)',
+    });
+    expect(result.report.steps.map((s) => [s.id, s.status])).toEqual([['probe', 'fail']]);
   });
 
   it('--token-store: written with mode 0600, then reused without a new authorization', async () => {
@@ -267,7 +277,7 @@ describe('the CLI end to end', () => {
     expect(code).toBe(1);
     const lines = out.join('').trimEnd().split('\n');
     expect(lines[0]).toMatch(
-      /^✓ Request without a token \(\d+(\.\d)? m?s\) · sent: POST .* · received: 401 /,
+      /^✓ Request without a token \(\d+(\.\d)? m?s\) · sent: POST .*; GET .* · received: 405; 401 WWW-Authenticate: Bearer /,
     );
     expect(lines.filter((l) => l.startsWith('✓ '))).toHaveLength(10);
     expect(lines.find((l) => l.startsWith('✗ '))).toMatch(/^✗ Call echo .*ERR_TOOL_FAILED/);
@@ -307,7 +317,9 @@ describe('--check against the SSE transport', () => {
       { stdout: { write: (s: string) => out.push(s) }, stderr: { write: () => {} } },
     );
     const text = out.join('');
-    expect(text).toContain("another resource's token refused with 401  PASS");
+    expect(text).toMatch(
+      /^another resource's token refused with 401 +PASS +token for .* → 401 error="invalid_token"$/m,
+    );
     expect(text).toContain('All checks passed.');
     expect(code).toBe(0);
   });

@@ -133,9 +133,9 @@ export class AuthSession {
 
   /** Step 1: a request without a token. Returns the response that ended the probing. */
   async probe(options: { requireChallenge: boolean }): Promise<ProbeResponse> {
+    const kinds = this.probeKinds();
     return this.report.step('probe', 'Request without a token', async (s) => {
       let last: ProbeResponse | undefined;
-      const kinds = this.probeKinds();
       for (const [i, kind] of kinds.entries()) {
         last = await probe(this.serverUrl, kind, {
           fetch: this.fetchImpl,
@@ -181,7 +181,11 @@ export class AuthSession {
       }
       throw new TestClientError(
         'ERR_UNEXPECTED_STATUS',
-        `Expected 401 to a request without a token, got ${result.status}`,
+        `Expected 401 to a request without a token, got ${result.status}${
+          WRONG_TRANSPORT_STATUSES.has(result.status) && kinds.length === 1
+            ? ' (this endpoint may not speak this transport: try --transport auto)'
+            : ''
+        }`,
         { url: this.serverUrl, status: result.status },
       );
     });
