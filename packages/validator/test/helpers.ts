@@ -1,5 +1,4 @@
 import { type DevAuthServer, type DevAuthServerOptions, start } from '@mcp-auth/dev-auth-server';
-import * as discovery from '@mcp-auth/discovery';
 import {
   createTokenValidator,
   type TokenValidator,
@@ -32,15 +31,7 @@ export function validatorFor(
     issuer: as.issuer,
     resource: RESOURCE,
     allowInsecureHttpForLoopback: true,
-    // TEMP until @mcp-auth/discovery exports discoverAuthorizationServer.
-    ...(typeof (discovery as Record<string, unknown>).discoverAuthorizationServer === 'function'
-      ? {}
-      : { jwt: { jwksUri: as.jwksUri } }),
     ...o,
-    ...(o.jwt &&
-    typeof (discovery as Record<string, unknown>).discoverAuthorizationServer !== 'function'
-      ? { jwt: { jwksUri: as.jwksUri, ...o.jwt } }
-      : {}),
   });
 }
 

@@ -66,8 +66,11 @@ export class IssuerMetadata {
     try {
       const { metadata } = await discoverAuthorizationServer(this.issuer, {
         ...(this.o.http.fetch ? { fetch: this.o.http.fetch } : {}),
-        timeoutMs: this.o.timeoutMs,
+        timeoutMs: Math.ceil(this.o.timeoutMs),
+        // A resource server never runs the code flow: PKCE metadata is not its concern.
         requirePkceS256: false,
+        // This class caches and backs off itself (on the injected clock); no second cache.
+        cache: false,
         allowInsecureHttpForLoopback: this.o.http.allowInsecureHttpForLoopback,
       });
       const m = metadata as Record<string, unknown>;
