@@ -52,7 +52,7 @@ describe('JWT access tokens from the local authorization server', () => {
       issuer: as.issuer,
       tokenType: 'jwt',
     });
-    expect((auth.extra?.claims as Record<string, unknown>).aud).toBe(RESOURCE);
+    expect((auth.extra!.claims as Record<string, unknown>).aud).toBe(RESOURCE);
     expect(Object.isFrozen(auth)).toBe(true);
     expect(Object.isFrozen(auth.scopes)).toBe(true);
   });
