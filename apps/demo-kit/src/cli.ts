@@ -288,9 +288,16 @@ function connectHelp(app: DemoApp, paint: (c: number, s: string) => string): str
     ...(app.testClientOptions.allowMissingPkceMetadata
       ? ['--allow-missing-pkce-metadata', app.testClientOptions.allowMissingPkceMetadata]
       : []),
+    ...Object.entries(app.testClientOptions.authorizationParams ?? {}).flatMap(([k, v]) => [
+      '--auth-param',
+      `${k}=${v}`,
+    ]),
+    ...(app.testClientOptions.scope ? ['--scope', `"${app.testClientOptions.scope}"`] : []),
     ...(app.mode === 'emulation' && !app.emulation?.interactive
       ? ['--non-interactive']
       : ['--open']),
+    '--transport',
+    'sse',
     '--call',
     'whoami',
   ];

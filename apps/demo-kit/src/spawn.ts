@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,13 +12,16 @@ const BUILT = ['pkce', 'cache', 'discovery', 'validator', 'sse-transport', 'test
 
 /**
  * The apps run the built packages (`dist`) through tsx, so a test that spawns an app needs them
- * built. Builds with turbo (cached, so cheap when up to date) when any `dist` is missing.
+ * built and current. Builds with turbo when a `dist` is missing or older than its sources (in CI,
+ * `turbo run test` has just built them, so nothing runs here).
  */
 export function ensureBuilt(): void {
-  const missing = BUILT.filter(
-    (p) => !existsSync(join(REPO_ROOT, 'packages', p, 'dist', 'index.js')),
-  );
-  if (missing.length === 0) return;
+  const stale = BUILT.filter((p) => {
+    const dist = join(REPO_ROOT, 'packages', p, 'dist', 'index.js');
+    if (!existsSync(dist)) return true;
+    return newestMtime(join(REPO_ROOT, 'packages', p, 'src')) > statSync(dist).mtimeMs;
+  });
+  if (stale.length === 0) return;
   execFileSync(
     'pnpm',
     [
@@ -31,6 +34,16 @@ export function ensureBuilt(): void {
     ],
     { cwd: REPO_ROOT, stdio: 'pipe', env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } },
   );
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(path));
+    else if (!entry.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
 }
 
 export interface AppRun {

@@ -27,8 +27,9 @@ export function providerAppSuite(def: ProviderDefinition, o: ProviderSuiteOption
     let app: DemoApp;
 
     beforeAll(async () => {
+      ensureBuilt(); // for the spawned runs below
       app = await startDemoApp(def, { env: { PORT: '0' } });
-    });
+    }, 300_000);
     afterAll(async () => {
       await app?.close();
     });
@@ -116,7 +117,6 @@ export function providerAppSuite(def: ProviderDefinition, o: ProviderSuiteOption
     it.each(o.badConfigs)(
       'bad configuration (%s) fails with one line and exit code 1',
       async (_name, env, line) => {
-        ensureBuilt();
         const run = await spawnApp(o.appDir, [], env, { timeoutMs: 30_000 });
         expect(run.code).toBe(1);
         expect(run.stdout).toBe('');

@@ -18,7 +18,7 @@ describe('local demo (the README main command)', () => {
     expect(run.durationMs).toBeLessThan(60_000);
     const out = run.stdout;
     FLOW_STEPS.forEach((title, i) => {
-      expect(out).toMatch(new RegExp(`✓\\s+${i + 1}\\. ${escape(title)}`));
+      expect(out).toMatch(new RegExp(`✓\\s+${i + 1}\\. ${escapeRegExp(title)}`));
     });
     // In order.
     const positions = FLOW_STEPS.map((title) => out.indexOf(title));
@@ -103,6 +103,6 @@ describe('local demo (the README main command)', () => {
   });
 });
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
