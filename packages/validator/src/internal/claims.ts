@@ -111,7 +111,22 @@ export function checkAccessTokenClaims(
   }
 
   assertNotIdToken(claims);
-  rules.profile.checkClaims?.(claims);
+  if (rules.profile.checkClaims !== undefined) {
+    try {
+      rules.profile.checkClaims(claims);
+    } catch (err) {
+      if (err instanceof TokenValidationError) throw err;
+      // A custom profile's check failed with its own error type: still a typed rejection.
+      throw new TokenValidationError(
+        'ERR_CLAIM_INVALID',
+        `The token fails the "${rules.profile.name}" profile checks`,
+        {
+          reason: 'profile',
+          cause: err,
+        },
+      );
+    }
+  }
 
   // Times.
   const tolerance = rules.clockToleranceSeconds;
