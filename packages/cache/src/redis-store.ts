@@ -178,12 +178,31 @@ class RedisStore implements RemoteCacheStore {
           error: err instanceof Error ? err.message : String(err),
         });
       });
+      // Commands wait for the first connection (see `call`); the first `ready` ends that wait.
+      own.once('ready', () => this.endInitialWait());
       const c = own as unknown as RedisClientLike;
       this.client = c;
       return c;
     });
-    // Errors surface per command; this copy of the promise must not be an unhandled rejection.
-    this.connecting.catch(() => undefined);
+    // Until the client (loaded and connected in the background) is first ready, or
+    // connectTimeoutMs has passed, commands wait for it instead of timing out at startup.
+    this.initial = new Promise<void>((resolve) => {
+      this.settleInitial = resolve;
+    });
+    const timer = setTimeout(() => this.endInitialWait(), connectTimeoutMs);
+    (timer as { unref?: () => void }).unref?.();
+    // Errors surface per command; a failed import ends the wait and must not be unhandled.
+    this.connecting.catch(() => this.endInitialWait());
+  }
+
+  /** Pending while the store's own client has never been ready (bounded by connectTimeoutMs). */
+  private initial: Promise<void> | undefined;
+  private settleInitial: (() => void) | undefined;
+
+  private endInitialWait(): void {
+    this.initial = undefined;
+    this.settleInitial?.();
+    this.settleInitial = undefined;
   }
 
   assertStorable(value: unknown): void {
@@ -194,8 +213,19 @@ class RedisStore implements RemoteCacheStore {
     return this.prefix + key;
   }
 
-  /** One Redis call, bounded by `commandTimeoutMs` whatever happens underneath. */
+  /**
+   * One Redis call, bounded by `commandTimeoutMs` whatever happens underneath (after the one-time
+   * wait, bounded by `connectTimeoutMs`, for the store's own client to connect at startup).
+   */
   private call(op: CacheOperation, args: string[]): Promise<unknown> {
+    const initial = this.initial;
+    if (initial !== undefined && this.closing === undefined) {
+      return initial.then(() => this.timed(op, args));
+    }
+    return this.timed(op, args);
+  }
+
+  private timed(op: CacheOperation, args: string[]): Promise<unknown> {
     if (this.closing !== undefined) {
       return Promise.reject(
         new CacheError('ERR_CACHE_CLOSED', op, `redis store used after close() (${op})`),
@@ -304,6 +334,7 @@ class RedisStore implements RemoteCacheStore {
 
   close(): Promise<void> {
     if (this.closing !== undefined) return this.closing;
+    this.endInitialWait();
     this.closing = this.ownsClient ? this.closeOwnClient() : Promise.resolve();
     return this.closing;
   }

@@ -275,17 +275,23 @@ describe('faults', () => {
       store: redisStore({
         url: `redis://127.0.0.1:${port}`,
         commandTimeoutMs: 100,
+        connectTimeoutMs: 300,
         logger: silent,
       }),
       logger: silent,
     });
     try {
-      const t0 = Date.now();
+      // the first call waits for the first connection, at most connectTimeoutMs, then its deadline
+      let t0 = Date.now();
       expect(await cache.get('k')).toBeUndefined();
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
+      expect(Date.now() - t0).toBeLessThan(1_000);
+      t0 = Date.now();
       await expect(cache.set('k', 'v')).resolves.toBeUndefined();
       await expect(cache.take('k')).rejects.toMatchObject({ name: 'CacheError' });
       expect(await cache.getOrLoad('k', async () => ({ value: 'loaded' }))).toBe('loaded');
-      expect(Date.now() - t0).toBeLessThan(1_500);
+      expect(Date.now() - t0).toBeLessThan(1_000);
+      expect(cache.stats()).toMatchObject({ readFailures: 2, writeFailures: 1 });
     } finally {
       const closeStarted = Date.now();
       await cache.close();
@@ -301,13 +307,31 @@ describe('faults', () => {
     const port = (server.address() as { port: number }).port;
     await new Promise((r) => server.close(r));
     const cache = createCache<string>({
-      store: redisStore({ url: `redis://127.0.0.1:${port}`, logger: silent }),
+      store: redisStore({
+        url: `redis://127.0.0.1:${port}`,
+        connectTimeoutMs: 200,
+        logger: silent,
+      }),
       logger: silent,
     });
     expect(await cache.get('k')).toBeUndefined();
     await expect(cache.take('k')).rejects.toMatchObject({ name: 'CacheError' });
-    const t0 = Date.now();
+    // down for longer than a deadline: later calls fail at once
+    await new Promise((r) => setTimeout(r, 300));
+    let t0 = Date.now();
+    for (let i = 0; i < 100; i++) expect(await cache.get('k')).toBeUndefined();
+    expect(Date.now() - t0).toBeLessThan(250);
+    t0 = Date.now();
     await cache.close();
-    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect(Date.now() - t0).toBeLessThan(500);
+  });
+
+  it('commands issued right after creating a store wait for its first connection', async () => {
+    const prefix = uniquePrefix();
+    // a deadline far shorter than loading the client and connecting
+    const a = cacheOn<string>(prefix, {}, 20);
+    await a.set('k', 'v');
+    expect(await a.get('k')).toBe('v');
+    expect(a.stats()).toMatchObject({ writeFailures: 0, readFailures: 0 });
   });
 });

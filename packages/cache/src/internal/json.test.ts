@@ -2,6 +2,24 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assertJsonValue } from './json';
 
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (typeof a === 'number' && typeof b === 'number') return a === b; // 0 === -0
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
+  }
+  if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object') {
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    return (
+      ka.length === kb.length &&
+      ka.every((k) =>
+        jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+      )
+    );
+  }
+  return a === b;
+}
+
 describe('assertJsonValue', () => {
   it.each([
     null,
@@ -55,7 +73,8 @@ describe('assertJsonValue', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {
         assertJsonValue(value);
-        expect(JSON.parse(JSON.stringify(value))).toEqual(value);
+        // -0 is the one number JSON changes (to 0), harmlessly: equal modulo -0
+        expect(jsonEqual(JSON.parse(JSON.stringify(value)), value)).toBe(true);
       }),
     );
   });
