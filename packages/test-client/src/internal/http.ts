@@ -90,11 +90,17 @@ export async function probe(
   try {
     response = await o.fetch(url.href, init);
   } catch (err) {
+    if (o.signal?.aborted) {
+      throw new TestClientError('ERR_ABORTED', `${init.method} ${serverUrl} was aborted`, {
+        url: serverUrl,
+        cause: err,
+      });
+    }
     throw new TestClientError(
-      controller.signal.aborted && !o.signal?.aborted ? 'ERR_REQUEST_FAILED' : 'ERR_REQUEST_FAILED',
+      'ERR_REQUEST_FAILED',
       controller.signal.aborted
         ? `${init.method} ${serverUrl} timed out after ${o.timeoutMs} ms`
-        : `${init.method} ${serverUrl} failed: ${(err as Error).message}`,
+        : `${init.method} ${serverUrl} failed: ${networkReason(err)}`,
       { url: serverUrl, cause: err },
     );
   } finally {
@@ -112,6 +118,14 @@ export async function probe(
     headers: response.headers,
     ...(challenge ? { challenge } : {}),
   };
+}
+
+/** `ECONNREFUSED` rather than undici's bare "fetch failed". */
+export function networkReason(err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } })?.cause;
+  if (cause && typeof cause.code === 'string') return cause.code;
+  if (cause && typeof cause.message === 'string') return cause.message;
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** Status codes that mean "this is not the transport this endpoint speaks". */

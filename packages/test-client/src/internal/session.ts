@@ -27,6 +27,7 @@ import {
   CookieJar,
   type FetchLike,
   isRedirectTo,
+  networkReason,
   type ProbeKind,
   type ProbeResponse,
   probe,
@@ -137,14 +138,14 @@ export class AuthSession {
     return this.report.step('probe', 'Request without a token', async (s) => {
       let last: ProbeResponse | undefined;
       for (const [i, kind] of kinds.entries()) {
+        s.sent(
+          `${kind === 'post' ? 'POST' : 'GET'} ${this.serverUrl}${kind === 'post' ? ' (initialize)' : ' (Accept: text/event-stream)'}`,
+        );
         last = await probe(this.serverUrl, kind, {
           fetch: this.fetchImpl,
           timeoutMs: this.timeoutMs,
           ...(this.options.signal ? { signal: this.options.signal } : {}),
         });
-        s.sent(
-          `${last.method} ${this.serverUrl}${kind === 'post' ? ' (initialize)' : ' (Accept: text/event-stream)'}`,
-        );
         const wwwAuth = last.headers.get('www-authenticate');
         s.received(`${last.status}${wwwAuth ? ` WWW-Authenticate: ${wwwAuth}` : ''}`);
         if (last.status === 401) break;
@@ -764,7 +765,7 @@ export class AuthSession {
       } catch (err) {
         throw new TestClientError(
           'ERR_REQUEST_FAILED',
-          `GET ${url} failed: ${(err as Error).message}`,
+          `GET ${url} failed: ${networkReason(err)}`,
           {
             url,
             cause: err,
