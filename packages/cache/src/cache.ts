@@ -65,7 +65,10 @@ export interface Cache<V> {
   /** Single-flight read-through: concurrent callers for one key share one loader call. */
   getOrLoad(key: string, loader: () => Promise<LoadResult<V>> | LoadResult<V>): Promise<V>;
   stats(): CacheStats;
-  /** Stops the sweep timer, waits for background writes, closes the store. Idempotent. */
+  /**
+   * Stops the sweep timer, waits for background writes, and closes a remote store once the last
+   * open cache using it is closed (`store.close()` closes it at once). Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -81,6 +84,9 @@ const SWEEP_BUDGET = 10_000;
 const consoleLogger: Logger = {
   warn: (msg, meta) => console.warn(msg, meta),
 };
+
+/** How many open caches use each remote store (see close). */
+const storeUsers = new WeakMap<RemoteCacheStore, number>();
 
 interface Flight<V> {
   promise: Promise<V>;
@@ -236,6 +242,10 @@ class TtlCache<V> implements Cache<V> {
       // Never keep the process alive for housekeeping.
       (timer as { unref?: () => void }).unref?.();
       this.timer = timer;
+    }
+    // Last, so a constructor that throws never counts as a user of the store.
+    if (this.remote !== undefined) {
+      storeUsers.set(this.remote, (storeUsers.get(this.remote) ?? 0) + 1);
     }
   }
 
@@ -541,7 +551,16 @@ class TtlCache<V> implements Cache<V> {
     this.negative?.clear();
     this.closing = (async () => {
       await Promise.allSettled([...this.pendingWrites]);
-      await this.remote?.close();
+      const remote = this.remote;
+      if (remote !== undefined) {
+        // A store shared by several caches is closed with the last of them.
+        const users = (storeUsers.get(remote) ?? 1) - 1;
+        if (users > 0) storeUsers.set(remote, users);
+        else {
+          storeUsers.delete(remote);
+          await remote.close();
+        }
+      }
     })();
     return this.closing;
   }

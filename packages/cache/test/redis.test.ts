@@ -335,3 +335,27 @@ describe('faults', () => {
     expect(a.stats()).toMatchObject({ writeFailures: 0, readFailures: 0 });
   });
 });
+
+describe('store ownership', () => {
+  it('a store shared by two caches is closed with the last of them', async () => {
+    const store = redisStore({ url: redis.url, prefix: uniquePrefix(), logger: silent });
+    const tokens = createCache<string>({ store, logger: silent });
+    const pending = createCache<string>({ store, logger: silent });
+    await tokens.set('t', 'v');
+    await pending.close();
+    // still open for the other cache
+    expect(await tokens.get('t')).toBe('v');
+    await tokens.close();
+    await expect(store.get('t', false)).rejects.toMatchObject({ code: 'ERR_CACHE_CLOSED' });
+  });
+
+  it('store.close() closes it at once, for every cache using it', async () => {
+    const store = redisStore({ url: redis.url, prefix: uniquePrefix(), logger: silent });
+    const a = createCache<string>({ store, logger: silent });
+    await a.set('k', 'v');
+    await store.close();
+    expect(await a.get('k')).toBeUndefined();
+    await expect(a.take('k')).rejects.toMatchObject({ code: 'ERR_CACHE_CLOSED' });
+    await a.close();
+  });
+});
