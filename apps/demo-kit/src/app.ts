@@ -153,8 +153,11 @@ export async function startDemoApp(
   }
   if (definition.profile === 'cognito') testClientOptions.allowMissingPkceMetadata = issuer;
   // Auth0 selects the API with `audience` (and honours `resource` only with the compatibility profile).
-  if (definition.profile === 'auth0')
+  if (definition.profile === 'auth0') {
     testClientOptions.authorizationParams = { audience: resourceUri };
+    // With `openid`, Auth0 makes `aud` an array [api, <issuer>userinfo]: the shape to cope with.
+    testClientOptions.scope = ['openid', ...requiredScopes].join(' ');
+  }
 
   let provider: OAuthProvider;
   try {

@@ -124,7 +124,7 @@ export async function runCli(def: ProviderDefinition, options: CliOptions = {}):
       exit(1);
       return;
     }
-    const ok = await runFlow(app, { out, json: flags.json, color });
+    const ok = await runFlow(app, { out, json: flags.json, color, verbose });
     if (flags.once) {
       await app.close();
       exit(ok ? 0 : 1);

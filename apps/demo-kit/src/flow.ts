@@ -2,9 +2,10 @@ import {
   checkServer,
   connect,
   formatCheckTable,
-  formatStep,
+  formatDuration,
   Report,
   type StepRecord,
+  sanitizeForTerminal,
 } from '@mcp-auth/test-client';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { DEMO_USER, type DemoApp, INSPECTOR_ORIGINS, otherResourceFor } from './app.js';
@@ -14,6 +15,8 @@ export interface FlowOptions {
   out: (line: string) => void;
   json?: boolean;
   color?: boolean;
+  /** Print everything each step sent and received (tokens still redacted). */
+  verbose?: boolean;
 }
 
 /** The eleven steps of the MCP authorization flow, as the guide's sequence diagram numbers them. */
@@ -135,12 +138,23 @@ export async function runFlowReport(
 
 /**
  * Runs {@link runFlowReport} and prints the eleven numbered steps as they happen, then the
- * step-up. Returns true on success.
+ * step-up: one line per step with its main observation (everything with `verbose`). Returns true
+ * on success.
  */
 export async function runFlow(app: DemoApp, o: FlowOptions): Promise<boolean> {
   const print = o.json ? () => {} : o.out;
+  const paint = (code: number, text: string) =>
+    o.color ? `\u001b[${code}m${text}\u001b[0m` : text;
+  const mark = (status: StepRecord['status']) =>
+    status === 'ok' ? paint(32, '✓') : status === 'skip' ? paint(33, '-') : paint(31, '✗');
   const seen = new Set<number>();
   let phase: 'first' | 'step-up' = 'first';
+  const show = (step: StepRecord, label: string, indent: string) => {
+    print(
+      `${indent}${mark(step.status)} ${label} ${paint(2, `(${formatDuration(step.durationMs)})`)}`,
+    );
+    for (const line of details(step, o.verbose ?? false)) print(`${indent}     ${paint(2, line)}`);
+  };
   if (!o.json)
     print(`\nThe MCP authorization flow, run by @mcp-auth/test-client against ${app.sseUrl}:`);
   const onStep = (step: StepRecord) => {
@@ -149,19 +163,13 @@ export async function runFlow(app: DemoApp, o: FlowOptions): Promise<boolean> {
       seen.add(7);
       const how = app.emulation?.interactive
         ? 'in the browser'
-        : `approved automatically as ${DEMO_USER.email} (non-interactive local server)`;
-      print(`  ${step.status === 'fail' ? '✗' : '✓'}  7. ${FLOW_STEPS[6]}: ${how}`);
-    }
-    if (step.id === 'step_up') {
-      print(
-        `     ${formatStep({ ...step, title: `Step-up done: ${step.title}` }, { color: o.color ?? false })}`,
-      );
-      return;
+        : `approved automatically as ${DEMO_USER.email} (the local server in non-interactive mode)`;
+      print(`  ${mark(step.status === 'fail' ? 'fail' : 'ok')}  7. ${FLOW_STEPS[6]}`);
+      print(`       ${paint(2, how)}`);
     }
     if (phase === 'first' && n !== undefined && !seen.has(n)) {
       seen.add(n);
-      const line = formatStep({ ...step, title: FLOW_STEPS[n - 1]! }, { color: o.color ?? false });
-      print(`  ${line.slice(0, 2)}${String(n).padStart(2)}. ${line.slice(2)}`);
+      show(step, `${String(n).padStart(2)}. ${FLOW_STEPS[n - 1]}`, '  ');
       if (n === 11) {
         phase = 'step-up';
         print(
@@ -170,7 +178,7 @@ export async function runFlow(app: DemoApp, o: FlowOptions): Promise<boolean> {
       }
       return;
     }
-    print(`     ${formatStep(step, { color: o.color ?? false })}`);
+    show(step, step.title, '  ');
   };
   const result = await runFlowReport(app, { onStep });
   if (o.json) {
@@ -179,14 +187,38 @@ export async function runFlow(app: DemoApp, o: FlowOptions): Promise<boolean> {
     );
   } else if (result.ok) {
     print(
-      `\n✓ The whole flow succeeded: 401 → discovery → PKCE → consent → token → authenticated MCP, and a step-up.`,
+      `\n${paint(32, '✓')} The whole flow succeeded: 401 → discovery → PKCE → consent → token → authenticated MCP, and a step-up.`,
     );
   } else {
     print(
-      `\n✗ The flow failed: ${result.error?.code ?? ''} ${result.error?.message ?? ''}`.trimEnd(),
+      `\n${paint(31, '✗')} The flow failed: ${result.error?.code ?? ''} ${result.error?.message ?? ''}`.trimEnd(),
     );
   }
   return result.ok;
+}
+
+/** What to print under a step: its error, else its main observation (all of it when verbose). */
+function details(step: StepRecord, verbose: boolean): string[] {
+  const clean = (line: string) => sanitizeForTerminal(line);
+  const lines: string[] = [];
+  if (step.error) lines.push(`${step.error.code}: ${step.error.message}`);
+  if (verbose) {
+    lines.push(...step.sent.map((l) => `→ ${l}`), ...step.received.map((l) => `← ${l}`));
+    lines.push(...step.notes.map((l) => `· ${l}`));
+    return lines.map(clean);
+  }
+  if (!step.error) {
+    // The authorization request's answer is a redirect carrying the code: its note says more.
+    const main =
+      step.id === 'authorization_request'
+        ? (step.notes[0] ?? step.received.at(-1))
+        : (step.received.at(-1) ?? step.notes[0]);
+    if (main) lines.push(main);
+  }
+  return lines.map((l) => {
+    const c = clean(l);
+    return c.length > 120 ? `${c.slice(0, 117)}...` : c;
+  });
 }
 
 /**

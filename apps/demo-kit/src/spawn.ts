@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,38 +12,46 @@ const BUILT = ['pkce', 'cache', 'discovery', 'validator', 'sse-transport', 'test
 
 /**
  * The apps run the built packages (`dist`) through tsx, so a test that spawns an app needs them
- * built and current. Builds with turbo when a `dist` is missing or older than its sources (in CI,
- * `turbo run test` has just built them, so nothing runs here).
+ * built. Builds them with turbo when a `dist` is missing. (`turbo run test` builds them first, and
+ * a developer rebuilds after changing a package: rebuilding here whenever sources look newer would
+ * clean `dist` under the feet of other processes using it.)
  */
 export function ensureBuilt(): void {
-  const stale = BUILT.filter((p) => {
-    const dist = join(REPO_ROOT, 'packages', p, 'dist', 'index.js');
-    if (!existsSync(dist)) return true;
-    return newestMtime(join(REPO_ROOT, 'packages', p, 'src')) > statSync(dist).mtimeMs;
-  });
-  if (stale.length === 0) return;
-  execFileSync(
-    'pnpm',
-    [
-      'exec',
-      'turbo',
-      'run',
-      'build',
-      '--filter=@mcp-auth/app-local-demo^...',
-      '--output-logs=errors-only',
-    ],
-    { cwd: REPO_ROOT, stdio: 'pipe', env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } },
+  const stale = BUILT.filter(
+    (p) => !existsSync(join(REPO_ROOT, 'packages', p, 'dist', 'index.js')),
   );
-}
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(path));
-    else if (!entry.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  if (stale.length === 0) return;
+  try {
+    execFileSync(
+      'pnpm',
+      [
+        'exec',
+        'turbo',
+        'run',
+        'build',
+        '--filter=@mcp-auth/app-local-demo^...',
+        '--output-logs=errors-only',
+      ],
+      { cwd: REPO_ROOT, stdio: 'pipe', env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } },
+    );
+  } catch (err) {
+    const missing = BUILT.filter(
+      (p) => !existsSync(join(REPO_ROOT, 'packages', p, 'dist', 'index.js')),
+    );
+    const output = String((err as { stdout?: Buffer }).stdout ?? '')
+      .split('\n')
+      .slice(-15)
+      .join('\n');
+    if (missing.length > 0) {
+      throw new Error(
+        `building the packages failed and ${missing.join(', ')} have no dist:\n${output}`,
+      );
+    }
+    // A type-declaration failure still leaves runnable JavaScript: run against it, and say so.
+    console.warn(
+      `ensureBuilt: the build failed, running the existing dist of ${stale.join(', ')}\n${output}`,
+    );
   }
-  return newest;
 }
 
 export interface AppRun {
