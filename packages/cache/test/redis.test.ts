@@ -359,3 +359,47 @@ describe('store ownership', () => {
     await a.close();
   });
 });
+
+describe('hostile keys and values on Redis', () => {
+  it.each([
+    ['unicode key', 'clé-🔑-\u00e9'],
+    ['glob characters', 'a*b?[c]\\d'],
+    ['spaces and newlines', 'a b\r\nc'],
+    ['a 64 KiB key', 'k'.repeat(65_536)],
+  ])('%s round-trips under the prefix', async (_name, key) => {
+    const prefix = uniquePrefix();
+    const a = cacheOn<{ v: string }>(prefix);
+    const b = cacheOn<{ v: string }>(prefix);
+    await a.set(key, { v: 'ünïcödé ✓' });
+    expect(await b.get(key)).toEqual({ v: 'ünïcödé ✓' });
+    expect(await raw.exists(`${prefix}${key}`)).toBe(1);
+    expect(await b.take(key)).toEqual({ v: 'ünïcödé ✓' });
+    expect(await a.get(key)).toBeUndefined();
+  });
+
+  it('a 1 MiB value is stored and read within the deadline', async () => {
+    const prefix = uniquePrefix();
+    const a = cacheOn<{ blob: string }>(prefix);
+    const blob = 'x'.repeat(1024 * 1024);
+    await a.set('big', { blob });
+    expect((await a.get('big'))?.blob.length).toBe(blob.length);
+    expect(a.stats()).toMatchObject({ writeFailures: 0, readFailures: 0 });
+  });
+
+  it('10,000 concurrent getOrLoad callers on a Redis cache: one loader call, one remote read', async () => {
+    const prefix = uniquePrefix();
+    const a = cacheOn<string>(prefix);
+    let calls = 0;
+    const results = await Promise.all(
+      Array.from({ length: 10_000 }, () =>
+        a.getOrLoad('k', async () => {
+          calls++;
+          return { value: 'v' };
+        }),
+      ),
+    );
+    expect(calls).toBe(1);
+    expect(results.every((r) => r === 'v')).toBe(true);
+    expect(a.stats()).toMatchObject({ loads: 1, coalesced: 9_999, readFailures: 0 });
+  });
+});
