@@ -15,7 +15,8 @@ import { start as startAuthServer } from '@mcp-auth/dev-auth-server';
 import { getFreePort } from '@mcp-auth/test-utils';
 import autocannon from 'autocannon';
 
-const DURATION_S = Number(process.env['BENCH_DURATION'] ?? 5);
+const DURATION_S = Number(process.env['BENCH_DURATION'] ?? 4);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const CONNECTIONS = 50;
 const SESSIONS = Number(process.env['BENCH_SESSIONS'] ?? 2000);
 const TARGET_FILE = fileURLToPath(new URL('./target.ts', import.meta.url));
@@ -33,7 +34,12 @@ function startTarget(
   port: number,
 ): Promise<Target> {
   const child = fork(TARGET_FILE, [kind, issuer, resource, String(port)], {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
+    execArgv: [
+      '--import',
+      'tsx',
+      '--expose-gc',
+      ...(process.env['BENCH_PROFILE'] ? ['--cpu-prof', '--cpu-prof-dir=/tmp/sse-bench-prof'] : []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
@@ -106,8 +112,12 @@ interface Throughput {
   errors: number;
 }
 
-async function measure(target: Target, token: string, title: string): Promise<Throughput> {
-  const session = await openSession(target.url, token);
+async function measure(
+  target: Target,
+  session: { endpoint: string },
+  token: string,
+  warmUp: boolean,
+): Promise<Throughput> {
   const opts = {
     url: `${target.url}${session.endpoint}`,
     method: 'POST' as const,
@@ -116,9 +126,8 @@ async function measure(target: Target, token: string, title: string): Promise<Th
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
   };
   // Warm-up: JIT, caches (our token cache, jose's JWKS).
-  await autocannon({ ...opts, duration: 1 });
-  const result = await autocannon({ ...opts, duration: DURATION_S, title });
-  session.close();
+  if (warmUp) await autocannon({ ...opts, duration: 1 });
+  const result = await autocannon({ ...opts, duration: DURATION_S });
   return {
     requestsPerSec: result.requests.average,
     latencyP99: result.latency.p99,
@@ -140,16 +149,41 @@ async function main(): Promise<void> {
   const results: Record<string, Throughput> = {};
   try {
     const only = process.env['BENCH_ONLY']?.split(',');
-    for (const [name, kind, port] of [
-      ['sdk', 'sdk', ports.sdk],
-      ['ours-noauth', 'ours-noauth', ports.noauth],
-      ['ours-auth', 'ours-auth', ports.auth],
-    ] as const) {
-      if (only && !only.includes(name)) continue;
-      const target = await startTarget(kind, das.issuer, resource, port);
-      try {
-        results[name] = await measure(target, token, name);
-      } finally {
+    const kinds = (
+      [
+        ['sdk', ports.sdk],
+        ['ours-noauth', ports.noauth],
+        ['ours-auth', ports.auth],
+      ] as const
+    ).filter(([name]) => !only || only.includes(name));
+    // All three run at once (idle ones cost nothing); rounds interleave them and the best round of
+    // each counts, so a noisy neighbour on a shared machine hurts no contender more than another.
+    const targets = await Promise.all(
+      kinds.map(async ([name, port]) => {
+        const target = await startTarget(name, das.issuer, resource, port);
+        return { name, target, session: await openSession(target.url, token) };
+      }),
+    );
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const { name, target, session } of targets) {
+          const r = await measure(target, session, token, round === 0);
+          const best = results[name];
+          if (best === undefined || r.requestsPerSec > best.requestsPerSec) {
+            results[name] = {
+              ...r,
+              non2xx: r.non2xx + (best?.non2xx ?? 0),
+              errors: r.errors + (best?.errors ?? 0),
+            };
+          } else {
+            best.non2xx += r.non2xx;
+            best.errors += r.errors;
+          }
+        }
+      }
+    } finally {
+      for (const { target, session } of targets) {
+        session.close();
         await stopTarget(target);
       }
     }
@@ -188,7 +222,7 @@ async function main(): Promise<void> {
     const overhead = 1 - auth.requestsPerSec / noauth.requestsPerSec;
     const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
     console.log(
-      `\nPOST /messages (JSON-RPC ping), ${CONNECTIONS} connections, ${DURATION_S}s each, one cached token\n`,
+      `\nPOST /messages (JSON-RPC ping), ${CONNECTIONS} connections, best of ${ROUNDS} interleaved ${DURATION_S}s runs, one cached token\n`,
     );
     console.table(
       Object.fromEntries(

@@ -96,4 +96,6 @@ process.on('message', (msg: { type: string }) => {
     process.send!({ type: 'memory', heapUsed: m.heapUsed, external: m.external, rss: m.rss });
   }
 });
+// Exit normally on SIGTERM, so --cpu-prof (BENCH_PROFILE=1) can write its profile.
+process.on('SIGTERM', () => process.exit(0));
 process.send!({ type: 'ready', port: listening });

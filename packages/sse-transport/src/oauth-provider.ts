@@ -500,7 +500,7 @@ export class OAuthProvider implements SseAuthProvider {
         'The redirect URI differs from the one the flow started with',
       );
     }
-    const as = await this.#authorizationServer();
+    const as = (await this.#authorizationServer()) as oauth.AuthorizationServer;
     const client: oauth.Client = { client_id: clientId };
     const response = new URLSearchParams({ state });
     if (code) response.set('code', code);
@@ -618,7 +618,7 @@ export class OAuthProvider implements SseAuthProvider {
     return options;
   }
 
-  #clientAuth(as: AuthorizationServerMetadata): oauth.ClientAuth {
+  #clientAuth(as: oauth.AuthorizationServer): oauth.ClientAuth {
     if (this.#clientSecret === undefined) return oauth.None();
     const methods = as.token_endpoint_auth_methods_supported as string[] | undefined;
     // client_secret_basic is the default of RFC 8414 when the list is absent.

@@ -18,6 +18,8 @@ function stuckResponse() {
     write(frame: string): boolean;
     end(): void;
     destroy(): void;
+    cork(): void;
+    uncork(): void;
   };
   res.frames = [];
   res.writableLength = 0;
@@ -25,6 +27,8 @@ function stuckResponse() {
   res.destroyed = false;
   res.headersSent = false;
   res.socket = { setNoDelay() {} };
+  res.cork = () => {};
+  res.uncork = () => {};
   res.writeHead = (status, headers) => {
     res.status = status;
     res.headers = headers;

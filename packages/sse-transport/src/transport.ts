@@ -79,6 +79,11 @@ export class SseServerTransport implements Transport {
   readonly #headers: Record<string, string | string[]> | undefined;
   #started = false;
   #closed = false;
+  #corked = false;
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#res.uncork();
+  };
 
   constructor(res: ServerResponse, options: SseServerTransportOptions) {
     if (typeof options?.messageEndpoint !== 'string' || options.messageEndpoint === '') {
@@ -180,6 +185,12 @@ export class SseServerTransport implements Transport {
 
   #write(frame: string): void {
     const res = this.#res;
+    // Frames written in the same tick (responses to a burst of POSTs) leave in one syscall.
+    if (!this.#corked) {
+      this.#corked = true;
+      res.cork();
+      process.nextTick(this.#uncork);
+    }
     res.write(frame);
     // A client that does not read lets the buffer grow without bound: drop it instead.
     if (res.writableLength > this.#maxBufferedBytes) {

@@ -379,10 +379,11 @@ describe('the browser OAuth flow', () => {
 
   it('refuses a callback from a browser that did not start the flow (no or another cookie)', async () => {
     const { callbackUrl } = await browserFlow();
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       {},
       { cookie: 'mcp_oauth_state=someone-elses-state-value-xxxxxxxxxxxxxxxx' },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const res = await rawRequest(callbackUrl, { headers });
       expect(res.status).toBe(400);
       expect(res.body).toContain('This authorization was not started from this browser');
