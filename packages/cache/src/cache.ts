@@ -283,6 +283,9 @@ class TtlCache<V> implements Cache<V> {
     const remote = this.remote!;
     const local = this.local;
     const epoch = this.deleteEpoch;
+    // Taken before the request: the remote measured its remaining life after this instant, so
+    // `started + ttlMs` never ends later than the remote entry.
+    const started = local === undefined ? 0 : this.now();
     let entry: Awaited<ReturnType<RemoteCacheStore['get']>>;
     try {
       entry = await remote.get(key, local !== undefined);
@@ -303,7 +306,7 @@ class TtlCache<V> implements Cache<V> {
       // A local copy never outlives the remote entry: cap by the remote's remaining life.
       const remaining = entry.ttlMs ?? this.localTtlMs;
       const life = Math.min(remaining, this.localTtlMs);
-      if (life > 0) local.set(key, value, this.now() + life);
+      if (started + life > this.now()) local.set(key, value, started + life);
     }
     return value;
   }
