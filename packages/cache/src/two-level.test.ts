@@ -44,7 +44,12 @@ function fakeRemote(clock: { now(): number; advance(ms: number): void }, latency
 
 function clock() {
   let t = 1_700_000_000_000;
-  return { now: () => t, advance: (ms: number) => void (t += ms) };
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 const silent = { warn: () => {} };
