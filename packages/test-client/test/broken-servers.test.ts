@@ -3,7 +3,7 @@
  * must refuse, stop, and say why.
  */
 import { type DevAuthServer, start as startAuthServer } from '@mcp-auth/dev-auth-server';
-import type { TestHttpServer } from '@mcp-auth/test-utils';
+import { startHttpServer, type TestHttpServer } from '@mcp-auth/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { authorize, checkServer, run, runCli } from '../src/index.js';
 import { decodeJwtPayload, type FakeAs, startFakeAs, startFakeResource } from './helpers.js';
@@ -317,6 +317,118 @@ describe('the authorization and token requests', () => {
       status: 404,
       oauthError: 'not_found',
     });
+  });
+});
+
+describe('hostile authorization servers', () => {
+  it('--non-interactive refuses a redirect to plain http off loopback', async () => {
+    const hop = await startHttpServer((_req, res) => {
+      res.writeHead(302, { location: 'http://login.example.com/authorize' }).end();
+    });
+    servers.push(hop);
+    const as = await fakeAs({
+      metadata: (issuer) => ({
+        issuer,
+        authorization_endpoint: `${hop.url}/authorize`,
+        token_endpoint: `${issuer}/token`,
+        registration_endpoint: `${issuer}/register`,
+        code_challenge_methods_supported: ['S256'],
+      }),
+    });
+    const rs = await fakeResource({ authorizationServer: () => as.issuer });
+    await expect(authorize(rs.serverUrl, { nonInteractive: true })).rejects.toMatchObject({
+      code: 'ERR_INSECURE_URL',
+      url: 'http://login.example.com/authorize',
+    });
+    expect(hop.requests).toHaveLength(1);
+    expect(as.tokenRequests).toHaveLength(0);
+  });
+
+  it('--non-interactive gives up on an endless redirect loop', async () => {
+    const loop = await startHttpServer((req, res) => {
+      res.writeHead(302, { location: `/authorize?n=${(req.url ?? '').length}` }).end();
+    });
+    servers.push(loop);
+    const as = await fakeAs({
+      metadata: (issuer) => ({
+        issuer,
+        authorization_endpoint: `${loop.url}/authorize`,
+        token_endpoint: `${issuer}/token`,
+        registration_endpoint: `${issuer}/register`,
+        code_challenge_methods_supported: ['S256'],
+      }),
+    });
+    const rs = await fakeResource({ authorizationServer: () => as.issuer });
+    await expect(authorize(rs.serverUrl, { nonInteractive: true })).rejects.toMatchObject({
+      code: 'ERR_AUTHORIZATION_ERROR',
+      message: 'More than 20 redirects without reaching the redirect URI',
+    });
+    expect(loop.requests).toHaveLength(20);
+  });
+
+  it('terminal escape sequences from a server never reach the terminal', async () => {
+    const as = await fakeAs({
+      behaviour: (p, iss) => ({
+        error: 'access_denied',
+        error_description: '\u001b[2J\u001b]0;pwned\u0007 cleared your screen',
+        state: p.get('state')!,
+        iss,
+      }),
+    });
+    const rs = await fakeResource({ authorizationServer: () => as.issuer });
+    const out: string[] = [];
+    const code = await runCli([rs.serverUrl, '--non-interactive'], {
+      stdout: { write: (s: string) => out.push(s) },
+      stderr: { write: (s: string) => out.push(s) },
+    });
+    expect(code).toBe(1);
+    const text = out.join('');
+    expect(text).not.toContain('\u001b');
+    expect(text).not.toContain('\u0007');
+    expect(text).toContain('\\x1b[2J\\x1b]0;pwned\\x07 cleared your screen');
+  });
+
+  it('a hostile client_secret in DCR output never appears in the report', async () => {
+    const secret = 'dcr-secret-value-that-must-not-leak';
+    const as = await startFakeAs();
+    servers.push(as);
+    // Re-register with a secret: a fake whose /register returns client_secret.
+    const withSecret = await startHttpServer(async (req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname === '/register') {
+        res.writeHead(201, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            client_id: 'conf',
+            client_secret: secret,
+            client_secret_expires_at: 0,
+            token_endpoint_auth_method: 'client_secret_post',
+            redirect_uris: [],
+          }),
+        );
+        return;
+      }
+      res.writeHead(404).end();
+    });
+    servers.push(withSecret);
+    const meta = await fakeAs({
+      metadata: (issuer) => ({
+        issuer,
+        authorization_endpoint: `${as.issuer}/authorize`,
+        token_endpoint: `${as.issuer}/token`,
+        registration_endpoint: `${withSecret.url}/register`,
+        code_challenge_methods_supported: ['S256'],
+      }),
+      behaviour: undefined,
+    });
+    const rs = await fakeResource({ authorizationServer: () => meta.issuer });
+    const result = await run(rs.serverUrl, { nonInteractive: true });
+    // The fake /authorize belongs to another issuer, so the iss check fails: what matters here is
+    // that the registration's secret was used for nothing visible.
+    expect(JSON.stringify(result.report)).not.toContain(secret);
+    expect(result.report.steps.find((s) => s.id === 'client')!.received.join(' ')).toContain(
+      'client_id=conf, token_endpoint_auth_method=client_secret_post',
+    );
   });
 });
 

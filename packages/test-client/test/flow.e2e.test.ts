@@ -3,7 +3,7 @@
  * protected by the local authorization server (oidc-provider, non-interactive), driven by the test
  * client through the official SDK client.
  */
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DevAuthServer, start as startAuthServer } from '@mcp-auth/dev-auth-server';
@@ -189,6 +189,24 @@ describe('non-interactive flow against the SSE transport', () => {
     }
   });
 
+  it('concurrent 403s share one re-authorization', async () => {
+    const client = await connect(mcp.sseUrl, { nonInteractive: true, clientId: 'mcp-public' });
+    try {
+      const results = await Promise.all([
+        client.callTool({ name: 'admin_stats', arguments: {} }),
+        client.callTool({ name: 'admin_stats', arguments: {} }),
+        client.callTool({ name: 'admin_stats', arguments: {} }),
+      ]);
+      for (const r of results) {
+        expect((r.content as { text: string }[])[0]!.text).toBe('admin ok: mcp:read mcp:admin');
+      }
+      const report = getConnectionReport(client)!;
+      expect(report.steps.filter((s) => s.id === 'token')).toHaveLength(2);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('--transport streamable-http against an SSE-only server stops at the first request, with a hint', async () => {
     const result = await run(mcp.sseUrl, {
       nonInteractive: true,
@@ -224,6 +242,47 @@ describe('non-interactive flow against the SSE transport', () => {
     const stored = second.report.steps.find((s) => s.id === 'token_store')!;
     expect(stored.status).toBe('ok');
     expect(second.report.steps.some((s) => s.id === 'authorization_request')).toBe(false);
+  });
+});
+
+describe('--token-store with an expired access token', () => {
+  it('refreshes it instead of authorizing again, and stores the new one', async () => {
+    const file = join(tmp, 'expired.json');
+    const first = await run(mcp.sseUrl, {
+      nonInteractive: true,
+      clientId: 'mcp-public',
+      tokenStore: file,
+    });
+    expect(first.ok).toBe(true);
+    const stored = JSON.parse(await readFile(file, 'utf8'));
+    const entry = stored.entries[mcp.resource];
+    expect(entry).toMatchObject({
+      clientId: 'mcp-public',
+      clientSource: 'pre-registered',
+      issuer: das.issuer,
+    });
+    const oldToken = entry.tokens.accessToken as string;
+    entry.tokens.expiresAt = Math.floor(Date.now() / 1000) - 10;
+    await writeFile(file, JSON.stringify(stored), { mode: 0o600 });
+    const second = await run(mcp.sseUrl, {
+      nonInteractive: true,
+      tokenStore: file,
+      call: { name: 'whoami' },
+    });
+    expect(second.error).toBeUndefined();
+    expect(second.ok).toBe(true);
+    expect(second.authorizationAttempts).toBe(0);
+    expect(second.report.steps.map((s) => s.id).slice(0, 5)).toEqual([
+      'probe',
+      'resource_metadata',
+      'authorization_server',
+      'token_store',
+      'refresh',
+    ]);
+    const after = JSON.parse(await readFile(file, 'utf8')).entries[mcp.resource];
+    expect(after.tokens.accessToken).not.toBe(oldToken);
+    expect(after.tokens.expiresAt).toBeGreaterThan(Date.now() / 1000);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
   });
 });
 

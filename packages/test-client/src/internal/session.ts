@@ -90,6 +90,8 @@ export class AuthSession {
   #refreshedTokens = new Set<string>();
   #store: FileTokenStore | undefined;
   #insecure = false;
+  /** The client the current tokens were issued to (refreshes and the token store use it). */
+  #tokenClient: ClientIdentity | undefined;
 
   constructor(serverUrl: string | URL, options: AuthorizeOptions = {}) {
     assertAuthorizeOptions(options);
@@ -577,6 +579,7 @@ export class AuthSession {
         );
       }
       const tokens = this.#acceptTokens(response, s, scopes);
+      this.#tokenClient = client;
       await this.#save();
       return tokens;
     });
@@ -633,7 +636,7 @@ export class AuthSession {
   async refresh(options: { required: boolean }): Promise<TokenSet> {
     const metadata = this.metadata!;
     const as = metadata.authorizationServer;
-    const client = this.client!;
+    const client = this.#tokenClient ?? this.client!;
     return this.report.step('refresh', 'Refresh token request', async (s) => {
       const refreshToken = this.tokens?.refreshToken;
       if (!refreshToken) {
@@ -702,7 +705,7 @@ export class AuthSession {
       const nowSeconds = Math.floor(this.now / 1000);
       const fresh =
         entry.tokens.expiresAt === undefined || entry.tokens.expiresAt > nowSeconds + 30;
-      this.client = {
+      this.#tokenClient = {
         clientId: entry.clientId,
         ...(entry.clientSecret ? { clientSecret: entry.clientSecret } : {}),
         tokenEndpointAuthMethod:
@@ -720,20 +723,22 @@ export class AuthSession {
         return undefined;
       }
       this.tokens = undefined;
+      this.#tokenClient = undefined;
       s.skip('the stored access token has expired and there is no refresh token');
       return undefined;
     });
   }
 
   async #save(): Promise<void> {
-    if (!this.#store || !this.tokens || !this.metadata || !this.client) return;
+    const client = this.#tokenClient;
+    if (!this.#store || !this.tokens || !this.metadata || !client) return;
     await this.#store.set({
       resource: this.metadata.resource,
       issuer: this.metadata.authorizationServer.issuer,
-      clientId: this.client.clientId,
-      ...(this.client.clientSecret ? { clientSecret: this.client.clientSecret } : {}),
-      tokenEndpointAuthMethod: this.client.tokenEndpointAuthMethod,
-      clientSource: this.client.source,
+      clientId: client.clientId,
+      ...(client.clientSecret ? { clientSecret: client.clientSecret } : {}),
+      tokenEndpointAuthMethod: client.tokenEndpointAuthMethod,
+      clientSource: client.source,
       tokens: this.tokens,
       savedAt: this.now,
     });
@@ -848,7 +853,7 @@ export class AuthSession {
       status === 401 &&
       tokenUsed !== undefined &&
       this.tokens?.refreshToken !== undefined &&
-      this.client !== undefined &&
+      this.#tokenClient !== undefined &&
       this.metadata !== undefined &&
       !this.#refreshedTokens.has(this.tokens.refreshToken);
     await this.report.step('challenge', `${status} on ${where}`, (s) => {
