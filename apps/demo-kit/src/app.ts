@@ -30,8 +30,6 @@ export interface StartDemoAppOptions {
   logger?: Logger;
 }
 
-/** Browser origins of the MCP Inspector, allowed by default so it can connect directly. */
-export const INSPECTOR_ORIGINS = ['http://localhost:6274', 'http://127.0.0.1:6274'];
 /** The user the emulation signs in (automatically, unless interactive). */
 export const DEMO_USER = { sub: 'user-1', email: 'user1@example.com', password: 'password' };
 
@@ -187,7 +185,9 @@ export async function startDemoApp(
     throw err;
   }
 
-  const allowOrigin = config.allowedOrigin ?? INSPECTOR_ORIGINS;
+  // Any origin by default, as the transport does: bearer tokens are not cookies, so a page can
+  // only use this server with a token it obtained. ALLOWED_ORIGIN narrows it.
+  const allowOrigin = config.allowedOrigin ?? '*';
   let handler: SseHandler | undefined;
   const stats = () => ({ sessions: handler?.sessionCount ?? 0 });
   handler = createHandler({

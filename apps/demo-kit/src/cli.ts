@@ -1,6 +1,6 @@
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEMO_USER, type DemoApp, startDemoApp } from './app.js';
+import { DEMO_USER, type DemoApp, otherResourceFor, startDemoApp } from './app.js';
 import { isConfigError } from './errors.js';
 import { runCheck, runFlow } from './flow.js';
 import type { ProviderDefinition } from './provider.js';
@@ -281,25 +281,41 @@ function banner(app: DemoApp, flags: Flags, paint: (c: number, s: string) => str
 
 function connectHelp(app: DemoApp, paint: (c: number, s: string) => string): string {
   const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-  const cli = relative(process.cwd(), join(repoRoot, 'packages/test-client/dist/cli.js')) || '.';
-  const clientArgs = [
-    app.sseUrl,
-    ...(app.testClientOptions.clientId ? ['--client-id', app.testClientOptions.clientId] : []),
-    ...(app.testClientOptions.allowMissingPkceMetadata
-      ? ['--allow-missing-pkce-metadata', app.testClientOptions.allowMissingPkceMetadata]
+  // Relative to where the user typed the command (pnpm runs scripts in the app's directory and
+  // says where it was started in INIT_CWD); absolute when that is unknown.
+  const cliPath = join(repoRoot, 'packages/test-client/dist/cli.js');
+  const initCwd = process.env['INIT_CWD'];
+  const cli = initCwd ? relative(initCwd, cliPath) : cliPath;
+  const t = app.testClientOptions;
+  const identity = [
+    ...(t.clientId ? ['--client-id', t.clientId] : []),
+    ...(t.allowMissingPkceMetadata
+      ? ['--allow-missing-pkce-metadata', t.allowMissingPkceMetadata]
       : []),
-    ...Object.entries(app.testClientOptions.authorizationParams ?? {}).flatMap(([k, v]) => [
-      '--auth-param',
-      `${k}=${v}`,
-    ]),
-    ...(app.testClientOptions.scope ? ['--scope', `"${app.testClientOptions.scope}"`] : []),
     ...(app.mode === 'emulation' && !app.emulation?.interactive
       ? ['--non-interactive']
       : ['--open']),
+  ];
+  const clientArgs = [
+    app.sseUrl,
+    ...identity,
+    ...Object.entries(t.authorizationParams ?? {}).flatMap(([k, v]) => [
+      '--auth-param',
+      `${k}=${v}`,
+    ]),
+    ...(t.scope ? ['--scope', `"${t.scope}"`] : []),
     '--transport',
     'sse',
     '--call',
     'whoami',
+  ];
+  const checkArgs = [
+    app.sseUrl,
+    '--check',
+    ...identity,
+    ...(app.emulation && app.definition.noOtherResourceCheck === undefined
+      ? ['--other-resource', otherResourceFor(app.origin)]
+      : []),
   ];
   const lines = [
     '',
@@ -307,7 +323,7 @@ function connectHelp(app: DemoApp, paint: (c: number, s: string) => string): str
     `  MCP Inspector   npx @modelcontextprotocol/inspector --transport sse --server-url ${app.sseUrl}`,
     `                  (or open it, choose Transport Type "SSE", URL ${app.sseUrl}, then "Open Auth Settings" → Quick OAuth Flow${app.testClientOptions.clientId && !app.emulation?.endpoints.registration ? `, client id ${app.testClientOptions.clientId}` : ''})`,
     `  test client     node ${cli} ${clientArgs.join(' ')}`,
-    `  conformance     node ${cli} ${app.sseUrl} --check`,
+    `  conformance     node ${cli} ${checkArgs.join(' ')}`,
   ];
   if (app.authorizeUrl) lines.push(`  browser flow    ${app.authorizeUrl}`);
   lines.push(`  health          ${app.origin}/health`);

@@ -8,7 +8,7 @@ import {
   sanitizeForTerminal,
 } from '@mcp-auth/test-client';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { DEMO_USER, type DemoApp, INSPECTOR_ORIGINS, otherResourceFor } from './app.js';
+import { DEMO_USER, type DemoApp, otherResourceFor } from './app.js';
 import { STEP_UP_TOOL } from './tools.js';
 
 export interface FlowOptions {
@@ -229,7 +229,7 @@ function details(step: StepRecord, verbose: boolean): string[] {
 export async function runCheck(app: DemoApp, o: FlowOptions): Promise<boolean> {
   const { authorizationParams: _audience, ...clientOptions } = app.testClientOptions;
   const other = app.emulation !== undefined && app.definition.noOtherResourceCheck === undefined;
-  const allowed = app.config.allowedOrigin ?? INSPECTOR_ORIGINS;
+  const allowed = app.config.allowedOrigin ?? '*';
   const result = await checkServer(app.sseUrl, {
     ...clientOptions,
     nonInteractive: true,

@@ -1,7 +1,6 @@
 export {
   DEMO_USER,
   type DemoApp,
-  INSPECTOR_ORIGINS,
   type Logger,
   otherResourceFor,
   type StartDemoAppOptions,
