@@ -25,7 +25,10 @@ export interface OpenStream {
 /** Opens `GET url` as an event stream and resolves after the `endpoint` event (or a non-200 answer). */
 export function openStream(url: string, headers: Record<string, string> = {}): Promise<OpenStream> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { headers: { accept: 'text/event-stream', ...headers } });
+    const req = httpRequest(url, {
+      headers: { accept: 'text/event-stream', ...headers },
+      agent: false,
+    });
     req.on('error', reject);
     req.on('response', (res) => {
       const events: SseEvent[] = [];
@@ -122,7 +125,11 @@ export function rawRequest(
   } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: options.method ?? 'GET', headers: options.headers });
+    const req = httpRequest(url, {
+      method: options.method ?? 'GET',
+      headers: options.headers,
+      agent: false,
+    });
     req.on('error', reject);
     req.on('response', (res) => {
       let body = '';
@@ -207,4 +214,34 @@ export function fakeProvider(
     },
     ...overrides,
   };
+}
+
+/**
+ * Follows an authorization URL like a browser would (cookies, redirects) through the local
+ * authorization server in non-interactive mode, until a redirect leaves it for `stopAt`.
+ * Returns that final URL (the callback with `code`, `state`, `iss`).
+ */
+export async function followAuthorization(
+  authorizationUrl: string,
+  stopAt: string,
+): Promise<string> {
+  let location = authorizationUrl;
+  const cookies = new Map<string, string>();
+  for (let i = 0; i < 10 && !location.startsWith(stopAt); i++) {
+    const res = await fetch(location, {
+      redirect: 'manual',
+      headers: { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+    });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair = ''] = c.split(';');
+      const eq = pair.indexOf('=');
+      cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
+    }
+    const next = res.headers.get('location');
+    if (next === null)
+      throw new Error(`the authorization server answered ${res.status} without a redirect`);
+    location = new URL(next, location).href;
+  }
+  if (!location.startsWith(stopAt)) throw new Error('too many redirects');
+  return location;
 }

@@ -10,7 +10,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, OAuthProvider, type SseServer } from '../src/index.js';
 import type { CallbackResult } from '../src/oauth-provider.js';
-import { openStream, postMessage, rawRequest } from './helpers.js';
+import { followAuthorization, openStream, postMessage, rawRequest } from './helpers.js';
 
 let das: DevAuthServer;
 let provider: OAuthProvider;
@@ -312,20 +312,7 @@ async function browserFlow(extraHeaders: Record<string, string> = {}) {
   const cookie = String(start.headers['set-cookie']).split(';')[0]!;
   const authorizationUrl = new URL(start.headers.location!);
   // The non-interactive authorization server redirects (through its own interaction steps) back to us.
-  let location = authorizationUrl.href;
-  const asCookies = new Map<string, string>();
-  for (let i = 0; i < 10 && !location.startsWith(base); i++) {
-    const res = await fetch(location, {
-      redirect: 'manual',
-      headers: { cookie: [...asCookies].map(([k, v]) => `${k}=${v}`).join('; ') },
-    });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const eq = pair!.indexOf('=');
-      asCookies.set(pair!.slice(0, eq), pair!.slice(eq + 1));
-    }
-    location = new URL(res.headers.get('location')!, location).href;
-  }
+  const location = await followAuthorization(authorizationUrl.href, base);
   return { start, cookie, authorizationUrl, callbackUrl: location };
 }
 
