@@ -98,6 +98,8 @@ describe('key rotation at run time', () => {
     expect(as.keys.list().map((k) => k.kid)).not.toContain(oldKid);
     expect((await jwks()).map((k) => k.kid)).not.toContain(oldKid);
     await expect(verify(oldToken)).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    expect(await as.introspect(oldToken)).toEqual({ active: false });
+    expect((await as.introspect(newToken)).active).toBe(true);
     await verify(newToken);
 
     // the rebuilt provider kept its state: tokens, refresh tokens and grants from before still work

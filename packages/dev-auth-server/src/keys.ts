@@ -91,6 +91,13 @@ export class KeyRing {
     return { keys: sorted.map((k) => ({ ...k })) };
   }
 
+  /** The public keys, as the JWKS endpoint publishes them. */
+  publicJwks(): { keys: Record<string, unknown>[] } {
+    return {
+      keys: this.#keys.map(({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub }) => pub),
+    };
+  }
+
   #find(kid: string): PrivateJwk {
     const key = this.#keys.find((k) => k.kid === kid);
     if (!key) throw new Error(`unknown key "${kid}"`);

@@ -337,6 +337,22 @@ describe('okta profile', () => {
     expect(await as.introspect(token)).toEqual({ active: false });
   });
 
+  it('introspects its JWT access tokens like Okta does (scope string, client_id from cid), and revokes them', async () => {
+    const t = await as.authorizationCodeFlow({ resource: MCP, scope: 'openid mcp.tools' });
+    expect(await as.introspect(t.access_token)).toMatchObject({
+      active: true,
+      aud: 'api://default',
+      scope: 'openid mcp.tools',
+      scp: ['openid', 'mcp.tools'],
+      client_id: 'mcp-public',
+      cid: 'mcp-public',
+      uid: 'user-1',
+      token_type: 'Bearer',
+    });
+    await as.revoke(t.access_token, { clientId: 'mcp-public' });
+    expect(await as.introspect(t.access_token)).toEqual({ active: false });
+  });
+
   it('has no dynamic registration', () => {
     expect(as.metadata).not.toHaveProperty('registration_endpoint');
   });

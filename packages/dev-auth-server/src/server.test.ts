@@ -1,4 +1,11 @@
-import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
+import {
+  createRemoteJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  generateKeyPair,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevAuthServer, DevAuthServerError, start } from './index';
 
@@ -132,7 +139,9 @@ describe('authorization code + PKCE + resource (non-interactive)', () => {
   it('yields a JWT whose aud is the resource and whose signature verifies against the JWKS', async () => {
     const tokens = await as.authorizationCodeFlow({ resource: MCP, scope: 'mcp:tools' });
     expect(tokens.token_type).toBe('Bearer');
-    expect(tokens.expires_in).toBe(3600);
+    // expires_in counts from the response, so a second boundary may have passed since iat
+    expect(tokens.expires_in).toBeGreaterThanOrEqual(3598);
+    expect(tokens.expires_in).toBeLessThanOrEqual(3600);
     expect(tokens.scope).toBe('mcp:tools');
     expect(typeof tokens.refresh_token).toBe('string');
     const header = decodeProtectedHeader(tokens.access_token);
@@ -458,6 +467,119 @@ describe('opaque tokens, introspection and revocation', () => {
       as.refresh({ refreshToken: t.refresh_token as string, resource: MCP }),
       'invalid_grant',
     );
+  });
+});
+
+describe('JWT access tokens at the introspection and revocation endpoints', () => {
+  it('a JWT access token introspects as active with its claims', async () => {
+    const token = await as.getToken({ resource: MCP, scope: 'mcp:tools' });
+    const claims = decodeJwt(token);
+    expect(await as.introspect(token)).toEqual({
+      ...claims,
+      active: true,
+      token_type: 'Bearer',
+    });
+  });
+
+  it('a JWT from the code flow carries the user', async () => {
+    const t = await as.authorizationCodeFlow({ resource: MCP });
+    expect(await as.introspect(t.access_token)).toMatchObject({
+      active: true,
+      sub: 'user-1',
+      client_id: 'mcp-public',
+      aud: MCP,
+      scope: 'mcp:tools mcp:read',
+    });
+  });
+
+  it('a revoked JWT introspects as inactive (it still verifies locally: that is what JWTs are)', async () => {
+    const token = await as.getToken({ resource: MCP });
+    await as.revoke(token);
+    expect(await as.introspect(token)).toEqual({ active: false });
+  });
+
+  it('the owner may revoke its JWT; another confidential client may not', async () => {
+    const token = await as.getToken({ resource: MCP });
+    const other = await postForm(as.endpoints.revocation, { token }, [
+      'mcp-confidential',
+      as.clients.confidential.clientSecret,
+    ]);
+    expect(other.status).toBe(400);
+    expect(other.body.error).toBe('invalid_request');
+    expect((await as.introspect(token)).active).toBe(true);
+    await as.revoke(token, { clientId: 'mcp-service' });
+    expect((await as.introspect(token)).active).toBe(false);
+  });
+
+  it('an ID token signed by the same keys is not an active access token', async () => {
+    const t = await as.authorizationCodeFlow({ resource: MCP, scope: 'openid mcp:tools' });
+    expect(t.id_token).toBeTypeOf('string');
+    expect(await as.introspect(t.id_token as string)).toEqual({ active: false });
+  });
+
+  it('a forged JWT (same claims, key not the server’s) is inactive', async () => {
+    const real = decodeJwt(await as.getToken({ resource: MCP }));
+    const kid = decodeProtectedHeader(await as.getToken({ resource: MCP })).kid as string;
+    const { privateKey } = await generateKeyPair('RS256');
+    const forged = await new SignJWT(real)
+      .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid })
+      .sign(privateKey);
+    expect(await as.introspect(forged)).toEqual({ active: false });
+  });
+
+  it.each([
+    ['no client authentication', {}, undefined, 400, 'invalid_request'],
+    [
+      'a wrong secret',
+      {},
+      ['mcp-introspector', 'wrong'] as [string, string],
+      401,
+      'invalid_client',
+    ],
+    ['an unknown client', {}, ['nobody', 'x'] as [string, string], 401, 'invalid_client'],
+    [
+      'a secret for a public client',
+      { client_id: 'mcp-public', client_secret: 'x' },
+      undefined,
+      401,
+      'invalid_client',
+    ],
+  ])('JWT introspection with %s -> %i %s', async (_name, extra, auth, status, error) => {
+    const token = await as.getToken({ resource: MCP });
+    const r = await postForm(as.endpoints.introspection, { token, ...extra }, auth);
+    expect(r.status).toBe(status);
+    expect(r.body.error).toBe(error);
+  });
+
+  it('client_secret_post works too', async () => {
+    const token = await as.getToken({ resource: MCP });
+    const r = await postForm(as.endpoints.introspection, {
+      token,
+      client_id: 'mcp-introspector',
+      client_secret: as.clients.introspector.clientSecret,
+    });
+    expect(r.body.active).toBe(true);
+  });
+
+  it('a public client sees only its own JWTs', async () => {
+    const mine = (await as.authorizationCodeFlow({ resource: MCP })).access_token;
+    const theirs = await as.getToken({ resource: MCP });
+    const a = await postForm(as.endpoints.introspection, { token: mine, client_id: 'mcp-public' });
+    expect(a.body.active).toBe(true);
+    const b = await postForm(as.endpoints.introspection, {
+      token: theirs,
+      client_id: 'mcp-public',
+    });
+    expect(b.body).toEqual({ active: false });
+  });
+
+  it('an oversized body is refused with 400, not buffered', async () => {
+    const r = await postForm(as.endpoints.introspection, { token: 'x'.repeat(60_000) }, [
+      'mcp-introspector',
+      as.clients.introspector.clientSecret,
+    ]);
+    expect(r.status).toBe(400);
+    expect(r.body.error).toBe('invalid_request');
   });
 });
 

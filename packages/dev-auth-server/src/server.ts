@@ -11,6 +11,7 @@ import {
   runAuthorization,
 } from './flows';
 import { createAdapter, MemoryStore } from './internal/adapter';
+import { createJwtTokenEndpoints } from './internal/jwt-introspection';
 import { consentPage, escapeHtml, loginPage, messagePage } from './internal/views';
 import { generateSigningKey, isSigningAlg, KeyRing, SIGNING_ALGS } from './keys';
 import { PROFILES, type Profile, type StructuredToken } from './profiles/index';
@@ -371,8 +372,21 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
     // originalUrl minus url.
     (req as IncomingMessage & { originalUrl?: string }).originalUrl = raw;
     req.url = rest + url.search;
+    if (rest === profile.routes.introspection) return jwtTokenEndpoints('introspection', req, res);
+    if (rest === profile.routes.revocation) return jwtTokenEndpoints('revocation', req, res);
     callback(req, res);
   }
+
+  const jwtTokenEndpoints = createJwtTokenEndpoints({
+    get issuer() {
+      return issuer;
+    },
+    jwks: () => keys.publicJwks(),
+    findClient: (clientId) => (provider as Provider).Client.find(clientId),
+    isIssuedAccessToken: (jti) => store.get(`IssuedJwt:${jti}`) === true,
+    forgetAccessToken: (jti) => store.delete(`IssuedJwt:${jti}`),
+    passThrough: (r, res) => (callback as NonNullable<typeof callback>)(r, res),
+  });
 
   // --- login and consent
   async function interaction(req: IncomingMessage, res: ServerResponse, rest: string) {
@@ -540,6 +554,12 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
   function customizeJwt(ctx: Ctx, token: Token, jwt: StructuredToken): void {
     const resource: string | undefined = token.resourceServer?.identifier();
     if (!resource) return;
+    // oidc-provider does not store JWT access tokens; remembering their ids lets the introspection
+    // endpoint answer for them (and for no other JWT signed with the same keys, like ID tokens).
+    const { jti, exp } = jwt.payload;
+    if (typeof jti === 'string' && typeof exp === 'number') {
+      store.set(`IssuedJwt:${jti}`, true, Math.max(1, exp - Math.floor(Date.now() / 1000)));
+    }
     const user = token.accountId ? findUser(token.accountId) : undefined;
     profile.shapeAccessToken(jwt, {
       issuer,

@@ -32,6 +32,9 @@ declare module 'oidc-provider' {
     issuer: string;
     proxy: boolean;
     Grant: GrantConstructor;
+    Client: {
+      find(id: string): Promise<{ clientSecret?: string; clientAuthMethod: string } | undefined>;
+    };
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
     interactionFinished(
