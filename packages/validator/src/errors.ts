@@ -176,7 +176,8 @@ export class TokenValidationError extends Error {
    * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
    */
   challenge(o: { resourceMetadata: string; scope?: string[] }): string {
-    const scope = o.scope ?? this.requiredScopes;
+    // insufficient_scope names exactly what this request needs; other challenges the route's scopes.
+    const scope = this.requiredScopes ?? o.scope;
     return buildWwwAuthenticate({
       ...(this.error !== undefined ? { error: this.error } : {}),
       ...(this.error !== undefined ? { errorDescription: this.message } : {}),

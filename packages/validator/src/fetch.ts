@@ -43,8 +43,10 @@ export async function authenticateRequest(
     return { ok: true, auth };
   } catch (err) {
     if (!isTokenValidationError(err)) throw err;
+    const scope = [...new Set([...validator.requiredScopes, ...(o.requiredScopes ?? [])])];
     const { status, headers, body } = err.toResponse({
       resourceMetadata: o.resourceMetadataUrl ?? validator.resourceMetadataUrl,
+      scope,
     });
     return {
       ok: false,

@@ -31,8 +31,12 @@ export function sendAuthError(
   res: ServerResponse,
   err: TokenValidationError,
   resourceMetadata: string,
+  scope?: string[],
 ): void {
-  const { status, headers, body } = err.toResponse({ resourceMetadata });
+  const { status, headers, body } = err.toResponse({
+    resourceMetadata,
+    ...(scope ? { scope } : {}),
+  });
   if (res.headersSent) {
     res.end();
     return;
@@ -74,13 +78,15 @@ export function requireAuth(
   const resourceMetadata = o.resourceMetadataUrl ?? validator.resourceMetadataUrl;
   const scopeOption =
     o.requiredScopes === undefined ? undefined : { requiredScopes: [...o.requiredScopes] };
+  // The scopes this route needs, for the `scope` parameter of every challenge (MCP: SHOULD).
+  const challengeScope = [...new Set([...validator.requiredScopes, ...(o.requiredScopes ?? [])])];
   return async (req, res, next) => {
     let auth: AuthInfo;
     try {
       auth = await validator.authenticate(req, scopeOption);
     } catch (err) {
       if (isTokenValidationError(err)) {
-        sendAuthError(res, err, resourceMetadata);
+        sendAuthError(res, err, resourceMetadata, challengeScope);
         return undefined;
       }
       if (next) {
