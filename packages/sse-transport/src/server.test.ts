@@ -523,3 +523,129 @@ describe('routing', () => {
     }
   });
 });
+
+describe('robustness', () => {
+  it('answers 408 when a body trickles in slower than bodyTimeoutMs', async () => {
+    await start({ bodyTimeoutMs: 100 });
+    const stream = await openStream(`${url}/sse`, { authorization: ALICE });
+    const { request } = await import('node:http');
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${url}${stream.endpoint}`, {
+        method: 'POST',
+        agent: false,
+        headers: {
+          authorization: ALICE,
+          'content-type': 'application/json',
+          'content-length': '100',
+        },
+      });
+      req.on('error', reject);
+      req.on('response', (r) => {
+        let body = '';
+        r.on('data', (c) => {
+          body += c;
+        });
+        r.on('end', () => resolve({ status: r.statusCode!, body }));
+      });
+      req.write('{"jsonrpc":'); // …and nothing more
+    });
+    expect(res.status).toBe(408);
+    expect(JSON.parse(res.body).error).toBe('invalid_request');
+    stream.close();
+  });
+
+  it('survives clients that disconnect mid-body and mid-stream', async () => {
+    await start();
+    const stream = await openStream(`${url}/sse`, { authorization: ALICE });
+    const { request } = await import('node:http');
+    for (let i = 0; i < 20; i++) {
+      const req = request(`${url}${stream.endpoint}`, {
+        method: 'POST',
+        agent: false,
+        headers: {
+          authorization: ALICE,
+          'content-type': 'application/json',
+          'content-length': '1000',
+        },
+      });
+      req.on('error', () => {});
+      req.write('{"jsonrpc":"2.0",');
+      setTimeout(() => req.destroy(), 5);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    const ok = await postMessage(
+      url,
+      stream.endpoint!,
+      { jsonrpc: '2.0', method: 'ping', id: 'after' },
+      { authorization: ALICE },
+    );
+    expect(ok.status).toBe(202);
+    expect(JSON.parse((await stream.next('message')).data).id).toBe('after');
+    stream.close();
+    await stream.closed;
+    await expect.poll(() => server!.handler.sessionCount).toBe(0);
+  });
+
+  it('binds a session to the exact token when the provider reports no subject', async () => {
+    const base = fakeProvider();
+    const provider = fakeProvider({
+      async authenticate(req) {
+        const info = await base.authenticate(req);
+        return { ...info, extra: { issuer: 'http://issuer.test' } }; // no subject
+      },
+    });
+    await start({ auth: { provider } });
+    const stream = await openStream(`${url}/sse`, { authorization: ALICE });
+    // Same client, other user (the subject is unknown): refused.
+    const other = await postMessage(
+      url,
+      stream.endpoint!,
+      { jsonrpc: '2.0', method: 'ping', id: 1 },
+      { authorization: 'Bearer user:mallory:app-a:mcp:read' },
+    );
+    expect(other.status).toBe(403);
+    const own = await postMessage(
+      url,
+      stream.endpoint!,
+      { jsonrpc: '2.0', method: 'ping', id: 2 },
+      { authorization: ALICE },
+    );
+    expect(own.status).toBe(202);
+    stream.close();
+  });
+
+  it('works mounted in Express behind express.json()', async () => {
+    const express = (await import('express')).default;
+    const received: unknown[] = [];
+    const handler = createHandler({
+      createMcpServer: mcpFactory(received),
+      auth: { provider: fakeProvider() },
+    });
+    const app = express();
+    app.use(express.json());
+    app.use(handler);
+    app.get('/app', (_req, res) => {
+      res.send('app');
+    });
+    const httpServer = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const base = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
+    try {
+      expect((await rawRequest(`${base}/app`)).body).toBe('app');
+      const client = new Client({ name: 'c', version: '1' });
+      await client.connect(
+        new SSEClientTransport(new URL('/sse', base), {
+          requestInit: { headers: { Authorization: ALICE } },
+        }),
+      );
+      const result = await client.callTool({ name: 'whoami', arguments: {} });
+      expect(JSON.parse((result.content as { text: string }[])[0]!.text).subject).toBe('alice');
+      await client.close();
+    } finally {
+      await handler.close();
+      httpServer.closeAllConnections();
+      await new Promise((r) => httpServer.close(r));
+    }
+  });
+});

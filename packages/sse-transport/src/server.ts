@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   createServer as createHttpServer,
   type Server as HttpServer,
@@ -108,6 +109,8 @@ export interface SseServerOptions {
   oauth?: OAuthRouteOptions;
   /** Largest accepted message body in bytes (413 above). Default 4 MiB. */
   maxMessageBytes?: number;
+  /** Time allowed to receive a message body (408 after). Default 30000 ms. */
+  bodyTimeoutMs?: number;
   /** Interval of keep-alive comments on idle streams, in ms; 0 disables them. Default 15000. */
   keepAliveMs?: number;
   /** Most concurrent sessions; the next SSE request gets 503. Default 10000. */
@@ -188,7 +191,12 @@ function principalOf(authInfo: AuthInfo | undefined): string {
   if (authInfo === undefined) return '';
   const extra = authInfo.extra ?? {};
   const issuer = typeof extra['issuer'] === 'string' ? extra['issuer'] : '';
-  const subject = typeof extra['subject'] === 'string' ? extra['subject'] : '';
+  // Without a subject (a custom validator may not report one) the session is bound to the exact
+  // token instead: stricter (a refreshed token cannot continue the session), never looser.
+  const subject =
+    typeof extra['subject'] === 'string' && extra['subject'] !== ''
+      ? extra['subject']
+      : `token:${createHash('sha256').update(authInfo.token).digest('base64url')}`;
   // NUL cannot occur in any of the three, so the key is unambiguous.
   return `${issuer}\u0000${subject}\u0000${authInfo.clientId}`;
 }
@@ -243,6 +251,7 @@ export function createHandler(options: SseServerOptions): SseHandler {
     'maxMessageBytes',
     options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
   );
+  const bodyTimeoutMs = checkPositiveInt('bodyTimeoutMs', options.bodyTimeoutMs ?? 30_000);
   const keepAliveMs = checkPositiveInt('keepAliveMs', options.keepAliveMs ?? 15_000, true);
   const maxSessions = checkPositiveInt('maxSessions', options.maxSessions ?? 10_000);
   const maxPerPrincipal = checkPositiveInt(
@@ -465,23 +474,41 @@ export function createHandler(options: SseServerOptions): SseHandler {
       reject(415, 'invalid_request', 'Content-Type must be application/json (UTF-8)');
       return;
     }
-    const read = await readBody(req, maxMessageBytes);
-    if (!read.ok) {
-      if (read.reason === 'too-large') {
-        reject(413, 'invalid_request', `The message is larger than ${maxMessageBytes} bytes`);
-      } else if (read.reason === 'bad-length') {
-        reject(400, 'invalid_request', 'Invalid Content-Length');
-      } else if (!res.writableEnded) {
-        res.destroy();
-      }
-      return;
-    }
     let message: unknown;
-    try {
-      message = JSON.parse(read.body.toString('utf8'));
-    } catch {
-      reject(400, 'invalid_request', 'The body is not valid JSON');
-      return;
+    const parsedBefore = (req as IncomingMessage & { body?: unknown }).body;
+    if (req.readableEnded && parsedBefore !== undefined) {
+      // Mounted behind a body parser (express.json()): it enforced its own size limit.
+      message = parsedBefore;
+      if (typeof message === 'string' || Buffer.isBuffer(message)) {
+        try {
+          message = JSON.parse(message.toString());
+        } catch {
+          reject(400, 'invalid_request', 'The body is not valid JSON');
+          return;
+        }
+      }
+    } else {
+      const read = await readBody(req, maxMessageBytes, bodyTimeoutMs);
+      if (!read.ok) {
+        if (read.reason === 'too-large') {
+          reject(413, 'invalid_request', `The message is larger than ${maxMessageBytes} bytes`);
+        } else if (read.reason === 'bad-length') {
+          reject(400, 'invalid_request', 'Invalid Content-Length');
+        } else if (read.reason === 'timeout') {
+          reject(408, 'invalid_request', 'The message body did not arrive in time');
+        } else if (read.reason === 'consumed') {
+          reject(500, 'server_error', 'The request body was consumed before this handler');
+        } else if (!res.writableEnded) {
+          res.destroy();
+        }
+        return;
+      }
+      try {
+        message = JSON.parse(read.body.toString('utf8'));
+      } catch {
+        reject(400, 'invalid_request', 'The body is not valid JSON');
+        return;
+      }
     }
     if (!session.transport.isOpen) {
       reject(404, 'session_not_found', 'No open session with this id');

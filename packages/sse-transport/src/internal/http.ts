@@ -49,13 +49,19 @@ export function hasBody(req: IncomingMessage): boolean {
 
 export type ReadBodyResult =
   | { ok: true; body: Buffer }
-  | { ok: false; reason: 'too-large' | 'aborted' | 'bad-length' };
+  | { ok: false; reason: 'too-large' | 'aborted' | 'bad-length' | 'timeout' | 'consumed' };
 
 /**
- * Reads a request body of at most `maxBytes`. Refuses early on a larger `Content-Length`, and stops
- * reading as soon as a chunked body passes the limit.
+ * Reads a request body of at most `maxBytes` within `timeoutMs`. Refuses early on a larger
+ * `Content-Length`, and stops reading as soon as a chunked body passes the limit.
  */
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<ReadBodyResult> {
+export function readBody(
+  req: IncomingMessage,
+  maxBytes: number,
+  timeoutMs: number,
+): Promise<ReadBodyResult> {
+  // Someone (a body parser mounted before us) already read the stream: it will never end again.
+  if (req.readableEnded) return Promise.resolve({ ok: false, reason: 'consumed' });
   const declared = req.headers['content-length'];
   if (declared !== undefined) {
     if (!/^\d{1,16}$/.test(declared)) return Promise.resolve({ ok: false, reason: 'bad-length' });
@@ -65,9 +71,11 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<ReadBo
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    const timer = setTimeout(() => finish({ ok: false, reason: 'timeout' }), timeoutMs);
     const finish = (result: ReadBodyResult) => {
       if (done) return;
       done = true;
+      clearTimeout(timer);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
