@@ -1,3 +1,4 @@
+/// <reference path="./internal/oidc-provider.d.ts" />
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
