@@ -79,22 +79,24 @@ export interface DiscoveryErrorDetails {
 export class DiscoveryError extends Error {
   override readonly name = 'DiscoveryError';
   readonly code: DiscoveryErrorCode;
-  readonly url?: string;
-  readonly status?: number;
-  readonly tried?: string[];
-  readonly failures?: DiscoveryError[];
-  readonly field?: string;
-  readonly position?: number;
+  // `declare`: only the details that apply become own properties (no `url: undefined` noise).
+  declare readonly url?: string;
+  declare readonly status?: number;
+  declare readonly tried?: string[];
+  declare readonly failures?: DiscoveryError[];
+  declare readonly field?: string;
+  declare readonly position?: number;
 
   constructor(code: DiscoveryErrorCode, message: string, details: DiscoveryErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.code = code;
-    if (details.url !== undefined) this.url = details.url;
-    if (details.status !== undefined) this.status = details.status;
-    if (details.tried !== undefined) this.tried = details.tried;
-    if (details.failures !== undefined) this.failures = details.failures;
-    if (details.field !== undefined) this.field = details.field;
-    if (details.position !== undefined) this.position = details.position;
+    const self = this as { -readonly [K in keyof DiscoveryErrorDetails]: DiscoveryErrorDetails[K] };
+    if (details.url !== undefined) self.url = details.url;
+    if (details.status !== undefined) self.status = details.status;
+    if (details.tried !== undefined) self.tried = details.tried;
+    if (details.failures !== undefined) self.failures = details.failures;
+    if (details.field !== undefined) self.field = details.field;
+    if (details.position !== undefined) self.position = details.position;
   }
 }
 

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { DiscoveryError, isDiscoveryError } from './errors';
+
+describe('DiscoveryError', () => {
+  it('carries code, message and only the details given', () => {
+    const cause = new Error('inner');
+    const err = new DiscoveryError('ERR_HTTP_STATUS', 'https://as/x answered HTTP 500', {
+      url: 'https://as/x',
+      status: 500,
+      cause,
+    });
+    expect(err).toBeInstanceOf(Error);
+    expect(err.name).toBe('DiscoveryError');
+    expect(err.code).toBe('ERR_HTTP_STATUS');
+    expect(err.message).toBe('https://as/x answered HTTP 500');
+    expect(err.cause).toBe(cause);
+    expect(Object.keys(err).sort()).toEqual(['code', 'name', 'status', 'url']);
+    expect(err.stack).toContain('DiscoveryError');
+  });
+
+  it('is recognised by isDiscoveryError, even from another copy of the package', () => {
+    expect(isDiscoveryError(new DiscoveryError('ERR_TIMEOUT', 't'))).toBe(true);
+    const foreign = Object.assign(new Error('x'), { name: 'DiscoveryError', code: 'ERR_TIMEOUT' });
+    expect(isDiscoveryError(foreign)).toBe(true);
+    expect(isDiscoveryError(new Error('x'))).toBe(false);
+    expect(isDiscoveryError({ name: 'DiscoveryError', code: 'ERR_TIMEOUT' })).toBe(false);
+    expect(isDiscoveryError(undefined)).toBe(false);
+  });
+});
