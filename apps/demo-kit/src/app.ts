@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
+import { redisStore } from '@mcp-auth/cache';
 import type { DevAuthServer } from '@mcp-auth/dev-auth-server';
 import { createHandler, OAuthProvider, type SseHandler } from '@mcp-auth/sse-transport';
 import { type DemoConfig, loadConfig } from './config.js';
@@ -157,6 +158,11 @@ export async function startDemoApp(
     testClientOptions.scope = ['openid', ...requiredScopes].join(' ');
   }
 
+  // Several instances: the token cache and the pending browser-flow states live in Redis.
+  const store: ReturnType<typeof redisStore> | undefined = config.redisUrl
+    ? redisStore({ url: config.redisUrl, prefix: `mcp-auth:${definition.appName}:`, logger })
+    : undefined;
+
   let provider: OAuthProvider;
   try {
     provider = new OAuthProvider({
@@ -178,9 +184,11 @@ export async function startDemoApp(
         : {}),
       // Loopback http is how local servers run; anything else must be https (checked above).
       allowInsecureHttpForLoopback: true,
+      ...(store ? { cache: store } : {}),
       logger,
     });
   } catch (err) {
+    await store?.close();
     await emulation?.stop();
     throw err;
   }
@@ -217,6 +225,8 @@ export async function startDemoApp(
     await listen(server, port, config.host);
   } catch (err) {
     await handler.close();
+    await provider.close();
+    await store?.close();
     await emulation?.stop();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portInUse(port, config.host);
     if ((err as NodeJS.ErrnoException).code === 'EADDRNOTAVAIL') {
@@ -252,6 +262,8 @@ export async function startDemoApp(
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        await provider.close();
+        await store?.close();
         await emulation?.stop();
       })();
       return closing;

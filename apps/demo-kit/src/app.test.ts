@@ -1,0 +1,303 @@
+import { execFileSync } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { type DevAuthServer, start } from '@mcp-auth/dev-auth-server';
+import { getFreePort, type RedisProcess, startRedis } from '@mcp-auth/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemoApp } from './app.js';
+import { runCli } from './cli.js';
+import type { ConfigError } from './errors.js';
+import { runFlowReport } from './flow.js';
+import type { ProviderDefinition } from './provider.js';
+
+/** A generic provider app (RFC 9068 tokens), as an app definition would describe it. */
+const generic: ProviderDefinition = {
+  profile: 'generic',
+  appName: 'test-demo',
+  displayName: 'Test IdP',
+  defaultRequiredScopes: ['mcp:tools'],
+  defaultStepUpScope: 'mcp:admin',
+  defaultPort: 3999,
+  issuerExample: 'https://idp.example.com',
+  resourceExample: 'https://mcp.example.com/sse',
+  emulation: { notes: ['a test emulation'] },
+  highlightClaims: ['aud', 'client_id'],
+};
+
+async function occupy(port: number): Promise<Server> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return server;
+}
+
+describe('startDemoApp against a real provider (provider mode)', () => {
+  let as: DevAuthServer;
+  let port: number;
+
+  beforeAll(async () => {
+    port = await getFreePort();
+    as = await start({
+      resources: [
+        { uri: `http://127.0.0.1:${port}/sse`, scopes: ['mcp:tools', 'mcp:admin'] },
+        { uri: 'https://other.example.com/mcp', scopes: ['mcp:tools'] },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await as?.stop();
+  });
+
+  it('uses the configured issuer, runs the whole flow with step-up', async () => {
+    const app = await startDemoApp(generic, {
+      env: {
+        OAUTH_AUTHORIZATION_SERVER: as.issuer,
+        OAUTH_RESOURCE_URI: `http://127.0.0.1:${port}/sse`,
+        PORT: String(port),
+      },
+    });
+    try {
+      expect(app.mode).toBe('provider');
+      expect(app.emulation).toBeUndefined();
+      expect(app.issuer).toBe(as.issuer);
+      expect(app.authorizeUrl).toBeUndefined(); // no client id: no server-side browser flow
+      app.testClientOptions.clientId = as.clients.public.clientId;
+      const result = await runFlowReport(app);
+      expect(result.error).toBeUndefined();
+      expect(result.steppedUp).toBe(true);
+      expect(result.whoami).toMatchObject({
+        issuer: as.issuer,
+        clientId: 'mcp-public',
+        scopes: ['mcp:tools'],
+        providerClaims: { aud: `http://127.0.0.1:${port}/sse`, client_id: 'mcp-public' },
+      });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('refuses a token for another resource of the same authorization server', async () => {
+    const app = await startDemoApp(generic, {
+      env: {
+        OAUTH_AUTHORIZATION_SERVER: as.issuer,
+        OAUTH_RESOURCE_URI: `http://127.0.0.1:${port}/sse`,
+        PORT: String(port),
+      },
+    });
+    try {
+      const token = await as.getToken({
+        resource: 'https://other.example.com/mcp',
+        scope: 'mcp:tools',
+      });
+      const res = await fetch(app.sseUrl, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(401);
+      await res.body?.cancel();
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
+      // The same server's token for this resource is accepted.
+      const ours = await as.getToken({
+        resource: `http://127.0.0.1:${port}/sse`,
+        scope: 'mcp:tools',
+      });
+      const ok = await fetch(app.sseUrl, { headers: { authorization: `Bearer ${ours}` } });
+      expect(ok.status).toBe(200);
+      await ok.body?.cancel();
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('startDemoApp: ports, CORS and Redis', () => {
+  it('fails with ERR_PORT_IN_USE (one line, no emulation left running) when PORT is taken', async () => {
+    const port = await getFreePort();
+    const blocker = await occupy(port);
+    try {
+      let error: ConfigError | undefined;
+      await startDemoApp(generic, { env: { PORT: String(port) } }).catch((e) => {
+        error = e;
+      });
+      expect(error?.code).toBe('ERR_PORT_IN_USE');
+      expect(error?.variable).toBe('PORT');
+      expect(error?.message).toBe(
+        `PORT ${port} is already in use on 127.0.0.1: set PORT to a free port, e.g. PORT=${port + 1} (or PORT=0 for any)`,
+      );
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('moves to a free port, and says so, when the default port is taken and PORT is unset', async () => {
+    const port = await getFreePort();
+    const blocker = await occupy(port);
+    const app = await startDemoApp({ ...generic, defaultPort: port }, { env: {} });
+    try {
+      expect(app.origin).not.toBe(`http://127.0.0.1:${port}`);
+      expect(app.config.warnings).toEqual([
+        `port ${port} is busy, using ${new URL(app.origin).port} instead (set PORT to choose one)`,
+      ]);
+    } finally {
+      await app.close();
+      blocker.close();
+    }
+  });
+
+  it('answers CORS for ALLOWED_ORIGIN only, also on the 403 of the scope gate', async () => {
+    const app = await startDemoApp(generic, {
+      env: { PORT: '0', ALLOWED_ORIGIN: 'https://app.example.com' },
+    });
+    try {
+      const allowed = await fetch(app.sseUrl, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://app.example.com',
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'authorization',
+        },
+      });
+      expect(allowed.status).toBe(204);
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      const other = await fetch(app.sseUrl, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
+      });
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+
+      // The gate's own 403 carries the same CORS headers, so a browser client can read the challenge.
+      const token = await app.emulation!.getToken({
+        resource: app.resourceUri,
+        scope: 'mcp:tools',
+      });
+      const stream = await fetch(app.sseUrl, { headers: { authorization: `Bearer ${token}` } });
+      expect(stream.status).toBe(200);
+      const reader = stream.body!.getReader();
+      let text = '';
+      while (!text.includes('sessionId='))
+        text += new TextDecoder().decode((await reader.read()).value);
+      const endpoint = /data: (\S+)/.exec(text)![1]!;
+      const res = await fetch(new URL(endpoint, app.origin), {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          origin: 'https://app.example.com',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/call',
+          params: { name: 'server_stats', arguments: {} },
+        }),
+      });
+      expect(res.status).toBe(403);
+      expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      expect(res.headers.get('access-control-expose-headers')).toContain('WWW-Authenticate');
+      expect(res.headers.get('www-authenticate')).toContain('scope="mcp:tools mcp:admin"');
+      await reader.cancel();
+    } finally {
+      await app.close();
+    }
+  });
+
+  describe('with REDIS_URL', () => {
+    let redis: RedisProcess;
+    beforeAll(async () => {
+      redis = await startRedis();
+    });
+    afterAll(async () => {
+      await redis?.stop();
+    });
+
+    it('keeps the token cache in Redis under the app prefix', async () => {
+      const app = await startDemoApp(generic, { env: { PORT: '0', REDIS_URL: redis.url } });
+      try {
+        const result = await runFlowReport(app);
+        expect(result.error).toBeUndefined();
+        const keys = execFileSync(
+          'redis-cli',
+          ['-p', String(redis.port), '--scan', '--pattern', '*'],
+          {
+            encoding: 'utf8',
+          },
+        )
+          .split('\n')
+          .filter(Boolean);
+        expect(keys.length).toBeGreaterThan(0);
+        for (const key of keys) expect(key.startsWith('mcp-auth:test-demo:')).toBe(true);
+        // Keys are hashes, never tokens.
+        expect(keys.join('\n')).not.toMatch(/eyJ/);
+      } finally {
+        await app.close();
+      }
+    });
+  });
+});
+
+describe('runCli in-process', () => {
+  const run = async (argv: string[], env: Record<string, string> = {}) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    let code: number | undefined;
+    await runCli(generic, {
+      argv,
+      env,
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+      exit: (c) => {
+        code = c;
+      },
+      handleSignals: false,
+    });
+    return { out: out.join('\n'), err: err.join('\n'), code };
+  };
+
+  it('--help prints the usage and exits 0', async () => {
+    const r = await run(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('Usage: pnpm --filter @mcp-auth/app-test-demo start -- [options]');
+    expect(r.out).toContain('--once');
+  });
+
+  it.each([
+    [['--bogus'], 'test-demo: unknown argument "--bogus" (see --help)'],
+    [['--once', '--check'], 'test-demo: --once and --check cannot be combined (see --help)'],
+  ])('%j fails with one line and exit 1', async (argv, line) => {
+    const r = await run(argv);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(line);
+    expect(r.out).toBe('');
+  });
+
+  it('--once --json prints only the JSON report and exits 0', async () => {
+    const r = await run(['--once', '--json'], { PORT: '0' });
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out) as { ok: boolean; steps: { id: string; status: string }[] };
+    expect(report.ok).toBe(true);
+    expect(report.steps.map((s) => s.id)).toContain('step_up');
+    expect(report.steps.every((s) => s.status !== 'fail')).toBe(true);
+  });
+
+  it('--check --json passes against the emulation', async () => {
+    const r = await run(['--check', '--json'], { PORT: '0' });
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out) as { ok: boolean; checks: { id: string; status: string }[] };
+    expect(report.ok).toBe(true);
+    expect(report.checks.find((c) => c.id === 'other_resource_refused')?.status).toBe('pass');
+  });
+
+  it('--once against a configured provider says it needs the emulation, exit 1', async () => {
+    const as = await start({
+      resources: [{ uri: 'http://127.0.0.1:1/sse', scopes: ['mcp:tools'] }],
+    });
+    try {
+      const r = await run(['--once'], {
+        OAUTH_AUTHORIZATION_SERVER: as.issuer,
+        OAUTH_RESOURCE_URI: 'http://127.0.0.1:1/sse',
+        PORT: '0',
+      });
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(
+        'test-demo: --once runs the flow non-interactively against the emulation only',
+      );
+    } finally {
+      await as.stop();
+    }
+  });
+});
