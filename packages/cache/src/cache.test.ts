@@ -58,6 +58,7 @@ describe('createCache options', () => {
     ],
     [{ logIntervalMs: 0 }, '"logIntervalMs" must be a finite number of milliseconds > 0, got 0'],
     [{ name: 1 }, '"name" must be a string'],
+    [{ loadTimeoutMs: -1 }, '"loadTimeoutMs" must be a finite number of milliseconds > 0, got -1'],
   ])('rejects %j with a TypeError naming the option', (options, message) => {
     expect(() => createCache(options as CacheOptions)).toThrow(new TypeError(message));
   });
@@ -459,6 +460,24 @@ describe('getOrLoad', () => {
       expect(cache.stats()).toMatchObject({ size: 0, negativeSize: 0 });
     },
   );
+
+  it('abandons a loader that never settles after loadTimeoutMs: callers reject, the next call loads again', async () => {
+    const { cache } = track(make<string>({ loadTimeoutMs: 50 }));
+    const hung = vi.fn(() => new Promise<{ value: string }>(() => {}));
+    const started = Date.now();
+    const callers = [cache.getOrLoad('k', hung), cache.getOrLoad('k', hung)];
+    for (const p of callers) {
+      await expect(p).rejects.toMatchObject({
+        name: 'CacheError',
+        code: 'ERR_CACHE_TIMEOUT',
+        operation: 'load',
+      });
+    }
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+    expect(hung).toHaveBeenCalledTimes(1);
+    expect(await cache.getOrLoad('k', async () => ({ value: 'fresh' }))).toBe('fresh');
+    expect(cache.stats()).toMatchObject({ loads: 2, negativeSize: 0 });
+  });
 
   it('rejects a loader that is not a function', async () => {
     const { cache } = track(make<unknown>());

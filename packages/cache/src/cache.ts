@@ -44,6 +44,12 @@ export interface CacheOptions {
   logger?: Logger;
   /** Minimum time between two log lines of the same kind. Default 60,000 ms. */
   logIntervalMs?: number;
+  /**
+   * A `getOrLoad` loader that has not settled after this long is abandoned: its callers reject with
+   * `ERR_CACHE_TIMEOUT` and the next call starts a new load, so one hung request can never pin a
+   * key. Default 30,000 ms.
+   */
+  loadTimeoutMs?: number;
   /** Name used in log lines. Default `"cache"`. */
   name?: string;
 }
@@ -77,6 +83,7 @@ const DEFAULT_TTL_SECONDS = 300;
 const DEFAULT_NEGATIVE_MAX_ENTRIES = 1_000;
 const DEFAULT_NEGATIVE_TTL_SECONDS = 30;
 const DEFAULT_LOG_INTERVAL_MS = 60_000;
+const DEFAULT_LOAD_TIMEOUT_MS = 30_000;
 /** The unref'd sweep timer inspects this many entries per tick and tier. */
 const SWEEP_INTERVAL_MS = 30_000;
 const SWEEP_BUDGET = 10_000;
@@ -125,6 +132,7 @@ class TtlCache<V> implements Cache<V> {
   private readonly remote: RemoteCacheStore | undefined;
   private readonly negative: Lru<NegativeEntry> | undefined;
   private readonly ttlMs: number;
+  private readonly loadTimeoutMs: number;
   private readonly localTtlMs: number;
   private readonly negativeTtlMs: number;
   private readonly now: () => number;
@@ -226,6 +234,10 @@ class TtlCache<V> implements Cache<V> {
     if (options.name !== undefined && typeof options.name !== 'string') {
       throw new TypeError('"name" must be a string');
     }
+    this.loadTimeoutMs = positiveMs(
+      'loadTimeoutMs',
+      options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS,
+    );
     const logIntervalMs = positiveMs(
       'logIntervalMs',
       options.logIntervalMs ?? DEFAULT_LOG_INTERVAL_MS,
@@ -491,7 +503,7 @@ class TtlCache<V> implements Cache<V> {
         if (hit !== undefined) return hit;
       }
       this.loads++;
-      const result = await loader();
+      const result = await this.withLoadTimeout(loader);
       if (result === null || typeof result !== 'object') {
         throw new TypeError(
           'a getOrLoad loader must return { value, ttlSeconds?, expiresAt? } or { error, ttlSeconds? }',
@@ -522,6 +534,38 @@ class TtlCache<V> implements Cache<V> {
     } finally {
       if (this.flights.get(key) === flight) this.flights.delete(key);
     }
+  }
+
+  /** Calls the loader (sync or async) and bounds it by `loadTimeoutMs`. */
+  private withLoadTimeout(
+    loader: () => Promise<LoadResult<V>> | LoadResult<V>,
+  ): Promise<LoadResult<V>> {
+    const ms = this.loadTimeoutMs;
+    return new Promise<LoadResult<V>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(
+          new CacheError('ERR_CACHE_TIMEOUT', 'load', `loader did not settle within ${ms} ms`),
+        );
+      }, ms);
+      (timer as { unref?: () => void }).unref?.();
+      let pending: Promise<LoadResult<V>> | LoadResult<V>;
+      try {
+        pending = loader();
+      } catch (err) {
+        // A loader that throws synchronously is a failed load like any other.
+        pending = Promise.reject(err);
+      }
+      Promise.resolve(pending).then(
+        (result) => {
+          clearTimeout(timer);
+          resolve(result);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
   }
 
   // ---- housekeeping --------------------------------------------------------------------------

@@ -2,7 +2,8 @@
  * Stable error codes of `@mcp-auth/cache`. Codes are API: check `err.code`, not `instanceof`
  * (two copies of the package can live in one application).
  *
- * - `ERR_CACHE_TIMEOUT`: the store did not answer within `commandTimeoutMs`.
+ * - `ERR_CACHE_TIMEOUT`: the store did not answer within `commandTimeoutMs`, or a `getOrLoad`
+ *   loader did not settle within `loadTimeoutMs` (operation `load`).
  * - `ERR_CACHE_UNAVAILABLE`: the store is not connected (down, reconnecting, or never reached).
  * - `ERR_CACHE_COMMAND_FAILED`: the store answered with an error (e.g. `GETDEL` on Redis < 6.2).
  * - `ERR_CACHE_INVALID_VALUE`: a stored value could not be decoded (not JSON written by this package).
@@ -16,7 +17,7 @@ export type CacheErrorCode =
   | 'ERR_CACHE_CLOSED';
 
 /** The cache operation that failed. */
-export type CacheOperation = 'get' | 'set' | 'delete' | 'take' | 'clear' | 'close';
+export type CacheOperation = 'get' | 'set' | 'delete' | 'take' | 'clear' | 'close' | 'load';
 
 /**
  * The one error class of `@mcp-auth/cache`. Messages never contain keys or values (a key may be
