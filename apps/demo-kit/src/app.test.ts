@@ -230,6 +230,52 @@ describe('startDemoApp: ports, CORS and Redis', () => {
   });
 });
 
+describe('the server-side browser flow (emulation)', () => {
+  /** Follows redirects by hand with a per-name cookie jar, as a browser would (cookies ignore ports). */
+  async function browse(start: string, jar = new Map<string, string>()) {
+    let url = start;
+    for (let hop = 0; hop < 12; hop++) {
+      const res = await fetch(url, {
+        redirect: 'manual',
+        headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
+      });
+      for (const c of res.headers.getSetCookie()) {
+        const kv = c.split(';')[0]!;
+        const eq = kv.indexOf('=');
+        jar.set(kv.slice(0, eq), kv.slice(eq + 1));
+      }
+      const location = res.headers.get('location');
+      if (res.status >= 300 && res.status < 400 && location) {
+        url = new URL(location, url).href;
+        continue;
+      }
+      return { url, res, body: await res.text(), jar };
+    }
+    throw new Error('too many redirects');
+  }
+
+  it('signs in through /oauth/authorize and shows who signed in, never the token', async () => {
+    const app = await startDemoApp(generic, { env: { PORT: '0' } });
+    try {
+      expect(app.authorizeUrl).toBe(`${app.origin}/oauth/authorize`);
+      const { url, res, body } = await browse(app.authorizeUrl!);
+      expect(url.startsWith(`${app.origin}/oauth/callback?`)).toBe(true);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(body).toContain('<h1>Signed in</h1>');
+      expect(body).toContain('<code>user-1</code>');
+      expect(body).toContain('<code>mcp:tools</code>');
+      expect(body).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/); // no JWT in the page
+      // The state is single-use: replaying the callback fails.
+      const replay = await browse(url);
+      expect(replay.res.status).toBe(400);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('runCli in-process', () => {
   const run = async (argv: string[], env: Record<string, string> = {}) => {
     const out: string[] = [];

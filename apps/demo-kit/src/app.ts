@@ -10,7 +10,7 @@ import { ConfigError } from './errors.js';
 import { isPortFree, pickFreePort } from './ports.js';
 import type { ProviderDefinition } from './provider.js';
 import { createToolScopeGate } from './scope-gate.js';
-import { createDemoServer, STEP_UP_TOOL } from './tools.js';
+import { createDemoServer, describeCaller, STEP_UP_TOOL, type WhoAmI } from './tools.js';
 
 /** Log sink, the shape every @mcp-auth package accepts. */
 export interface Logger {
@@ -201,6 +201,27 @@ export async function startDemoApp(
   handler = createHandler({
     auth: { provider },
     cors: { allowOrigin },
+    // The server-side browser flow (/oauth/authorize → callback): show who signed in; the tokens
+    // stay on the server and are never written into the page.
+    oauth: {
+      onCallback: ({ authInfo }, _req, res) => {
+        const who = describeCaller(authInfo, {
+          name: definition.appName,
+          providerName: definition.displayName,
+          stepUpScope,
+        });
+        const body = signedInPage(definition.appName, who);
+        res.writeHead(200, {
+          'content-type': 'text/html; charset=utf-8',
+          'content-length': String(Buffer.byteLength(body)),
+          'cache-control': 'no-store',
+          'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+          'x-frame-options': 'DENY',
+          'referrer-policy': 'no-referrer',
+        });
+        res.end(body);
+      },
+    },
     createMcpServer: () =>
       createDemoServer({
         name: definition.appName,
@@ -339,4 +360,27 @@ function corsHeaders(req: IncomingMessage, allow: '*' | string[]): Record<string
     };
   }
   return {};
+}
+
+/** The page the server-side browser flow ends on: who signed in, never a token. */
+function signedInPage(appName: string, who: WhoAmI): string {
+  const rows: [string, string][] = [
+    ['subject', who.subject ?? '(none)'],
+    ['client', who.clientId],
+    ['scopes', who.scopes.join(' ') || '(none)'],
+    ['issuer', who.issuer ?? ''],
+    ['expires', who.expiresAt ?? ''],
+  ];
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(appName)}: signed in</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;line-height:1.5}td{padding:2px 12px 2px 0}</style>
+</head><body><h1>Signed in</h1>
+<table>${rows.map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td><code>${escapeHtml(v)}</code></td></tr>`).join('')}</table>
+<p>The access token was validated for this server and stays on the server: it is never shown in a page. You can close this window.</p>
+</body></html>
+`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

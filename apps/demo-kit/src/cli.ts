@@ -115,7 +115,11 @@ export async function runCli(def: ProviderDefinition, options: CliOptions = {}):
     exit(ok ? 0 : 1);
     return;
   }
-  if (flags.once || options.flowOnStart) {
+  if (options.flowOnStart && flags.interactive) {
+    out(
+      '\nLogin pages are on (--interactive): run the flow yourself with the test client below (--open).',
+    );
+  } else if (flags.once || options.flowOnStart) {
     if (app.mode !== 'emulation') {
       err(
         `${def.appName}: --once runs the flow non-interactively against the emulation only; for ${def.displayName} use the test client with --open (see the README)`,
@@ -208,6 +212,11 @@ function parseFlags(argv: string[]): Flags {
     }
   }
   if (flags.once && flags.check) throw new Error('--once and --check cannot be combined');
+  if (flags.interactive && (flags.once || flags.check)) {
+    throw new Error(
+      '--interactive needs a person at a browser: it cannot be combined with --once or --check',
+    );
+  }
   return flags;
 }
 
@@ -220,8 +229,8 @@ function usage(def: ProviderDefinition): string {
     ...FLAG_HELP.map(([f, d]) => `  ${f.padEnd(15)} ${d}`),
     '',
     def.emulationOnly
-      ? 'Environment (or .env): PORT, HOST, OAUTH_REQUIRED_SCOPES, OAUTH_STEP_UP_SCOPE, ALLOWED_ORIGIN.'
-      : 'Environment (or .env): OAUTH_AUTHORIZATION_SERVER, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, OAUTH_RESOURCE_URI, OAUTH_REQUIRED_SCOPES, OAUTH_STEP_UP_SCOPE, OAUTH_ALLOWED_CLIENT_IDS, PORT, HOST, ALLOWED_ORIGIN.',
+      ? 'Environment (or .env): PORT, HOST, OAUTH_REQUIRED_SCOPES, OAUTH_STEP_UP_SCOPE, ALLOWED_ORIGIN, REDIS_URL.'
+      : 'Environment (or .env): OAUTH_AUTHORIZATION_SERVER, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, OAUTH_RESOURCE_URI, OAUTH_REQUIRED_SCOPES, OAUTH_STEP_UP_SCOPE, OAUTH_ALLOWED_CLIENT_IDS, PORT, HOST, ALLOWED_ORIGIN, REDIS_URL.',
     def.emulationOnly
       ? ''
       : `Without OAUTH_AUTHORIZATION_SERVER it runs against a local emulation of ${def.displayName}.`,
