@@ -10,14 +10,27 @@ interface SdkErrors {
 
 let sdkErrors: Promise<SdkErrors | null> | undefined;
 
+/** Defined by the build (tsup `define`): true in the CommonJS output, false in the ES output. */
+declare const __MCP_AUTH_CJS__: boolean | undefined;
+
 // A variable specifier keeps bundlers from inlining the optional peer dependency.
 const SDK_ERRORS_MODULE = '@modelcontextprotocol/sdk/server/auth/errors.js';
 
 function loadSdkErrors(): Promise<SdkErrors | null> {
-  sdkErrors ??= import(/* @vite-ignore */ SDK_ERRORS_MODULE).then(
-    (m: SdkErrors) => (typeof m.InvalidTokenError === 'function' ? m : null),
-    () => null,
-  );
+  if (sdkErrors === undefined) {
+    const usable = (m: SdkErrors) => (typeof m?.InvalidTokenError === 'function' ? m : null);
+    // Match the caller's module system: the CommonJS build requires the SDK's CommonJS classes,
+    // the ES build imports its ES classes, so `instanceof` in requireBearerAuth holds.
+    if (typeof __MCP_AUTH_CJS__ !== 'undefined' && __MCP_AUTH_CJS__) {
+      try {
+        sdkErrors = Promise.resolve(usable(require(SDK_ERRORS_MODULE) as SdkErrors));
+      } catch {
+        sdkErrors = Promise.resolve(null);
+      }
+    } else {
+      sdkErrors = import(/* @vite-ignore */ SDK_ERRORS_MODULE).then(usable, () => null);
+    }
+  }
   return sdkErrors;
 }
 
