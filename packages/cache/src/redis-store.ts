@@ -271,7 +271,8 @@ class RedisStore implements RemoteCacheStore {
         throw new CacheError('ERR_CACHE_UNAVAILABLE', op, `redis is not connected (${op})`);
       }
     }
-    // node-redis drops the command from its queue at the deadline too (no queue growth).
+    // node-redis also drops a command still waiting to be written at the deadline; one already
+    // written waits for its reply (bounded by the queue cap) and is settled by our own timer.
     return client.sendCommand(args, { timeout: ms });
   }
 
@@ -294,10 +295,10 @@ class RedisStore implements RemoteCacheStore {
     if (!Array.isArray(reply)) return undefined;
     const raw = asString(reply[0]);
     if (raw === undefined) return undefined;
-    const pttl = Number(reply[1]);
-    const value = this.decode('get', raw);
     // -1: no expiry in Redis (written by someone else); -2: gone meanwhile.
+    const pttl = Number(reply[1]);
     if (pttl === -2) return undefined;
+    const value = this.decode('get', raw);
     return pttl > 0 ? { value, ttlMs: pttl } : { value };
   }
 

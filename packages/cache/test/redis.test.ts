@@ -1,4 +1,4 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { type RedisProcess, startRedis } from '@mcp-auth/test-utils';
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -401,5 +401,64 @@ describe('hostile keys and values on Redis', () => {
     expect(calls).toBe(1);
     expect(results.every((r) => r === 'v')).toBe(true);
     expect(a.stats()).toMatchObject({ loads: 1, coalesced: 9_999, readFailures: 0 });
+  });
+});
+
+describe('a Redis that stalls with the connection open', () => {
+  it('every call settles within the deadline while stalled, and traffic resumes after', async () => {
+    // A TCP proxy in front of the real redis-server that can stop forwarding (both directions).
+    let frozen = false;
+    const held: (() => void)[] = [];
+    const pairs = new Set<Socket>();
+    const proxy = createServer((client) => {
+      const upstream = connect(redis.port, '127.0.0.1');
+      pairs.add(client).add(upstream);
+      const pipe = (from: Socket, to: Socket) =>
+        from.on('data', (chunk) => {
+          if (frozen) held.push(() => to.write(chunk));
+          else to.write(chunk);
+        });
+      pipe(client, upstream);
+      pipe(upstream, client);
+      for (const s of [client, upstream]) s.on('error', () => {});
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const port = (proxy.address() as { port: number }).port;
+    const prefix = uniquePrefix();
+    const cache = createCache<string>({
+      store: redisStore({
+        url: `redis://127.0.0.1:${port}`,
+        prefix,
+        commandTimeoutMs: 100,
+        logger: silent,
+      }),
+      logger: silent,
+    });
+    try {
+      await cache.set('k', 'v');
+      expect(await cache.get('k')).toBe('v');
+
+      frozen = true;
+      const t0 = Date.now();
+      const reads = await Promise.all(Array.from({ length: 50 }, () => cache.get('k')));
+      expect(reads.every((r) => r === undefined)).toBe(true);
+      await expect(cache.take('k')).rejects.toMatchObject({ code: 'ERR_CACHE_TIMEOUT' });
+      expect(Date.now() - t0).toBeLessThan(1_000);
+      expect(cache.stats().readFailures).toBe(50);
+
+      frozen = false;
+      for (const flush of held.splice(0)) flush();
+      // The abandoned GETDEL still ran on Redis: a timed-out take may have consumed the value,
+      // and the flow that saw the error failed closed. Late replies are matched and discarded.
+      expect(await cache.get('k')).toBeUndefined();
+      await cache.set('k2', 'v2');
+      expect(await cache.get('k2')).toBe('v2');
+    } finally {
+      await cache.close();
+      for (const s of pairs) s.destroy();
+      await new Promise((r) => proxy.close(r));
+    }
   });
 });
