@@ -384,7 +384,15 @@ export async function checkServer(
   }
 }
 
-/** The check report as a text table: one row per check with PASS, FAIL, WARN or SKIP. */
+/**
+ * The check report as a text table: one row per check with PASS, FAIL, WARN or SKIP, then a summary.
+ *
+ * @example
+ * ```ts
+ * console.log(formatCheckTable(await checkServer(serverUrl, { unauthenticatedOnly: true })));
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc9728#section-5.1
+ */
 export function formatCheckTable(result: CheckReport, options: { color?: boolean } = {}): string {
   const label = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', skip: 'SKIP' } as const;
   const colors = { pass: 32, fail: 31, warn: 33, skip: 90 } as const;

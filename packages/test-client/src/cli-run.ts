@@ -79,7 +79,17 @@ const VERSION = '0.1.0';
 
 class UsageError extends Error {}
 
-/** Parses the command line into {@link RunOptions} plus the CLI's own flags. */
+/**
+ * Parses the command line into {@link RunOptions} plus the CLI's own flags. Throws a usage error
+ * (exit code 2 in {@link runCli}) for anything it cannot accept.
+ *
+ * @example
+ * ```ts
+ * parseCliArgs(['http://127.0.0.1:3000/mcp', '--non-interactive', '--scope', 'mcp:read']);
+ * // { kind: 'run', serverUrl: 'http://127.0.0.1:3000/mcp', options: { nonInteractive: true, scope: 'mcp:read' }, … }
+ * ```
+ * @see https://nodejs.org/api/util.html#utilparseargsconfig
+ */
 export function parseCliArgs(argv: string[], env: Record<string, string | undefined> = {}) {
   let parsed: ReturnType<typeof parseWith>;
   try {
@@ -288,6 +298,7 @@ const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', 
  * });
  * process.exitCode = code;
  * ```
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization
  */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const env = io.env ?? {};

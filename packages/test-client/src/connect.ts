@@ -66,7 +66,17 @@ export async function connect(
   }
 }
 
-/** The report of a client made by {@link connect} (steps so far, including re-authorizations). */
+/**
+ * The report of a client made by {@link connect} (steps so far, including re-authorizations).
+ *
+ * @example
+ * ```ts
+ * const client = await connect(serverUrl, { nonInteractive: true });
+ * await client.callTool({ name: 'admin_stats', arguments: {} }); // may step up
+ * console.log(getConnectionReport(client)?.steps.map((s) => s.id));
+ * ```
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#scope-challenge-handling
+ */
 export function getConnectionReport(client: Client): Report | undefined {
   return clients.get(client)?.session.report;
 }

@@ -80,7 +80,15 @@ export class TestClientError extends Error {
   }
 }
 
-/** True when `err` looks like a {@link TestClientError} (checks `name` and `code`, not the prototype). */
+/**
+ * True when `err` looks like a {@link TestClientError} (checks `name` and `code`, not the prototype).
+ *
+ * @example
+ * ```ts
+ * if (isTestClientError(err) && err.code === 'ERR_TOO_MANY_ATTEMPTS') process.exitCode = 1;
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
+ */
 export function isTestClientError(err: unknown): err is TestClientError {
   return (
     typeof err === 'object' &&

@@ -14,8 +14,14 @@ export function redactToken(value: string): string {
 }
 
 /**
- * Replaces every occurrence of each secret in `text` by its redacted form. Longest secrets first, so
- * a secret that contains another is redacted as a whole.
+ * Replaces every occurrence of each secret in `text` (raw or URL-encoded) by its redacted form.
+ * Longest secrets first, so a secret that contains another is redacted as a whole.
+ *
+ * @example
+ * ```ts
+ * redactSecrets(`Authorization: Bearer ${token}`, [token]); // 'Authorization: Bearer eyJh…Q5fA'
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-5.3
  */
 export function redactSecrets(text: string, secrets: Iterable<string>): string {
   const list = [...new Set(secrets)]

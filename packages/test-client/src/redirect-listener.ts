@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TestClientError } from './errors.js';
+import { formatDuration } from './report.js';
 
 /** Options of {@link startRedirectListener}. */
 export interface RedirectListenerOptions {
@@ -165,7 +166,7 @@ export async function startRedirectListener(
           reject(
             new TestClientError(
               'ERR_CALLBACK_TIMEOUT',
-              `No authorization response reached ${redirectUri} within ${Math.round(timeoutMs / 1000)} s`,
+              `No authorization response reached ${redirectUri} within ${formatDuration(timeoutMs)}`,
             ),
           );
         }, timeoutMs);
@@ -211,6 +212,10 @@ export async function startRedirectListener(
 /**
  * Checks an authorization response: `state`, then `iss`, then `error`, then `code`.
  *
+ * @example
+ * ```ts
+ * const { code } = validateCallback(new URL(callbackUrl).searchParams, { state, issuer: as.issuer });
+ * ```
  * @see https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1#section-4.1.2
  * @see https://www.rfc-editor.org/rfc/rfc9207#section-2.4
  */
@@ -262,7 +267,15 @@ function safeEqual(a: string, b: string): boolean {
   return ab.length === bb.length && timingSafeEqual(ab, bb);
 }
 
-/** HTML-escapes `&<>"'`. */
+/**
+ * HTML-escapes `&<>"'` (numeric character references), for everything the listener echoes.
+ *
+ * @example
+ * ```ts
+ * escapeHtml('<script>'); // '&#60;script&#62;'
+ * ```
+ * @see https://html.spec.whatwg.org/multipage/syntax.html#character-references
+ */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

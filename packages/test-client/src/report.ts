@@ -38,6 +38,14 @@ export type StepListener = (step: StepRecord) => void;
 /**
  * The ordered record of a run. Secrets registered with {@link Report.secret} never appear in any
  * step: they are replaced by their first and last 4 characters.
+ *
+ * @example
+ * ```ts
+ * const report = new Report({ onStep: (step) => console.log(formatStep(step)) });
+ * await authorize(serverUrl, { nonInteractive: true, report });
+ * console.log(JSON.stringify(report)); // { ok, steps: [...] }
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-5.3 (never leak bearer tokens)
  */
 export class Report {
   readonly steps: StepRecord[] = [];
@@ -137,7 +145,15 @@ export class Report {
   }
 }
 
-/** `{ code, message }` for any thrown value. */
+/**
+ * `{ code, message }` for any thrown value (the `code` of a typed error, else `ERR_UNEXPECTED`).
+ *
+ * @example
+ * ```ts
+ * describeError(new TestClientError('ERR_STATE_MISMATCH', 'bad state')); // { code: 'ERR_STATE_MISMATCH', message: 'bad state' }
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2 (OAuth error codes reported as they came)
+ */
 export function describeError(err: unknown): { code: string; message: string } {
   if (isTestClientError(err)) return { code: err.code, message: err.message };
   if (err instanceof Error) {
@@ -147,7 +163,15 @@ export function describeError(err: unknown): { code: string; message: string } {
   return { code: 'ERR_UNEXPECTED', message: String(err) };
 }
 
-/** Formats a duration for humans: `850 ms`, `1.2 s`. */
+/**
+ * Formats a duration for humans: `850 ms`, `1.2 s`.
+ *
+ * @example
+ * ```ts
+ * formatDuration(1234); // '1.2 s'
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc3339 (not used: durations here are for people)
+ */
 export function formatDuration(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
@@ -155,6 +179,12 @@ export function formatDuration(ms: number): string {
 /**
  * One line per step: `✓ Token request (42 ms) · sent: … · received: …`. Text that came from a server
  * is sanitized (no terminal escape sequences, no line breaks).
+ *
+ * @example
+ * ```ts
+ * const report = new Report({ onStep: (step) => process.stdout.write(`${formatStep(step)}\n`) });
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-5.3 (tokens arrive here already redacted)
  */
 export function formatStep(step: StepRecord, options: { color?: boolean } = {}): string {
   const paint = (code: number, s: string): string =>
@@ -177,6 +207,12 @@ export function formatStep(step: StepRecord, options: { color?: boolean } = {}):
 /**
  * Makes text from servers safe to print: control characters (terminal escape sequences, CR, LF)
  * become visible `\xNN` escapes.
+ *
+ * @example
+ * ```ts
+ * sanitizeForTerminal('a\u001b[2Jb'); // 'a\\x1b[2Jb'
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-5.5 (field values carry no control characters; bodies can)
  */
 export function sanitizeForTerminal(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point

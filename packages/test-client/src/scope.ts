@@ -1,10 +1,27 @@
-/** Splits a space-separated scope string into its distinct scopes, in order. */
+/**
+ * Splits a space-separated scope string into its distinct scopes, in order.
+ *
+ * @example
+ * ```ts
+ * parseScope('mcp:read  mcp:write mcp:read'); // ['mcp:read', 'mcp:write']
+ * ```
+ * @see https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1#section-1.4.1 (scope syntax)
+ */
 export function parseScope(scope: string | undefined | null): string[] {
   if (!scope) return [];
   return [...new Set(scope.split(/[ \t]+/).filter((s) => s.length > 0))];
 }
 
-/** The union of scope lists, first-seen order, without duplicates. */
+/**
+ * The union of scope lists, first-seen order, without duplicates: what a client asks for when a
+ * 403 `insufficient_scope` names scopes it lacks.
+ *
+ * @example
+ * ```ts
+ * unionScopes(['mcp:read'], ['mcp:read', 'mcp:admin']); // ['mcp:read', 'mcp:admin']
+ * ```
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#scope-challenge-handling
+ */
 export function unionScopes(...lists: (readonly string[] | undefined)[]): string[] {
   const out = new Set<string>();
   for (const list of lists) for (const s of list ?? []) out.add(s);

@@ -41,6 +41,7 @@ interface TokenStoreFile {
  * const store = new FileTokenStore('.mcp-tokens.json');
  * const entry = await store.get('https://mcp.example.com/mcp');
  * ```
+ * @see https://www.rfc-editor.org/rfc/rfc6819#section-5.1.6 (protect stored tokens)
  */
 export class FileTokenStore {
   readonly path: string;

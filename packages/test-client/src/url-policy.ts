@@ -49,7 +49,16 @@ export function assertUrlAllowed(
   });
 }
 
-/** True when `url` is `http:` on a loopback host (the only http the default policy accepts). */
+/**
+ * True when `url` is `http:` on a loopback host (the only http the default policy accepts).
+ *
+ * @example
+ * ```ts
+ * isLoopbackHttp('http://localhost:3000/mcp'); // true
+ * isLoopbackHttp('https://localhost:3000/mcp'); // false
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-8.3
+ */
 export function isLoopbackHttp(url: string | URL): boolean {
   const parsed = typeof url === 'string' ? new URL(url) : url;
   return parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname);

@@ -432,6 +432,51 @@ describe('hostile authorization servers', () => {
   });
 });
 
+describe('waiting for a person', () => {
+  it('prints the URL, then Ctrl-C (the signal) ends the wait with exit 130 and frees the port', async () => {
+    const as = await fakeAs();
+    const rs = await fakeResource({ authorizationServer: () => as.issuer });
+    const controller = new AbortController();
+    const out: string[] = [];
+    let printed = '';
+    const code = await runCli([rs.serverUrl], {
+      stdout: {
+        write: (s: string) => {
+          out.push(s);
+          const m = /^ {2}(http:\/\/\S+)$/m.exec(s);
+          if (m) {
+            printed = m[1]!;
+            setTimeout(() => controller.abort(), 50);
+          }
+        },
+      },
+      stderr: { write: () => {} },
+      signal: controller.signal,
+    });
+    expect(code).toBe(130);
+    expect(out.join('')).toContain('Open this URL in a browser to authorize:');
+    const redirectUri = new URL(printed).searchParams.get('redirect_uri')!;
+    expect(out.join('')).toMatch(/✗ Authorization response .*ERR_ABORTED/);
+    // Nothing listens any more on the redirect URI.
+    await expect(fetch(redirectUri)).rejects.toThrow();
+    expect(as.tokenRequests).toHaveLength(0);
+  });
+
+  it('--browser-timeout: ERR_CALLBACK_TIMEOUT, exit 1', async () => {
+    const as = await fakeAs();
+    const rs = await fakeResource({ authorizationServer: () => as.issuer });
+    const out: string[] = [];
+    const code = await runCli([rs.serverUrl, '--browser-timeout', '0.2', '--port', '0'], {
+      stdout: { write: (s: string) => out.push(s) },
+      stderr: { write: () => {} },
+    });
+    expect(code).toBe(1);
+    expect(out.join('')).toMatch(
+      /Failed: ERR_CALLBACK_TIMEOUT: No authorization response reached http:\/\/127\.0\.0\.1:\d+\/callback within 200 ms/,
+    );
+  });
+});
+
 describe('with the local authorization server', () => {
   async function resourceOn(
     das2: DevAuthServer,
