@@ -1,0 +1,149 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { DevAuthServer } from '@mcp-auth/dev-auth-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serviceToken, startAuthServer } from './helpers.js';
+
+/**
+ * "Install only the validator": pack the validator and its workspace dependencies, install the
+ * tarballs with npm into a fresh project outside the workspace, and use it from ESM and CommonJS.
+ */
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '../../..');
+const packages = ['validator', 'cache', 'discovery'];
+
+let dir: string;
+let as: DevAuthServer;
+let token: string;
+
+beforeAll(async () => {
+  // Always build (turbo answers from its cache when nothing changed), so the test never uses a stale dist.
+  await run(
+    'pnpm',
+    [
+      'exec',
+      'turbo',
+      'run',
+      'build',
+      '--filter=@mcp-auth/validator...',
+      '--output-logs=errors-only',
+    ],
+    {
+      cwd: root,
+      timeout: 180_000,
+    },
+  );
+  for (const p of packages)
+    expect(existsSync(join(root, 'packages', p, 'dist', 'index.js'))).toBe(true);
+  dir = await mkdtemp(join(tmpdir(), 'mcp-auth-validator-install-'));
+  const packs = join(dir, 'packs');
+  for (const p of packages) {
+    await run('pnpm', ['pack', '--pack-destination', packs], {
+      cwd: join(root, 'packages', p),
+      timeout: 60_000,
+    });
+  }
+  const tarballs = (await readdir(packs)).map((f) => join(packs, f));
+  const app = join(dir, 'app');
+  await run('mkdir', ['-p', app]);
+  await writeFile(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'fresh-app', version: '1.0.0', private: true }),
+  );
+  await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], {
+    cwd: app,
+    timeout: 240_000,
+    env: { ...process.env, npm_config_update_notifier: 'false' },
+  });
+  as = await startAuthServer();
+  token = await serviceToken(as);
+}, 420_000);
+
+afterAll(async () => {
+  await as?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const script = (kind: 'esm' | 'cjs') => {
+  const load =
+    kind === 'esm'
+      ? `const v = await import('@mcp-auth/validator'); const n = await import('@mcp-auth/validator/node'); const f = await import('@mcp-auth/validator/fetch');`
+      : `const v = require('@mcp-auth/validator'); const n = require('@mcp-auth/validator/node'); const f = require('@mcp-auth/validator/fetch');`;
+  const body = `
+    const validator = v.createTokenValidator({
+      issuer: process.env.ISSUER,
+      resource: 'http://127.0.0.1:3000/mcp',
+      allowInsecureHttpForLoopback: true,
+      requiredScopes: ['mcp:read'],
+    });
+    const auth = await validator.validate(process.env.TOKEN);
+    let code;
+    try { await validator.validate(process.env.TOKEN + 'x'); } catch (e) { code = e.code; }
+    const res = await f.authenticateRequest(validator, new Request('http://127.0.0.1:3000/mcp'));
+    console.log(JSON.stringify({
+      clientId: auth.clientId, scopes: auth.scopes, resource: auth.resource.href, code,
+      fetchStatus: res.ok ? 200 : res.response.status,
+      requireAuth: typeof n.requireAuth, extract: typeof v.extractBearerToken,
+    }));
+    await validator.close();`;
+  return kind === 'esm'
+    ? `${load}\n${body}`
+    : `(async () => { ${load}\n${body} })().catch((e) => { console.error(e); process.exit(1); });`;
+};
+
+describe('install only the validator (npm, fresh project)', () => {
+  it.each(['esm', 'cjs'] as const)(
+    '%s: loads and validates a token from the local AS',
+    async (kind) => {
+      const file = join(dir, 'app', kind === 'esm' ? 'check.mjs' : 'check.cjs');
+      await writeFile(file, script(kind));
+      const { stdout } = await run(process.execPath, [file], {
+        cwd: join(dir, 'app'),
+        env: { ...process.env, ISSUER: as.issuer, TOKEN: token },
+        timeout: 30_000,
+      });
+      expect(JSON.parse(stdout.trim())).toEqual({
+        clientId: 'mcp-service',
+        scopes: ['mcp:read', 'mcp:write'],
+        resource: 'http://127.0.0.1:3000/mcp',
+        code: 'ERR_SIGNATURE_INVALID',
+        fetchStatus: 401,
+        requireAuth: 'function',
+        extract: 'function',
+      });
+    },
+  );
+
+  it('pulls in no transport, test client, MCP SDK or framework', async () => {
+    const modules = join(dir, 'app', 'node_modules');
+    const scoped = await readdir(join(modules, '@mcp-auth'));
+    expect(scoped.sort()).toEqual(['cache', 'discovery', 'validator']);
+    const top = await readdir(modules);
+    for (const forbidden of ['express', 'hono', '@modelcontextprotocol', 'oidc-provider', 'zod']) {
+      expect(top).not.toContain(forbidden);
+    }
+    const lock = JSON.parse(await readFile(join(dir, 'app', 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, unknown>;
+    };
+    const names = Object.keys(lock.packages).filter(Boolean);
+    expect(names.some((n) => n.includes('sse-transport') || n.includes('test-client'))).toBe(false);
+    expect(top).toContain('jose');
+  });
+
+  it('the installed package.json has real version ranges (no workspace: protocol)', async () => {
+    const pkg = JSON.parse(
+      await readFile(
+        join(dir, 'app', 'node_modules', '@mcp-auth', 'validator', 'package.json'),
+        'utf8',
+      ),
+    ) as {
+      dependencies: Record<string, string>;
+    };
+    for (const range of Object.values(pkg.dependencies))
+      expect(range.startsWith('workspace:')).toBe(false);
+  });
+});
