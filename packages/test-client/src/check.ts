@@ -1,5 +1,6 @@
 import { fetchProtectedResourceMetadata, isDiscoveryError } from '@mcp-auth/discovery';
 import { obtainTokens } from './authorize.js';
+import { isTestClientError } from './errors.js';
 import { bearerChallenge, type ProbeKind, type ProbeResponse, probe } from './internal/http.js';
 import { AuthSession } from './internal/session.js';
 import type { AuthorizeOptions } from './options.js';
@@ -98,8 +99,20 @@ export async function checkServer(
       throw new TypeError('"otherResource" must be an absolute URL');
     }
   }
-  const session = new AuthSession(serverUrl, { ...options, refresh: false });
-  const report = session.report;
+  const report = options.report ?? new Report(options.now ? { now: options.now } : {});
+  let session: AuthSession;
+  try {
+    session = new AuthSession(serverUrl, { ...options, refresh: false, report });
+  } catch (err) {
+    if (!isTestClientError(err)) throw err;
+    const message = describeError(err).message;
+    const checks = CHECKS.map((c, i) =>
+      i === 0
+        ? { ...c, status: 'fail' as const, detail: message }
+        : { ...c, status: 'skip' as const, detail: 'not reached' },
+    );
+    return { ok: false, serverUrl: String(serverUrl), checks, report };
+  }
   const results = new Map<string, CheckResult>();
   const set = (id: string, status: CheckStatus, detail: string): void => {
     const title = CHECKS.find((c) => c.id === id)?.title ?? id;

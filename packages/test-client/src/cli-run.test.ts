@@ -173,18 +173,39 @@ describe('runCli', () => {
     expect(t.out.join('')).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
 
-  it('refuses a non-loopback http server without --allow-http (exit 2, before any request)', async () => {
-    const t = io();
-    let requests = 0;
-    const code = await runCli(['http://mcp.example.com/mcp', '--non-interactive'], {
-      ...t.io,
-      fetch: async () => {
-        requests++;
-        return new Response(null, { status: 500 });
-      },
-    });
-    expect(code).toBe(1);
-    expect(requests).toBe(0);
-    expect(t.err.join('')).toContain('--allow-http');
-  });
+  it.each([
+    [[], 'server_url'],
+    [['--json'], 'server_url'],
+    [['--check'], 'check'],
+    [['--check', '--json'], 'check'],
+  ])(
+    'refuses a non-loopback http server without --allow-http, before any request (%j)',
+    async (flags, kind) => {
+      const t = io();
+      let requests = 0;
+      const code = await runCli(['http://mcp.example.com/mcp', '--non-interactive', ...flags], {
+        ...t.io,
+        fetch: async () => {
+          requests++;
+          return new Response(null, { status: 500 });
+        },
+      });
+      expect(code).toBe(1);
+      expect(requests).toBe(0);
+      const out = t.out.join('');
+      expect(out).toContain('--allow-http');
+      if (flags.includes('--json')) {
+        const json = JSON.parse(out);
+        expect(json).toMatchObject({ ok: false, exitCode: 1 });
+        if (kind === 'server_url') {
+          expect(json.error.code).toBe('ERR_INSECURE_URL');
+          expect(json.steps).toEqual([
+            expect.objectContaining({ id: 'server_url', status: 'fail' }),
+          ]);
+        } else {
+          expect(json.checks[0]).toMatchObject({ id: 'unauthenticated_401', status: 'fail' });
+        }
+      }
+    },
+  );
 });

@@ -5,7 +5,7 @@ import { isTestClientError, TestClientError } from './errors.js';
 import { snippet } from './internal/http.js';
 import { AuthSession } from './internal/session.js';
 import type { AuthorizeOptions } from './options.js';
-import { describeError, type Report } from './report.js';
+import { describeError, Report } from './report.js';
 
 /** Options of {@link run}: the whole flow the CLI runs. */
 export interface RunOptions extends AuthorizeOptions {
@@ -53,8 +53,20 @@ export async function run(serverUrl: string | URL, options: RunOptions = {}): Pr
       throw new TypeError('"call.arguments" must be an object');
     }
   }
-  const session = new AuthSession(serverUrl, options);
-  const report = session.report;
+  const report = options.report ?? new Report(options.now ? { now: options.now } : {});
+  let session: AuthSession;
+  try {
+    session = new AuthSession(serverUrl, { ...options, report });
+  } catch (err) {
+    // Bad options are the programmer's; a URL refused by policy is a failed run.
+    if (!isTestClientError(err)) throw err;
+    await report
+      .step('server_url', 'Server URL', () => {
+        throw err;
+      })
+      .catch(() => {});
+    return { ok: false, report, authorizationAttempts: 0, error: describeError(err) };
+  }
   const result: RunResult = { ok: false, report, authorizationAttempts: 0 };
   let client: Client | undefined;
   try {
