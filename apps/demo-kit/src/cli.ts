@@ -330,7 +330,7 @@ function connectHelp(app: DemoApp, paint: (c: number, s: string) => string): str
     '',
     paint(1, `Ready. ${app.definition.appName} keeps running until Ctrl-C.`),
     `  MCP Inspector   npx @modelcontextprotocol/inspector --transport sse --server-url ${app.sseUrl}`,
-    `                  (or open it, choose Transport Type "SSE", URL ${app.sseUrl}, then "Open Auth Settings" → Quick OAuth Flow${app.testClientOptions.clientId && !app.emulation?.endpoints.registration ? `, client id ${app.testClientOptions.clientId}` : ''})`,
+    `                  (Node 22+; or open it, Transport Type "SSE", URL ${app.sseUrl}, Connect: it discovers the authorization server and signs you in${app.testClientOptions.clientId && !app.emulation?.endpoints.registration ? `; no dynamic registration here, so enter client id ${app.testClientOptions.clientId} in its OAuth settings` : ''})`,
     `  test client     node ${cli} ${clientArgs.join(' ')}`,
     `  conformance     node ${cli} ${checkArgs.join(' ')}`,
   ];

@@ -1,3 +1,5 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FLOW_STEPS } from '@mcp-auth/app-demo-kit';
 import { ensureBuilt, spawnApp } from '@mcp-auth/app-demo-kit/testing';
@@ -94,6 +96,35 @@ describe('local demo (the README main command)', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toBe(`${line}\n`);
+  });
+
+  it('reads .env from the directory it runs in; the environment wins over it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'local-demo-env-'));
+    writeFileSync(
+      join(dir, '.env'),
+      '# demo settings\nPORT=notaport\nOAUTH_STEP_UP_SCOPE="two words"\n',
+    );
+    const fromFile = await spawnApp(appDir, [], {}, { cwd: dir, timeoutMs: 30_000 });
+    expect(fromFile.code).toBe(1);
+    expect(fromFile.stderr).toBe(
+      'local-demo: PORT must be a whole number from 0 to 65535 (0 picks a free port), e.g. PORT=3000 (got "notaport")\n',
+    );
+    const overridden = await spawnApp(appDir, [], { PORT: '0' }, { cwd: dir, timeoutMs: 30_000 });
+    expect(overridden.code).toBe(1);
+    expect(overridden.stderr).toBe(
+      'local-demo: OAUTH_STEP_UP_SCOPE must be one scope (printable characters, no spaces, quotes or backslashes), e.g. mcp:admin\n',
+    );
+  });
+
+  it('a malformed .env fails with one line naming the file and line, never the value', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'local-demo-env-'));
+    writeFileSync(join(dir, '.env'), 'PORT=0\nOAUTH_CLIENT_SECRET="s3cret-value\n');
+    const run = await spawnApp(appDir, [], {}, { cwd: dir, timeoutMs: 30_000 });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      'local-demo: .env line 2: the quoted value has no closing quote (values are single-line)\n',
+    );
+    expect(run.stderr).not.toContain('s3cret');
   });
 
   it('an unknown flag fails with one line and exit code 1', async () => {
