@@ -145,17 +145,21 @@ class Parser {
       const challenge: Challenge = { scheme, params: Object.create(null) };
       challenges.push(challenge);
       const spaces = this.skipWs();
-      if (this.i >= this.s.length || this.code() === COMMA) {
+      if (this.i >= this.s.length) break;
+      if (this.code() === COMMA) {
+        // "Scheme, name=value": the list allows empty elements, and "name=value" cannot start a
+        // challenge, so it can only be this challenge's parameter. Anything else starts the next one.
         this.skipListSeparators();
-        continue;
-      }
-      if (spaces === 0) this.fail('expected a space after the auth scheme');
-      const t68 = this.token68End();
-      if (t68 !== -1) {
-        challenge.token68 = this.s.slice(this.i, t68);
-        this.i = t68;
-        this.skipListSeparators();
-        continue;
+        if (this.i >= this.s.length || !this.atAuthParam()) continue;
+      } else {
+        if (spaces === 0) this.fail('expected a space after the auth scheme');
+        const t68 = this.token68End();
+        if (t68 !== -1) {
+          challenge.token68 = this.s.slice(this.i, t68);
+          this.i = t68;
+          this.skipListSeparators();
+          continue;
+        }
       }
       // #auth-param: params separated by commas, until the end or the start of another challenge.
       for (;;) {
