@@ -462,6 +462,32 @@ describe('waiting for a person', () => {
     expect(as.tokenRequests).toHaveLength(0);
   });
 
+  it('--open without a working browser: notes it and keeps waiting for the URL to be opened by hand', async () => {
+    const as = await fakeAs();
+    const rs = await fakeResource({ authorizationServer: () => as.issuer });
+    let url = '';
+    const result = authorize(rs.serverUrl, {
+      open: true,
+      openBrowser: async (u) => {
+        url = u;
+        throw new Error('no display');
+      },
+      onWaitForBrowser: () => {
+        // The person opens the printed URL in some other browser.
+        setTimeout(() => {
+          void fetch(url, { redirect: 'follow' }).then((r) => r.text());
+        }, 20);
+        return undefined;
+      },
+    });
+    const done = await result;
+    expect(done.tokens.accessToken).toBe('fake-access-token-0123456789');
+    expect(done.report.steps.find((s) => s.id === 'authorization_request')!.notes).toContain(
+      'could not open the browser (no display): open the URL yourself',
+    );
+    expect(as.tokenRequests).toHaveLength(1);
+  });
+
   it('--browser-timeout: ERR_CALLBACK_TIMEOUT, exit 1', async () => {
     const as = await fakeAs();
     const rs = await fakeResource({ authorizationServer: () => as.issuer });

@@ -511,8 +511,15 @@ export class AuthSession {
           await delivered.body?.cancel().catch(() => {});
         } else if (this.options.open) {
           const open = this.options.openBrowser ?? openSystemBrowser;
-          await open(authUrl.href);
-          s.note('opened in the browser');
+          try {
+            await open(authUrl.href);
+            s.note('opened in the browser');
+          } catch (err) {
+            // The URL is printed: a person can still open it by hand, so keep waiting.
+            s.note(
+              `could not open the browser (${err instanceof Error ? err.message : String(err)}): open the URL yourself`,
+            );
+          }
         } else {
           s.note('open the URL above in a browser');
         }
