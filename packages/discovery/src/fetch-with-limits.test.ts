@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { startHttpServer, type TestHttpServer } from '@mcp-auth/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fetchWithLimits } from './fetch-with-limits';
@@ -170,6 +171,62 @@ describe('fetchWithLimits', () => {
         fetchWithLimits(server.url, { ...base, maxBytes: 64 * 1024 }),
       ).rejects.toMatchObject({ code: 'ERR_RESPONSE_TOO_LARGE' });
     });
+  });
+
+  describe('compressed bodies', () => {
+    it('counts decompressed bytes: a gzip bomb is cut off at maxBytes', async () => {
+      const bomb = gzipSync(Buffer.alloc(50 * 1024 * 1024, 0x20)); // ~50 KB on the wire, 50 MB inflated
+      expect(bomb.length).toBeLessThan(100 * 1024);
+      const server = await serve((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+        res.end(bomb);
+      });
+      await expect(
+        fetchWithLimits(server.url, { ...base, maxBytes: 64 * 1024 }),
+      ).rejects.toMatchObject({ code: 'ERR_RESPONSE_TOO_LARGE' });
+    });
+
+    it('reads a small gzip body', async () => {
+      const server = await serve((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+        res.end(gzipSync('{"ok":true}'));
+      });
+      await expect(fetchWithLimits(server.url, base)).resolves.toMatchObject({
+        body: '{"ok":true}',
+      });
+    });
+  });
+
+  it('accepts a body that trickles in within the deadline', async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const parts = ['{"a"', ':', '1', '}'];
+      const timer = setInterval(() => {
+        const part = parts.shift();
+        if (part === undefined) {
+          clearInterval(timer);
+          res.end();
+        } else res.write(part);
+      }, 20);
+    });
+    await expect(fetchWithLimits(server.url, { ...base, timeoutMs: 2000 })).resolves.toMatchObject({
+      body: '{"a":1}',
+    });
+  });
+
+  it('strips a UTF-8 byte order mark and keeps multi-byte characters split across chunks', async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const bytes = Buffer.concat([
+        Buffer.from([0xef, 0xbb, 0xbf]),
+        Buffer.from('{"n":"caf\u00e9 \u{1F511}"}'),
+      ]);
+      // One byte per write, so multi-byte characters straddle chunks.
+      for (const b of bytes) res.write(Buffer.from([b]));
+      res.end();
+    });
+    const res = await fetchWithLimits(server.url, base);
+    expect(JSON.parse(res.body)).toEqual({ n: 'caf\u00e9 \u{1F511}' });
   });
 
   describe('timeouts and aborts', () => {

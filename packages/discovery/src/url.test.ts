@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalizeResourceUri, isLoopbackHost, parseFetchableUrl } from './url';
 
@@ -89,6 +90,22 @@ describe('canonicalizeResourceUri', () => {
 
   it('is a TypeError for non-strings', () => {
     expect(() => canonicalizeResourceUri(42 as unknown as string)).toThrow(TypeError);
+  });
+
+  it('is idempotent and keeps origin, path and query (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.webUrl({ withQueryParameters: true }), (raw) => {
+        const canonical = canonicalizeResourceUri(raw);
+        expect(canonicalizeResourceUri(canonical)).toBe(canonical);
+        const a = new URL(raw);
+        const b = new URL(canonical);
+        expect(b.origin).toBe(a.origin);
+        expect(b.pathname).toBe(a.pathname);
+        expect(b.search).toBe(a.search);
+        expect(canonical.endsWith('/') && a.pathname === '/' && a.search === '').toBe(false);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
