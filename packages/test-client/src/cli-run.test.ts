@@ -209,3 +209,36 @@ describe('runCli', () => {
     },
   );
 });
+
+describe('parseCliArgs on hostile input', () => {
+  it('only ever returns or throws a usage error', async () => {
+    const fc = (await import('fast-check')).default;
+    const flag = fc.constantFrom(
+      '--port',
+      '--scope',
+      '--args',
+      '--call',
+      '--transport',
+      '--auth-param',
+      '--check',
+      '--json',
+      '--timeout',
+      '--client-id',
+      '--client-secret',
+      '--other-resource',
+      '-h',
+      '--',
+    );
+    fc.assert(
+      fc.property(fc.array(fc.oneof(flag, fc.string(), fc.webUrl()), { maxLength: 8 }), (argv) => {
+        try {
+          const parsed = parseCliArgs(argv);
+          expect(['info', 'run']).toContain(parsed.kind);
+        } catch (err) {
+          expect((err as Error).constructor.name).toBe('UsageError');
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

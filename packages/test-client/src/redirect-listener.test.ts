@@ -176,3 +176,29 @@ describe('escapeHtml', () => {
     );
   });
 });
+
+describe('validateCallback on hostile input', () => {
+  it('returns a checked result or throws a TestClientError, never anything else', async () => {
+    const fc = (await import('fast-check')).default;
+    const key = fc.constantFrom('code', 'state', 'iss', 'error', 'error_description', 'x');
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(key, fc.string()), { maxLength: 8 }),
+        fc.boolean(),
+        (pairs, requireIss) => {
+          const params = new URLSearchParams(pairs);
+          try {
+            const r = validateCallback(params, { state: 'S', issuer: ISSUER, requireIss });
+            expect(params.get('state')).toBe('S');
+            expect(r.code.length).toBeGreaterThan(0);
+            expect(params.get('error')).toBeNull();
+            if (requireIss) expect(params.get('iss')).toBe(ISSUER);
+          } catch (err) {
+            expect((err as { name?: string }).name).toBe('TestClientError');
+          }
+        },
+      ),
+      { numRuns: 5000 },
+    );
+  });
+});
