@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { createCache, type RemoteCacheStore, type RemoteEntry } from './index';
 
@@ -180,5 +181,116 @@ describe('two-level mode (fake remote, injected clock)', () => {
     const a = createCache<string>({ store: remote, now: c.now, logger: silent });
     await a.close();
     expect(remote.closed).toBe(1);
+  });
+});
+
+describe('two-level properties (fast-check)', () => {
+  type Op =
+    | { op: 'set'; key: string; ttl: number }
+    | { op: 'get' | 'delete' | 'take' | 'peek'; key: string }
+    | { op: 'remoteSet'; key: string; ttl: number }
+    | { op: 'remoteDelete'; key: string }
+    | { op: 'advance'; ms: number };
+  const key = fc.constantFrom('a', 'b', 'c', 'd');
+  const ttl = fc.integer({ min: 1, max: 5_000 });
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({ op: fc.constant('set' as const), key, ttl }),
+    fc.record({
+      op: fc.constantFrom('get' as const, 'delete' as const, 'take' as const, 'peek' as const),
+      key,
+    }),
+    fc.record({ op: fc.constant('remoteSet' as const), key, ttl }),
+    fc.record({ op: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 3_000 }) }),
+  );
+
+  it('a local copy never outlives the remote entry it was written with or copied from', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.array(op, { maxLength: 80 }),
+        async (localMax, localTtlSeconds, ops) => {
+          const c = clock();
+          const remote = fakeRemote(c, 3);
+          const cache = createCache<string>({
+            store: remote,
+            local: { maxEntries: localMax, ttlSeconds: localTtlSeconds },
+            now: c.now,
+            logger: silent,
+          });
+          // Model: expiry of the remote entry each local copy came from.
+          const origin = new Map<string, number>();
+          let n = 0;
+          for (const o of ops) {
+            switch (o.op) {
+              case 'set': {
+                const before = c.now();
+                await cache.set(o.key, `v${n++}`, { ttlSeconds: o.ttl / 1000 });
+                origin.set(o.key, before + o.ttl);
+                break;
+              }
+              case 'remoteSet':
+                // Another instance overwrites the key. Our local copy (if any) keeps the life of
+                // the entry it came from: bounded by local.ttlSeconds, documented.
+                remote.data.set(o.key, { value: `other${n++}`, expiresAt: c.now() + o.ttl });
+                break;
+              case 'advance':
+                c.advance(o.ms);
+                break;
+              case 'get': {
+                const hadLocal = cache.peek(o.key) !== undefined;
+                const r = remote.data.get(o.key);
+                const value = await cache.get(o.key);
+                if (!hadLocal && value !== undefined) origin.set(o.key, r!.expiresAt);
+                break;
+              }
+              case 'delete':
+                await cache.delete(o.key);
+                origin.delete(o.key);
+                break;
+              case 'take':
+                await cache.take(o.key);
+                origin.delete(o.key);
+                expect(cache.peek(o.key)).toBeUndefined();
+                break;
+              default:
+                break;
+            }
+            for (const k of ['a', 'b', 'c', 'd']) {
+              if (cache.peek(k) === undefined) continue;
+              expect(origin.get(k)).toBeGreaterThan(c.now());
+            }
+            expect(cache.stats().size).toBeLessThanOrEqual(localMax);
+          }
+          await cache.close();
+        },
+      ),
+      {
+        numRuns: 300,
+        examples: [
+          [
+            2,
+            10,
+            [
+              { op: 'set', key: 'a', ttl: 4000 },
+              { op: 'remoteSet', key: 'a', ttl: 500 },
+              { op: 'advance', ms: 1000 },
+              { op: 'get', key: 'b' },
+              { op: 'advance', ms: 3000 },
+            ],
+          ],
+          [
+            2,
+            10,
+            [
+              // the reply takes 3 ms: a copy timed from the reply would live 3 ms too long
+              { op: 'remoteSet', key: 'a', ttl: 900 },
+              { op: 'get', key: 'a' },
+              { op: 'advance', ms: 897 },
+            ],
+          ],
+        ],
+      },
+    );
   });
 });
