@@ -6,8 +6,8 @@
  * cost of a hit. Instead a hit only sets a "referenced" flag, and eviction gives referenced entries
  * a second chance (CLOCK): the front entry of the `Map` (least recently inserted or re-queued) is
  * evicted if it was not read since it was queued; otherwise its flag is cleared and it is moved to
- * the end. A referenced entry is therefore never evicted while an unreferenced one exists, and
- * entries read more often than the cache turns over are never evicted by a flood of new keys.
+ * the end. So an entry read since it was (re-)queued is never evicted while one that was not
+ * exists, and a key read at least once per turn of the queue survives any flood of new keys.
  * The cost of re-queueing is paid at eviction (after a miss), once per earlier hit: amortised O(1).
  *
  * Expiry: an expired entry is dropped when it is read, when it reaches the front at eviction time,
