@@ -1,3 +1,4 @@
+import type { ProbeResponse } from './internal/http.js';
 import { AuthSession, type ClientIdentity, type DiscoveredMetadata } from './internal/session.js';
 import type { AuthorizeOptions, TokenSet } from './options.js';
 import type { Report } from './report.js';
@@ -62,8 +63,11 @@ export async function authorize(
  * Probe, discovery and the first authorization. With `lazy`, a server that answers the first
  * request without a 401 gets no authorization yet: the transport's fetch authorizes when a 401 comes.
  */
-export async function obtainTokens(session: AuthSession, o: { lazy: boolean }): Promise<void> {
-  const probe = await session.probe({ requireChallenge: !o.lazy });
+export async function obtainTokens(
+  session: AuthSession,
+  o: { lazy: boolean; probe?: ProbeResponse | undefined },
+): Promise<void> {
+  const probe = o.probe ?? (await session.probe({ requireChallenge: !o.lazy }));
   if (probe.status !== 401 && o.lazy) return;
   await session.discover(probe.challenge);
   let tokens = await session.loadStoredTokens();

@@ -206,7 +206,7 @@ export async function checkServer(
       set('other_resource_refused', 'skip', 'no authorization server to get a token from');
     } else {
       try {
-        await obtainTokens(session, { lazy: false });
+        await obtainTokens(session, { lazy: false, probe: first });
         token = session.tokens!.accessToken;
         const res = await probe(session.serverUrl, kind, { fetch: fetchImpl, timeoutMs, token });
         if (res.status >= 200 && res.status < 300) {

@@ -358,6 +358,9 @@ describe('--check against the SSE transport', () => {
       `token for ${otherResource} → 401 error="invalid_token"`,
     );
     expect(byId.garbage_token_invalid_token!.detail).toBe('401 error="invalid_token"');
+    // One unauthenticated request for the checks and the flow; the other resource's flow has its own.
+    expect(result.report.steps.filter((s) => s.id === 'probe')).toHaveLength(1);
+    expect(result.report.steps.filter((s) => s.id === 'other_resource.probe')).toHaveLength(1);
     expect(JSON.stringify(result)).not.toMatch(JWT);
   });
 
