@@ -107,12 +107,54 @@ export async function runCli(def: ProviderDefinition, options: CliOptions = {}):
   }
 
   for (const w of app.config.warnings) err(paint(33, `${def.appName}: ${w}`));
+
+  // Signals are handled from here on, also while the flow or the checks run: the servers always
+  // stop cleanly. A signal before the work is done exits 130 (interrupted), afterwards 0.
+  let finished = false;
+  let stopping: Promise<void> | undefined;
+  let signalled: (() => void) | undefined;
+  const stopped = new Promise<void>((resolve) => {
+    signalled = resolve;
+  });
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      err(`${def.appName}: ${signal} again, exiting now`);
+      exit(130);
+      return;
+    }
+    out(`\n${def.appName}: ${signal}, shutting down…`);
+    const force = setTimeout(() => {
+      err(`${def.appName}: shutdown took more than 5 s, exiting`);
+      exit(1);
+    }, 5000);
+    force.unref();
+    stopping = app.close().then(
+      () => out(`${def.appName}: stopped.`),
+      (e: unknown) =>
+        err(`${def.appName}: error while stopping: ${(e as Error)?.message ?? String(e)}`),
+    );
+    stopping.then(() => {
+      clearTimeout(force);
+      if (finished) signalled?.();
+      else exit(130);
+    });
+  };
+  if (options.handleSignals !== false) {
+    process.on('SIGINT', shutdown);
+    process.on('SIGTERM', shutdown);
+  }
+  const done = async (code: number) => {
+    finished = true;
+    if (stopping) return; // a signal is already shutting down (and exits)
+    await app.close();
+    exit(code);
+  };
+
   if (!flags.json) out(banner(app, flags, paint));
 
   if (flags.check) {
     const ok = await runCheck(app, { out, json: flags.json, color });
-    await app.close();
-    exit(ok ? 0 : 1);
+    await done(ok ? 0 : 1);
     return;
   }
   if (options.flowOnStart && flags.interactive) {
@@ -124,14 +166,12 @@ export async function runCli(def: ProviderDefinition, options: CliOptions = {}):
       err(
         `${def.appName}: --once runs the flow non-interactively against the emulation only; for ${def.displayName} use the test client with --open (see the README)`,
       );
-      await app.close();
-      exit(1);
+      await done(1);
       return;
     }
     const ok = await runFlow(app, { out, json: flags.json, color, verbose });
     if (flags.once) {
-      await app.close();
-      exit(ok ? 0 : 1);
+      await done(ok ? 0 : 1);
       return;
     }
     if (!ok)
@@ -139,38 +179,12 @@ export async function runCli(def: ProviderDefinition, options: CliOptions = {}):
         paint(31, 'The flow failed (see above); the server keeps running so you can look closer.'),
       );
   }
+  if (stopping) return;
 
   out(connectHelp(app, paint));
+  finished = true;
   if (options.handleSignals === false) return;
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        err(`${def.appName}: ${signal} again, exiting now`);
-        exit(130);
-        return;
-      }
-      stopping = true;
-      out(`\n${def.appName}: ${signal}, shutting down…`);
-      const force = setTimeout(() => {
-        err(`${def.appName}: shutdown took more than 5 s, exiting`);
-        exit(1);
-      }, 5000);
-      force.unref();
-      app.close().then(
-        () => {
-          out(`${def.appName}: stopped.`);
-          resolve();
-        },
-        (e: unknown) => {
-          err(`${def.appName}: error while stopping: ${(e as Error)?.message ?? String(e)}`);
-          resolve();
-        },
-      );
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await stopped;
   exit(0);
 }
 
