@@ -690,3 +690,130 @@ describe('options', () => {
     expect(new URL(as.origin).hostname).toBe('127.0.0.1');
   });
 });
+
+describe('lifecycle, extra clients, users and userinfo', () => {
+  it('stop() releases the port (a new server can take it) and is idempotent', async () => {
+    const first = await start();
+    const port = Number(new URL(first.origin).port);
+    await first.stop();
+    await first.stop();
+    const second = await start({ port });
+    try {
+      expect(second.origin).toBe(`http://127.0.0.1:${port}`);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('a port in use rejects start() with EADDRINUSE', async () => {
+    const port = Number(new URL(as.origin).port);
+    await expect(start({ port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+  });
+
+  it('logs through the logger it is given', async () => {
+    const lines: string[] = [];
+    const logged = await start({ logger: { info: (msg) => lines.push(msg) } });
+    await logged.stop();
+    expect(lines).toContain('dev-auth-server: listening');
+  });
+
+  it('serves many token requests at once', async () => {
+    const tokens = await Promise.all(
+      Array.from({ length: 40 }, () => as.getToken({ resource: MCP })),
+    );
+    expect(new Set(tokens).size).toBe(40);
+  });
+
+  it('extra clients and users work, and userinfo returns the user’s claims', async () => {
+    const custom = await start({
+      resources: [{ uri: MCP, scopes: ['a'] }],
+      users: [
+        {
+          sub: 'u-42',
+          password: 'pw',
+          email: 'x@example.com',
+          name: 'X Person',
+          claims: { locale: 'fr' },
+        },
+      ],
+      clients: [
+        {
+          client_id: 'web-app',
+          client_secret: 'web-secret',
+          redirect_uris: ['https://app.example.com/cb'],
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+        },
+      ],
+    });
+    try {
+      const t = await custom.authorizationCodeFlow({
+        resource: null,
+        scope: 'openid email profile',
+        clientId: 'web-app',
+        clientSecret: 'web-secret',
+        redirectUri: 'https://app.example.com/cb',
+      });
+      const id = decodeJwt(t.id_token as string);
+      expect(id).toMatchObject({ sub: 'u-42', aud: 'web-app', iss: custom.issuer });
+      const res = await fetch(custom.endpoints.userinfo, {
+        headers: { authorization: `Bearer ${t.access_token}` },
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({
+        sub: 'u-42',
+        email: 'x@example.com',
+        email_verified: true,
+        name: 'X Person',
+        preferred_username: 'x@example.com',
+      });
+      // a resource token for the same client is a JWT for the resource, not for userinfo
+      const api = await custom.authorizationCodeFlow({
+        resource: MCP,
+        clientId: 'web-app',
+        clientSecret: 'web-secret',
+        redirectUri: 'https://app.example.com/cb',
+      });
+      expect(decodeJwt(api.access_token)).toMatchObject({
+        aud: MCP,
+        sub: 'u-42',
+        client_id: 'web-app',
+      });
+    } finally {
+      await custom.stop();
+    }
+  });
+});
+
+describe('addResource', () => {
+  it('adds a resource at run time: tokens for it, its scopes in discovery', async () => {
+    const late = 'http://127.0.0.1:3999/late/mcp';
+    await expectOAuthError(as.getToken({ resource: late }), 'invalid_target');
+    const added = as.addResource({ uri: late, scopes: ['late:read'], format: 'jwt', alg: 'ES256' });
+    expect(added).toEqual({ uri: late, scopes: ['late:read'], format: 'jwt', alg: 'ES256' });
+    const token = await as.getToken({ resource: late });
+    const { payload, protectedHeader } = await jwtVerify(
+      token,
+      createRemoteJWKSet(new URL(as.jwksUri)),
+      { issuer: as.issuer, audience: late },
+    );
+    expect(protectedHeader.alg).toBe('ES256');
+    expect(payload.scope).toBe('late:read');
+    const doc = (await (
+      await fetch(`${as.origin}/.well-known/oauth-authorization-server`)
+    ).json()) as {
+      scopes_supported: string[];
+    };
+    expect(doc.scopes_supported).toContain('late:read');
+    expect(as.resources.map((r) => r.uri)).toContain(late);
+  });
+
+  it.each([
+    [{ uri: MCP, scopes: [] }, /already configured/],
+    [{ uri: 'not absolute', scopes: [] }, /"resource\.uri"/],
+    [{ uri: 'http://127.0.0.1:1/x', scopes: ['a b'] }, /"resource\.scopes"/],
+  ])('refuses %j with a TypeError', (r, message) => {
+    expect(() => as.addResource(r as never)).toThrow(TypeError);
+    expect(() => as.addResource(r as never)).toThrow(message);
+  });
+});

@@ -86,6 +86,34 @@ type Ctx = any;
 // biome-ignore lint/suspicious/noExplicitAny: oidc-provider ships no types
 type Token = any;
 
+/** Checks one resource; returns its normalised URI. `at` names it in messages (`"resources[0]`). */
+function validateResource(r: ResourceConfig, at: string): string {
+  if (r === null || typeof r !== 'object') throw new TypeError(`${at}" must be an object`);
+  const url = typeof r.uri === 'string' ? URL.parse(r.uri) : null;
+  if (!url || url.hash || r.uri.includes('#')) {
+    throw new TypeError(`${at}.uri" must be an absolute URI without a fragment`);
+  }
+  if (
+    !Array.isArray(r.scopes) ||
+    !r.scopes.every((s) => typeof s === 'string' && /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s))
+  ) {
+    throw new TypeError(`${at}.scopes" must be an array of scope tokens (RFC 6749 §3.3)`);
+  }
+  if (r.format !== undefined && r.format !== 'jwt' && r.format !== 'opaque') {
+    throw new TypeError(`${at}.format" must be "jwt" or "opaque"`);
+  }
+  if (r.alg !== undefined && !isSigningAlg(r.alg)) {
+    throw new TypeError(`${at}.alg" must be one of ${SIGNING_ALGS.join(', ')}`);
+  }
+  if (
+    r.accessTokenTtlSeconds !== undefined &&
+    (!Number.isInteger(r.accessTokenTtlSeconds) || r.accessTokenTtlSeconds <= 0)
+  ) {
+    throw new TypeError(`${at}.accessTokenTtlSeconds" must be a positive integer`);
+  }
+  return url.href;
+}
+
 function validateOptions(o: DevAuthServerOptions): void {
   if (o === null || typeof o !== 'object') throw new TypeError('options must be an object');
   if (
@@ -120,32 +148,9 @@ function validateOptions(o: DevAuthServerOptions): void {
   }
   const seen = new Set<string>();
   for (const [i, r] of (o.resources ?? []).entries()) {
-    const at = `"resources[${i}]`;
-    if (r === null || typeof r !== 'object') throw new TypeError(`${at}" must be an object`);
-    const url = typeof r.uri === 'string' ? URL.parse(r.uri) : null;
-    if (!url || url.hash || r.uri.includes('#')) {
-      throw new TypeError(`${at}.uri" must be an absolute URI without a fragment`);
-    }
-    if (seen.has(url.href)) throw new TypeError(`${at}.uri" is listed twice`);
-    seen.add(url.href);
-    if (
-      !Array.isArray(r.scopes) ||
-      !r.scopes.every((s) => typeof s === 'string' && /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s))
-    ) {
-      throw new TypeError(`${at}.scopes" must be an array of scope tokens (RFC 6749 §3.3)`);
-    }
-    if (r.format !== undefined && r.format !== 'jwt' && r.format !== 'opaque') {
-      throw new TypeError(`${at}.format" must be "jwt" or "opaque"`);
-    }
-    if (r.alg !== undefined && !isSigningAlg(r.alg)) {
-      throw new TypeError(`${at}.alg" must be one of ${SIGNING_ALGS.join(', ')}`);
-    }
-    if (
-      r.accessTokenTtlSeconds !== undefined &&
-      (!Number.isInteger(r.accessTokenTtlSeconds) || r.accessTokenTtlSeconds <= 0)
-    ) {
-      throw new TypeError(`${at}.accessTokenTtlSeconds" must be a positive integer`);
-    }
+    const href = validateResource(r, `"resources[${i}]`);
+    if (seen.has(href)) throw new TypeError(`"resources[${i}].uri" is listed twice`);
+    seen.add(href);
   }
   if (o.clients !== undefined && !Array.isArray(o.clients)) {
     throw new TypeError('"clients" must be an array');
@@ -892,6 +897,18 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
         setCurrent: (kid) => keys.setCurrent(kid),
         remove: (kid) => keys.remove(kid),
         list: () => keys.list(),
+      },
+      addResource: (r) => {
+        const href = validateResource(r, '"resource');
+        if (findResource(href))
+          throw new TypeError(`"resource.uri" ${r.uri} is already configured`);
+        const added: ResourceConfig = { format: 'jwt', alg: 'RS256', ...r, scopes: [...r.scopes] };
+        resources.push(added);
+        // the served documents are this same object
+        metadata.scopes_supported = [
+          ...new Set([...(metadata.scopes_supported as string[]), ...added.scopes]),
+        ];
+        return added;
       },
       clientCredentials,
       getToken: async (o) => (await clientCredentials(o)).access_token,

@@ -182,6 +182,11 @@ export interface DevAuthServer {
     service: { clientId: 'mcp-service'; clientSecret: string };
     introspector: { clientId: 'mcp-introspector'; clientSecret: string };
   };
+  /**
+   * Adds a protected resource at run time (for a server whose URL is known only once it listens).
+   * A TypeError for a bad or already configured one.
+   */
+  addResource(resource: ResourceConfig): ResourceConfig;
   getToken(o: GetTokenOptions): Promise<string>;
   /** Like `getToken`, but returns the whole token response. */
   clientCredentials(o: GetTokenOptions): Promise<TokenResponse>;
