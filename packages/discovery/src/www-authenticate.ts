@@ -142,7 +142,7 @@ class Parser {
     this.skipListSeparators();
     while (this.i < this.s.length) {
       const scheme = this.readToken('an auth scheme').toLowerCase();
-      const challenge: Challenge = { scheme, params: Object.create(null) };
+      const challenge: Challenge = { scheme, params: {} };
       challenges.push(challenge);
       const spaces = this.skipWs();
       if (this.i >= this.s.length) break;
@@ -174,7 +174,17 @@ class Parser {
         if (Object.hasOwn(challenge.params, name)) {
           this.fail(`duplicate parameter "${name}"`, nameStart);
         }
-        challenge.params[name] = value;
+        if (name === '__proto__') {
+          // An ordinary own property, never the prototype (no pollution, no lost parameter).
+          Object.defineProperty(challenge.params, name, {
+            value,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        } else {
+          challenge.params[name] = value;
+        }
         this.skipWs();
         if (this.i >= this.s.length) break;
         if (this.code() !== COMMA) this.fail('expected "," or the end');
@@ -212,9 +222,7 @@ export function parseWwwAuthenticate(header: string): Challenge[] {
   if (typeof header !== 'string') {
     throw new DiscoveryError('ERR_INVALID_CHALLENGE', 'invalid WWW-Authenticate: not a string');
   }
-  const challenges = new Parser(header).parse();
-  // Hand out plain objects: the null prototype was only there to make "__proto__" an ordinary key.
-  return challenges.map((c) => ({ ...c, params: { ...c.params } }));
+  return new Parser(header).parse();
 }
 
 /** A Bearer challenge, with the RFC 6750 and RFC 9728 parameters picked out. */
