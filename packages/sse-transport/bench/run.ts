@@ -15,8 +15,8 @@ import { start as startAuthServer } from '@mcp-auth/dev-auth-server';
 import { getFreePort } from '@mcp-auth/test-utils';
 import autocannon from 'autocannon';
 
-const DURATION_S = Number(process.env['BENCH_DURATION'] ?? 4);
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const DURATION_S = Number(process.env['BENCH_DURATION'] ?? 3);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const CONNECTIONS = 50;
 const SESSIONS = Number(process.env['BENCH_SESSIONS'] ?? 2000);
 const TARGET_FILE = fileURLToPath(new URL('./target.ts', import.meta.url));
@@ -58,6 +58,18 @@ async function stopTarget(target: Target): Promise<void> {
   const exited = new Promise((r) => target.child.once('exit', r));
   target.child.kill('SIGTERM');
   await exited;
+}
+
+function cpuOf(target: Target): Promise<number> {
+  return new Promise((resolve) => {
+    const onMessage = (msg: { type: string; micros: number }) => {
+      if (msg.type !== 'cpu') return;
+      target.child.off('message', onMessage);
+      resolve(msg.micros);
+    };
+    target.child.on('message', onMessage);
+    target.child.send({ type: 'cpu' });
+  });
 }
 
 function memoryOf(target: Target): Promise<{ heapUsed: number; external: number; rss: number }> {
@@ -107,6 +119,8 @@ function openSession(url: string, token: string): Promise<{ endpoint: string; cl
 
 interface Throughput {
   requestsPerSec: number;
+  /** Server CPU time (user + system) per request, in µs: insensitive to other load on the machine. */
+  cpuMicrosPerRequest: number;
   latencyP99: number;
   non2xx: number;
   errors: number;
@@ -127,9 +141,12 @@ async function measure(
   };
   // Warm-up: JIT, caches (our token cache, jose's JWKS).
   if (warmUp) await autocannon({ ...opts, duration: 1 });
+  const cpuBefore = await cpuOf(target);
   const result = await autocannon({ ...opts, duration: DURATION_S });
+  const cpu = (await cpuOf(target)) - cpuBefore;
   return {
     requestsPerSec: result.requests.average,
+    cpuMicrosPerRequest: cpu / Math.max(1, result.requests.total),
     latencyP99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
@@ -172,10 +189,15 @@ async function main(): Promise<void> {
           if (best === undefined || r.requestsPerSec > best.requestsPerSec) {
             results[name] = {
               ...r,
+              cpuMicrosPerRequest: Math.min(
+                r.cpuMicrosPerRequest,
+                best?.cpuMicrosPerRequest ?? Infinity,
+              ),
               non2xx: r.non2xx + (best?.non2xx ?? 0),
               errors: r.errors + (best?.errors ?? 0),
             };
           } else {
+            best.cpuMicrosPerRequest = Math.min(best.cpuMicrosPerRequest, r.cpuMicrosPerRequest);
             best.non2xx += r.non2xx;
             best.errors += r.errors;
           }
@@ -214,12 +236,19 @@ async function main(): Promise<void> {
       await stopTarget(target);
     }
 
-    const missing: Throughput = { requestsPerSec: Number.NaN, latencyP99: 0, non2xx: 0, errors: 0 };
+    const missing: Throughput = {
+      requestsPerSec: Number.NaN,
+      cpuMicrosPerRequest: Number.NaN,
+      latencyP99: 0,
+      non2xx: 0,
+      errors: 0,
+    };
     const sdk = results['sdk'] ?? missing;
     const noauth = results['ours-noauth'] ?? missing;
     const auth = results['ours-auth'] ?? missing;
     const vsSdk = auth.requestsPerSec / sdk.requestsPerSec;
     const overhead = 1 - auth.requestsPerSec / noauth.requestsPerSec;
+    const cpuOverhead = auth.cpuMicrosPerRequest / noauth.cpuMicrosPerRequest - 1;
     const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
     console.log(
       `\nPOST /messages (JSON-RPC ping), ${CONNECTIONS} connections, best of ${ROUNDS} interleaved ${DURATION_S}s runs, one cached token\n`,
@@ -230,6 +259,7 @@ async function main(): Promise<void> {
           name,
           {
             'req/s': Math.round(r.requestsPerSec),
+            'server CPU µs/req': r.cpuMicrosPerRequest.toFixed(1),
             'p99 ms': r.latencyP99,
             non2xx: r.non2xx,
             errors: r.errors,
@@ -241,10 +271,22 @@ async function main(): Promise<void> {
     const rows = [
       ['ours (auth) / SDK+Express+requireBearerAuth', `${vsSdk.toFixed(2)}x`, '>= 2x', vsSdk >= 2],
       [
-        'auth overhead vs ours (auth off)',
+        'auth overhead: throughput vs ours (auth off)',
         `${(overhead * 100).toFixed(1)}%`,
         '<= 10%',
         overhead <= 0.1,
+      ],
+      [
+        'auth overhead: server CPU per request',
+        `${(cpuOverhead * 100).toFixed(1)}% (+${(auth.cpuMicrosPerRequest - noauth.cpuMicrosPerRequest).toFixed(1)} µs)`,
+        '(info)',
+        true,
+      ],
+      [
+        'server CPU per request, SDK / ours (auth)',
+        `${(sdk.cpuMicrosPerRequest / auth.cpuMicrosPerRequest).toFixed(2)}x`,
+        '(info)',
+        true,
       ],
       [
         `heap+external per idle session (${SESSIONS}, ${memoryKind})`,

@@ -90,6 +90,10 @@ async function startSdk(): Promise<number> {
 
 const listening = kind === 'sdk' ? await startSdk() : await startOurs(kind === 'ours-auth');
 process.on('message', (msg: { type: string }) => {
+  if (msg.type === 'cpu') {
+    const c = process.cpuUsage();
+    process.send!({ type: 'cpu', micros: c.user + c.system });
+  }
   if (msg.type === 'memory') {
     for (let i = 0; i < 3; i++) globalThis.gc?.();
     const m = process.memoryUsage();
