@@ -1,4 +1,8 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
+
+type OneShotHash = (algorithm: string, data: string, encoding: 'base64url') => string;
+// crypto.hash (Node 20.12+, 21.7+) hashes in one call, about twice as fast as createHash for a JWT.
+const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
 
 /**
  * SHA-256 of `secret`, base64url without padding (43 characters). Use it to turn a bearer token,
@@ -19,5 +23,6 @@ export function hashKey(secret: string): string {
   if (typeof secret !== 'string') {
     throw new TypeError('"secret" must be a string');
   }
-  return createHash('sha256').update(secret, 'utf8').digest('base64url');
+  if (typeof oneShot === 'function') return oneShot('sha256', secret, 'base64url');
+  return crypto.createHash('sha256').update(secret, 'utf8').digest('base64url');
 }
