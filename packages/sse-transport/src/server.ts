@@ -559,7 +559,8 @@ export function createHandler(options: SseServerOptions): SseHandler {
       return;
     }
     const method = req.method ?? 'GET';
-    if (provider?.handleMetadataRequest(req, res)) return;
+    // Every metadata URL is under /.well-known/ (RFC 9728 §3): no work for other requests.
+    if (path.startsWith('/.well-known/') && provider?.handleMetadataRequest(req, res)) return;
     if (path === endpoint) {
       if (method === 'GET') return handleSse(req, res);
       if (method === 'OPTIONS') return preflight(req, res);

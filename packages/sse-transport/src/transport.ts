@@ -39,7 +39,16 @@ export type SseCloseReason =
 const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const KEEP_ALIVE_FRAME = ': keep-alive\n\n';
 
-/** A new random session id: 32 bytes from the CSPRNG, base64url (43 characters). */
+/**
+ * A new random session id: 32 bytes from the CSPRNG, base64url (43 characters). Unguessable, so a
+ * session id reveals nothing; it still never replaces a token (every message is authenticated).
+ *
+ * @example
+ * ```ts
+ * generateSessionId(); // 'nq4C2m…' (43 characters of [A-Za-z0-9_-])
+ * ```
+ * @see https://modelcontextprotocol.io/specification/2025-06-18/basic/security_best_practices#session-hijacking
+ */
 export function generateSessionId(): string {
   return randomBytes(32).toString('base64url');
 }
