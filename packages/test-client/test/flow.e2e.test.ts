@@ -189,6 +189,34 @@ describe('non-interactive flow against the SSE transport', () => {
     }
   });
 
+  it('every HTTP request goes through the injected fetch', async () => {
+    const calls: string[] = [];
+    const recording = (input: string | URL | Request, init?: RequestInit) => {
+      const url = new URL(
+        typeof input === 'string' ? input : input instanceof URL ? input.href : input.url,
+      );
+      calls.push(
+        `${init?.method ?? 'GET'} ${url.origin === das.origin ? 'AS' : 'MCP'} ${url.pathname}`,
+      );
+      return fetch(input, init);
+    };
+    const result = await run(mcp.sseUrl, {
+      nonInteractive: true,
+      fetch: recording,
+      refresh: true,
+      call: { name: 'echo', arguments: { text: 'x' } },
+    });
+    expect(result.error).toBeUndefined();
+    expect(calls).toContain('GET AS /.well-known/oauth-authorization-server');
+    expect(calls.filter((c) => c.startsWith('POST AS ')).length).toBeGreaterThanOrEqual(3); // register, token, refresh
+    expect(calls).toContain('POST MCP /sse');
+    expect(calls).toContain('GET MCP /.well-known/oauth-protected-resource/sse');
+    expect(calls).toContain('POST MCP /messages');
+    expect(calls.some((c) => c.startsWith('GET AS ') && c.includes('auth'))).toBe(true);
+    // The redirect back to the listener, too.
+    expect(calls.some((c) => c.endsWith('/callback'))).toBe(true);
+  });
+
   it('concurrent 403s share one re-authorization', async () => {
     const client = await connect(mcp.sseUrl, { nonInteractive: true, clientId: 'mcp-public' });
     try {
