@@ -27,10 +27,13 @@ export type MetadataFlavour = 'oauth2' | 'oidc';
 export interface AuthorizationServerDiscovery {
   /** The validated document (frozen: it may be shared through the cache). */
   metadata: AuthorizationServerMetadata;
-  /** The URL that answered. */
+  /** The URL that answered (after same-origin redirects). */
   url: string;
   flavour: MetadataFlavour;
-  /** Every URL requested, in order, when the document was fetched (a cached result keeps its list). */
+  /**
+   * The well-known URLs requested, in order (same-origin redirect hops are not listed; `url` is
+   * where the last one ended). A cached result keeps the list of the discovery that filled it.
+   */
   tried: string[];
 }
 

@@ -51,7 +51,7 @@ export interface DiscoveryErrorDetails {
   url?: string;
   /** The HTTP status of the response, when there was one. */
   status?: number;
-  /** Every URL requested, in order (discovery functions). */
+  /** The candidate URLs requested, in order (discovery functions; redirect hops not listed). */
   tried?: string[];
   /** The failure of each URL tried, in order (discovery functions). */
   failures?: DiscoveryError[];

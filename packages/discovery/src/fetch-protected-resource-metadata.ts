@@ -28,9 +28,9 @@ export interface FetchProtectedResourceMetadataOptions extends InsecureHttpOptio
 /** What {@link fetchProtectedResourceMetadata} found. */
 export interface ProtectedResourceMetadataResult {
   metadata: ProtectedResourceMetadata;
-  /** The URL that answered. */
+  /** The URL that answered (after same-origin redirects). */
   url: string;
-  /** Every URL requested, in order. */
+  /** The candidate URLs requested, in order (same-origin redirect hops are not listed). */
   tried: string[];
 }
 

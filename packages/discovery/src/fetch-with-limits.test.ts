@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { startHttpServer, type TestHttpServer } from '@mcp-auth/test-utils';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fetchWithLimits } from './fetch-with-limits';
 
@@ -496,5 +497,85 @@ describe('fetchWithLimits', () => {
         name,
       );
     });
+  });
+});
+
+describe('fetchWithLimits against arbitrary server behaviour (fast-check, real HTTP)', () => {
+  interface Behaviour {
+    status: number;
+    type: string | undefined;
+    chunks: number[];
+    declareLength: 'none' | 'true' | 'lie-small' | 'lie-big';
+    redirect: 'none' | 'same' | 'cross';
+  }
+  const behaviour = fc.record<Behaviour>({
+    status: fc.constantFrom(200, 201, 204, 304, 400, 404, 500, 503),
+    type: fc.constantFrom(
+      undefined,
+      'application/json',
+      'application/json; charset=utf-8',
+      'text/html',
+    ),
+    chunks: fc.array(fc.integer({ min: 0, max: 700 }), { maxLength: 5 }),
+    declareLength: fc.constantFrom('none', 'true', 'lie-small', 'lie-big'),
+    redirect: fc.constantFrom('none', 'same', 'cross'),
+  });
+
+  it('always resolves consistently or rejects with a DiscoveryError code', async () => {
+    let current: Behaviour | undefined;
+    const other = await serve((_req, res) => json(res, {}));
+    const server = await serve((req, res) => {
+      const b = current!;
+      if (b.redirect !== 'none' && req.url === '/start') {
+        res.writeHead(302, { location: b.redirect === 'same' ? '/doc' : `${other.url}/doc` });
+        return void res.end();
+      }
+      const total = b.chunks.reduce((a, n) => a + n, 0);
+      const headers: Record<string, string> = {};
+      if (b.type) headers['content-type'] = b.type;
+      const bodyless = b.status === 204 || b.status === 304;
+      if (!bodyless && b.declareLength === 'true') headers['content-length'] = String(total);
+      if (!bodyless && b.declareLength === 'lie-big')
+        headers['content-length'] = String(total + 5000);
+      res.writeHead(b.status, headers);
+      if (bodyless) return void res.end();
+      if (b.declareLength === 'lie-small' || b.declareLength === 'lie-big') {
+        // A lying Content-Length: Node refuses to send more than declared, so just cut the socket.
+        res.write('x'.repeat(Math.min(total, 10)));
+        return void res.socket?.destroy();
+      }
+      for (const n of b.chunks) res.write('x'.repeat(n));
+      res.end();
+    });
+    const codes = new Set([
+      'ERR_RESPONSE_TOO_LARGE',
+      'ERR_CONTENT_TYPE',
+      'ERR_CROSS_ORIGIN_REDIRECT',
+      'ERR_NETWORK',
+      'ERR_TIMEOUT',
+    ]);
+    await fc.assert(
+      fc.asyncProperty(behaviour, async (b) => {
+        current = b;
+        const url = `${server.url}${b.redirect === 'none' ? '/doc' : '/start'}`;
+        try {
+          const res = await fetchWithLimits(url, {
+            ...base,
+            timeoutMs: 3000,
+            maxBytes: 1024,
+            accept: 'application/json',
+          });
+          expect(res.status).toBe(b.status);
+          expect(new TextEncoder().encode(res.body).byteLength).toBeLessThanOrEqual(1024);
+          expect(b.redirect).not.toBe('cross');
+          if (b.status < 300) expect(b.type?.startsWith('application/json')).toBe(true);
+        } catch (err) {
+          expect(err).toMatchObject({ name: 'DiscoveryError' });
+          expect(codes).toContain((err as { code: string }).code);
+        }
+      }),
+      { numRuns: 150 },
+    );
+    expect(other.requests).toHaveLength(0);
   });
 });
