@@ -342,6 +342,13 @@ describe('runCli in-process', () => {
       expect(r.err).toContain(
         'test-demo: --once runs the flow non-interactively against the emulation only',
       );
+      // The banner looked at the issuer first, as MCP clients will.
+      expect(r.out).toMatch(
+        new RegExp(
+          `issuer check\\s+✓ metadata at ${as.issuer}/\\.well-known/oauth-authorization-server`,
+        ),
+      );
+      expect(r.out).not.toContain('EMULATION');
     } finally {
       await as.stop();
     }

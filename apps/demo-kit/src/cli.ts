@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { DEMO_USER, type DemoApp, otherResourceFor, startDemoApp } from './app.js';
 import { isConfigError } from './errors.js';
 import { runCheck, runFlow } from './flow.js';
+import { checkIssuerReachable } from './preflight.js';
 import type { ProviderDefinition } from './provider.js';
 import { STEP_UP_TOOL } from './tools.js';
 
@@ -150,7 +151,13 @@ export async function runCli(def: ProviderDefinition, options: CliOptions = {}):
     exit(code);
   };
 
-  if (!flags.json) out(banner(app, flags, paint));
+  if (!flags.json) {
+    out(banner(app, flags, paint));
+    if (app.mode === 'provider') {
+      const check = await checkIssuerReachable(def, app.issuer);
+      out(`  ${'issuer check'.padEnd(22)} ${check.ok ? check.line : paint(33, check.line)}`);
+    }
+  }
 
   if (flags.check) {
     const ok = await runCheck(app, { out, json: flags.json, color });

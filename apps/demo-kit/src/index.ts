@@ -18,6 +18,7 @@ export {
   runFlow,
   runFlowReport,
 } from './flow.js';
+export { checkIssuerReachable, type IssuerCheck } from './preflight.js';
 export type { ProviderDefinition } from './provider.js';
 export { createToolScopeGate, type ToolScopeGateOptions } from './scope-gate.js';
 export {
