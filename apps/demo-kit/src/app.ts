@@ -47,6 +47,11 @@ export interface DemoApp {
   origin: string;
   /** The SSE endpoint MCP clients connect to. */
   sseUrl: string;
+  /**
+   * The SSE endpoint as clients reach it: on the origin of the resource URI (behind a proxy, the
+   * public address), which is what their tokens are for. Same as `sseUrl` in emulation mode.
+   */
+  publicSseUrl: string;
   /** The protected resource metadata URL (RFC 9728). */
   resourceMetadataUrl: string;
   /** Where a browser starts the server-side OAuth flow (only with a client id). */
@@ -149,6 +154,9 @@ export async function startDemoApp(
     testClientOptions.clientId = emulation.clients.public.clientId;
   } else {
     issuer = config.authorizationServer!;
+    if (config.clientId !== undefined && config.clientSecret === undefined) {
+      testClientOptions.clientId = config.clientId; // a public client: MCP clients may use it too
+    }
   }
   if (definition.profile === 'cognito') testClientOptions.allowMissingPkceMetadata = issuer;
   // Auth0 selects the API with `audience` (and honours `resource` only with the compatibility profile).
@@ -269,6 +277,7 @@ export async function startDemoApp(
     resourceUri,
     origin,
     sseUrl: `${origin}/sse`,
+    publicSseUrl: `${new URL(resourceUri).origin}/sse`,
     resourceMetadataUrl: metadataUrlFor(resourceUri),
     ...(clientId !== undefined ? { authorizeUrl: `${origin}/oauth/authorize` } : {}),
     requiredScopes,

@@ -284,7 +284,8 @@ function banner(app: DemoApp, flags: Flags, paint: (c: number, s: string) => str
       'authorization server',
       `${app.issuer}${app.mode === 'emulation' ? (def.emulationOnly ? '  (local, in this process)' : '  (emulation, in this process)') : ''}`,
     ),
-    row('MCP server (SSE)', app.sseUrl),
+    row('MCP server (SSE)', app.publicSseUrl),
+    ...(app.publicSseUrl !== app.sseUrl ? [row('listening on', app.sseUrl)] : []),
     row('resource', app.resourceUri),
     row('resource metadata', app.resourceMetadataUrl),
     row(
@@ -327,7 +328,7 @@ function connectHelp(app: DemoApp, paint: (c: number, s: string) => string): str
       : ['--open']),
   ];
   const clientArgs = [
-    app.sseUrl,
+    app.publicSseUrl,
     ...identity,
     ...Object.entries(t.authorizationParams ?? {}).flatMap(([k, v]) => [
       '--auth-param',
@@ -340,7 +341,7 @@ function connectHelp(app: DemoApp, paint: (c: number, s: string) => string): str
     'whoami',
   ];
   const checkArgs = [
-    app.sseUrl,
+    app.publicSseUrl,
     '--check',
     ...identity,
     ...(app.emulation && app.definition.noOtherResourceCheck === undefined
@@ -350,8 +351,8 @@ function connectHelp(app: DemoApp, paint: (c: number, s: string) => string): str
   const lines = [
     '',
     paint(1, `Ready. ${app.definition.appName} keeps running until Ctrl-C.`),
-    `  MCP Inspector   npx @modelcontextprotocol/inspector --transport sse --server-url ${app.sseUrl}`,
-    `                  (Node 22+; or open it, Transport Type "SSE", URL ${app.sseUrl}, Connect: it discovers the authorization server and signs you in${app.testClientOptions.clientId && !app.emulation?.endpoints.registration ? `; no dynamic registration here, so enter client id ${app.testClientOptions.clientId} in its OAuth settings` : ''})`,
+    `  MCP Inspector   npx @modelcontextprotocol/inspector --transport sse --server-url ${app.publicSseUrl}`,
+    `                  (Node 22+; or open it, Transport Type "SSE", URL ${app.publicSseUrl}, Connect: it discovers the authorization server and signs you in${app.testClientOptions.clientId && !app.emulation?.endpoints.registration ? `; no dynamic registration here, so enter client id ${app.testClientOptions.clientId} in its OAuth settings` : ''})`,
     `  test client     node ${cli} ${clientArgs.join(' ')}`,
     `  conformance     node ${cli} ${checkArgs.join(' ')}`,
   ];
