@@ -4,6 +4,7 @@
  */
 import { type DevAuthServer, start as startAuthServer } from '@mcp-auth/dev-auth-server';
 import { getFreePort } from '@mcp-auth/test-utils';
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -427,5 +428,62 @@ describe('OAuthProvider.handleCallback (RFC 9207 and code exchange)', () => {
     await expect(
       provider.handleCallback('not-a-real-code', flow.state, undefined, { iss: das.issuer }),
     ).rejects.toMatchObject({ code: 'ERR_TOKEN_EXCHANGE_FAILED', oauthError: 'invalid_grant' });
+  });
+});
+
+describe('interop with the official SDK client OAuth flow', () => {
+  it('an SDK client without a token follows our 401 (resource_metadata, scope) to a working session', async () => {
+    const redirectUrl = 'http://127.0.0.1:1/callback'; // never listened on: we read the code from the redirect
+    let tokens: Awaited<ReturnType<OAuthClientProvider['tokens']>>;
+    let verifier = '';
+    let authorizationUrl: URL | undefined;
+    const authProvider: OAuthClientProvider = {
+      get redirectUrl() {
+        return redirectUrl;
+      },
+      get clientMetadata() {
+        return {
+          redirect_uris: [redirectUrl],
+          token_endpoint_auth_method: 'none',
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+          client_name: 'sdk-interop',
+        };
+      },
+      clientInformation: () => ({ client_id: das.clients.public.clientId }),
+      tokens: () => tokens,
+      saveTokens: (t) => {
+        tokens = t;
+      },
+      redirectToAuthorization: (url) => {
+        authorizationUrl = url;
+      },
+      saveCodeVerifier: (v) => {
+        verifier = v;
+      },
+      codeVerifier: () => verifier,
+    };
+    const first = new SSEClientTransport(new URL('/sse', base), { authProvider });
+    await expect(new Client({ name: 'sdk', version: '1' }).connect(first)).rejects.toThrow(
+      /Unauthorized/,
+    );
+    expect(authorizationUrl).toBeDefined();
+    expect(authorizationUrl!.searchParams.get('resource')).toBe(resource);
+    expect(authorizationUrl!.searchParams.get('scope')).toBe('mcp:read');
+    const callback = new URL(
+      await followAuthorization(authorizationUrl!.href, 'http://127.0.0.1:1/'),
+    );
+    await first.finishAuth(callback.searchParams.get('code')!);
+    expect(tokens?.access_token).toBeTruthy();
+
+    const client = new Client({ name: 'sdk', version: '1' });
+    await client.connect(new SSEClientTransport(new URL('/sse', base), { authProvider }));
+    const result = await client.callTool({ name: 'whoami', arguments: {} });
+    expect(JSON.parse((result.content as { text: string }[])[0]!.text)).toEqual({
+      subject: 'alice',
+      clientId: 'mcp-public',
+      scopes: ['mcp:read'],
+    });
+    await client.close();
   });
 });
