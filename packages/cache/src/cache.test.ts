@@ -183,6 +183,15 @@ describe('TTL rules (injected clock)', () => {
     },
   );
 
+  it('caps a huge ttlSeconds at about 4,400 years instead of overflowing', async () => {
+    const { cache, clock: c } = track(make<string>());
+    await cache.set('a', 'v', { ttlSeconds: 1e300 });
+    c.advance(2 ** 47 - 1);
+    expect(cache.peek('a')).toBe('v');
+    c.advance(1);
+    expect(cache.peek('a')).toBeUndefined();
+  });
+
   it('does not store an entry with less than 1 ms to live', async () => {
     const { cache, clock: c } = track(make<string>());
     await cache.set('a', 'v', { expiresAt: c.seconds() + 0.0009 });

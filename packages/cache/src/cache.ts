@@ -84,6 +84,8 @@ const DEFAULT_NEGATIVE_MAX_ENTRIES = 1_000;
 const DEFAULT_NEGATIVE_TTL_SECONDS = 30;
 const DEFAULT_LOG_INTERVAL_MS = 60_000;
 const DEFAULT_LOAD_TIMEOUT_MS = 30_000;
+/** About 4,400 years. */
+const MAX_LIFE_MS = 2 ** 47;
 /** The unref'd sweep timer inspects this many entries per tick and tier. */
 const SWEEP_INTERVAL_MS = 30_000;
 const SWEEP_BUDGET = 10_000;
@@ -335,8 +337,9 @@ class TtlCache<V> implements Cache<V> {
       const exp = epochSeconds(`${what}expiresAt`, expiresAt) * 1000;
       life = Math.min(life, exp - now);
     }
-    // Whole milliseconds, rounded down: an entry never outlives what it was given.
-    life = Math.floor(life);
+    // Whole milliseconds, rounded down: an entry never outlives what it was given. Capped so a
+    // huge ttlSeconds stays a valid Redis PX (and an exact number).
+    life = Math.floor(Math.min(life, MAX_LIFE_MS));
     return life >= 1 ? life : 0;
   }
 

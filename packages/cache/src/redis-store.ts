@@ -192,7 +192,12 @@ class RedisStore implements RemoteCacheStore {
     const timer = setTimeout(() => this.endInitialWait(), connectTimeoutMs);
     (timer as { unref?: () => void }).unref?.();
     // Errors surface per command; a failed import ends the wait and must not be unhandled.
-    this.connecting.catch(() => this.endInitialWait());
+    this.connecting.catch((err: unknown) => {
+      this.log.warn('connection', 'could not load the "redis" package', {
+        error: err instanceof Error ? err.message : String(err),
+      });
+      this.endInitialWait();
+    });
   }
 
   /** Pending while the store's own client has never been ready (bounded by connectTimeoutMs). */

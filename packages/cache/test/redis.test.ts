@@ -464,3 +464,13 @@ describe('a Redis that stalls with the connection open', () => {
     }
   });
 });
+
+describe('limits', () => {
+  it('a huge ttlSeconds is a valid PX on Redis', async () => {
+    const prefix = uniquePrefix();
+    const a = cacheOn<string>(prefix);
+    await a.set('k', 'v', { ttlSeconds: 1e300 });
+    expect(a.stats().writeFailures).toBe(0);
+    expect(await raw.pTTL(`${prefix}k`)).toBeGreaterThan(2 ** 46);
+  });
+});
