@@ -376,6 +376,6 @@ function readRedisUrl(raw: string | undefined): string | undefined {
 
 function clip(s: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: strip control characters from echoes
-  const clean = s.replace(/[\x00-\x1F\x7F]/g, '?');
+  const clean = s.replace(/[\x00-\x1F\x7F-\x9F\u2028\u2029]/g, '?');
   return clean.length > 60 ? `${clean.slice(0, 57)}...` : clean;
 }

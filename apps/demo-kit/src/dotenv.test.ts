@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mergeEnv, parseDotEnv, readDotEnvFile } from './dotenv.js';
 import type { ConfigError } from './errors.js';
@@ -63,6 +64,32 @@ describe('parseDotEnv', () => {
     );
     expect(() => parseDotEnv("OAUTH_CLIENT_SECRET='topsecret-value' junk")).toThrow(
       /^(?!.*topsecret).*$/,
+    );
+  });
+
+  it('round-trips any single-line value written double-quoted (property)', () => {
+    const value = fc.string({ maxLength: 80 }).filter((v) => !/[\r\n]/.test(v));
+    fc.assert(
+      fc.property(value, (v) => {
+        const escaped = v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+        expect(parseDotEnv(`KEY="${escaped}"`)).toEqual({ KEY: v });
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('throws nothing but a ConfigError on arbitrary text (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300, unit: 'binary' }), (text) => {
+        try {
+          parseDotEnv(text);
+        } catch (e) {
+          expect((e as ConfigError).name).toBe('ConfigError');
+          expect((e as ConfigError).code).toBe('ERR_DOTENV_SYNTAX');
+          expect((e as ConfigError).message).not.toMatch(/[\u0000-\u001f\u2028\u2029]/);
+        }
+      }),
+      { numRuns: 2000 },
     );
   });
 

@@ -43,7 +43,7 @@ export function parseDotEnv(text: string, fileName = '.env'): Record<string, str
     if (!KEY.test(key)) {
       throw new ConfigError(
         fileName,
-        `${where}: "${key.slice(0, 40)}" is not a valid variable name (letters, digits and _, e.g. OAUTH_CLIENT_ID)`,
+        `${where}: "${printable(key.slice(0, 40))}" is not a valid variable name (letters, digits and _, e.g. OAUTH_CLIENT_ID)`,
         'ERR_DOTENV_SYNTAX',
       );
     }
@@ -134,4 +134,10 @@ export function mergeEnv(
   processEnv: Record<string, string | undefined>,
 ): Record<string, string | undefined> {
   return { ...fromFile, ...processEnv };
+}
+
+/** Control characters shown as `?`, so a hostile name cannot break the one-line message. */
+function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: neutralising control characters
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
 }

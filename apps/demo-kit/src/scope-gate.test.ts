@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TokenValidationError } from '@mcp-auth/validator';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToolScopeGate } from './scope-gate.js';
 
@@ -112,6 +113,44 @@ describe('createToolScopeGate', () => {
     const res = await post(body);
     expect(res.status).toBe(202);
     expect(seen.at(-1)?.body).toBe(body);
+  });
+
+  it('passes any other body through byte for byte (property)', async () => {
+    const bodies = fc.oneof(
+      fc.string({ maxLength: 200 }),
+      fc.json({ maxDepth: 4 }),
+      fc
+        .record({
+          jsonrpc: fc.constant('2.0'),
+          id: fc.integer(),
+          method: fc.constantFrom('tools/call', 'tools/list', 'ping'),
+          params: fc.record({ name: fc.oneof(fc.string(), fc.integer(), fc.constant(null)) }),
+        })
+        .map((m) => JSON.stringify(m)),
+    );
+    await fc.assert(
+      fc.asyncProperty(bodies, async (body) => {
+        if (Buffer.byteLength(body) > 1024) return;
+        let gated = false;
+        try {
+          const parsed = JSON.parse(body);
+          gated = [parsed]
+            .flat()
+            .some((m) => m?.method === 'tools/call' && m?.params?.name === 'server_stats');
+        } catch {
+          gated = false;
+        }
+        const res = await post(body);
+        if (gated) {
+          expect(res.status).toBe(403);
+        } else {
+          expect(res.status).toBe(202);
+          expect(seen.at(-1)?.body).toBe(body);
+        }
+        await res.body?.cancel();
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it('answers 413 to a chunked body over the limit', async () => {
