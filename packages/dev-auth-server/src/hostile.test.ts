@@ -62,6 +62,53 @@ describe('hostile input', () => {
     expect(r.status).toBeLessThan(500);
   });
 
+  it.each(['//evil.example/t1/authorize', '//evil.example/t1/.well-known/openid-configuration'])(
+    '%s (a host where the path should be) is a 400',
+    async (path) => {
+      const r = await raw('GET', path);
+      expect(r.status).toBe(400);
+      expect(JSON.parse(r.body)).toEqual({ error: 'invalid_request' });
+    },
+  );
+
+  it.each([
+    ['evil.example', 421],
+    ['evil.example:80', 421],
+    ['127.0.0.1', 421], // another port
+    ['LOCALHOST:{port}', 200],
+    ['localhost:{port}', 200],
+    ['[::1]:{port}', 200],
+    ['127.0.0.1:{port}', 200],
+  ])('Host: %s -> %i (DNS rebinding protection)', async (hostHeader, status) => {
+    const { port } = new URL(as.origin);
+    const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/t1/.well-known/openid-configuration',
+          headers: { host: hostHeader.replace('{port}', port) },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => {
+            body += c.toString();
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(r.status).toBe(status);
+    if (status === 421) {
+      expect(JSON.parse(r.body)).toEqual({
+        error: 'invalid_request',
+        error_description: 'unexpected Host header',
+      });
+    }
+  });
+
   it.each([
     [
       'two resources',

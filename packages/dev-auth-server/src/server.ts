@@ -369,7 +369,18 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = req.url ?? '/';
-    if (!raw.startsWith('/')) return sendJson(res, 400, { error: 'invalid_request' });
+    // Origin-form only: no absolute-form, and no '//host' that URL parsing would take as a host.
+    if (!raw.startsWith('/') || raw.startsWith('//')) {
+      return sendJson(res, 400, { error: 'invalid_request' });
+    }
+    // DNS rebinding: a web page whose name resolves to 127.0.0.1 must not drive this server.
+    const hostHeader = req.headers.host?.toLowerCase();
+    if (allowedHosts && hostHeader !== undefined && !allowedHosts.has(hostHeader)) {
+      return sendJson(res, 421, {
+        error: 'invalid_request',
+        error_description: 'unexpected Host header',
+      });
+    }
     const url = URL.parse(raw, origin);
     if (!url) return sendJson(res, 400, { error: 'invalid_request' });
     const path = url.pathname;
@@ -406,7 +417,7 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
     if (!callback) return sendJson(res, 503, { error: 'temporarily_unavailable' });
     // Mounted the way Express's app.use() mounts it: oidc-provider derives its mount path from
     // originalUrl minus url.
-    (req as IncomingMessage & { originalUrl?: string }).originalUrl = raw;
+    (req as IncomingMessage & { originalUrl?: string }).originalUrl = path + url.search;
     req.url = rest + url.search;
     if (rest === profile.routes.introspection) return jwtTokenEndpoints('introspection', req, res);
     if (rest === profile.routes.revocation) return jwtTokenEndpoints('revocation', req, res);
@@ -780,6 +791,10 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
   const urlHost = issuerHost.includes(':') ? `[${issuerHost}]` : issuerHost;
   const origin = `http://${urlHost}:${port}`;
   const issuer = `${origin}${issuerPath}${profile.issuerTrailingSlash ? '/' : ''}`;
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'];
+  const allowedHosts = loopback.includes(urlHost)
+    ? new Set(loopback.map((h) => `${h}:${port}`))
+    : undefined;
   const jwksPath = `${mountPath}${profile.routes.jwks}`;
 
   try {
