@@ -192,12 +192,63 @@ describe('authentication of both endpoints', () => {
     stream.close();
   });
 
-  it('leaves an endpoint open only when told to (endpoints.sse: false)', async () => {
+  it('leaves an endpoint open only when told to (endpoints.sse: false); the first sender claims the session', async () => {
     await start({ auth: { provider: fakeProvider(), endpoints: { sse: false } } });
     const stream = await openStream(`${url}/sse`);
     expect(stream.status).toBe(200);
     const res = await postMessage(url, stream.endpoint!, { jsonrpc: '2.0', method: 'ping', id: 1 });
     expect(res.status).toBe(401);
+    const first = await postMessage(
+      url,
+      stream.endpoint!,
+      { jsonrpc: '2.0', method: 'ping', id: 2 },
+      { authorization: ALICE },
+    );
+    expect(first.status).toBe(202);
+    const other = await postMessage(
+      url,
+      stream.endpoint!,
+      { jsonrpc: '2.0', method: 'ping', id: 3 },
+      { authorization: BOB },
+    );
+    expect(other.status).toBe(403);
+    const again = await postMessage(
+      url,
+      stream.endpoint!,
+      { jsonrpc: '2.0', method: 'ping', id: 4 },
+      { authorization: ALICE },
+    );
+    expect(again.status).toBe(202);
+    stream.close();
+  });
+
+  it('with endpoints.messages: false, messages carry no authInfo and need no token', async () => {
+    const received: unknown[] = [];
+    await start({
+      createMcpServer: mcpFactory(received),
+      auth: { provider: fakeProvider(), endpoints: { messages: false } },
+    });
+    const stream = await openStream(`${url}/sse`, { authorization: ALICE });
+    const res = await postMessage(url, stream.endpoint!, {
+      jsonrpc: '2.0',
+      method: 'tools/call',
+      id: 1,
+      params: { name: 'whoami', arguments: {} },
+    });
+    expect(res.status).toBe(202);
+    const reply = JSON.parse((await stream.next('message')).data);
+    expect(JSON.parse(reply.result.content[0].text)).toEqual({});
+    expect(received).toEqual([undefined]);
+    stream.close();
+  });
+
+  it('keeps streams past token expiry with closeStreamOnTokenExpiry: false', async () => {
+    let clock = Date.now();
+    await start({ keepAliveMs: 20, now: () => clock, closeStreamOnTokenExpiry: false });
+    const stream = await openStream(`${url}/sse`, { authorization: ALICE });
+    clock += 7200_000;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(server!.handler.sessionCount).toBe(1);
     stream.close();
   });
 });

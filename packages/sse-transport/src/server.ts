@@ -140,6 +140,8 @@ export interface SessionInfo {
 }
 
 interface Session extends SessionInfo {
+  /** For a stream opened without authentication: the principal of its first authenticated message. */
+  claimedBy?: string;
   transport: SseServerTransport;
   server: McpServerLike | undefined;
 }
@@ -459,7 +461,12 @@ export function createHandler(options: SseServerOptions): SseHandler {
       reject(404, 'session_not_found', 'No open session with this id');
       return;
     }
-    if (authMessages && session.principal !== principalOf(authInfo)) {
+    if (authMessages && session.principal === '' && session.claimedBy === undefined) {
+      // The stream was opened without authentication (endpoints.sse: false): the first
+      // authenticated sender claims the session, and only that principal may use it afterwards.
+      session.claimedBy = principalOf(authInfo);
+    }
+    if (authMessages && (session.claimedBy ?? session.principal) !== principalOf(authInfo)) {
       // A valid token of someone else: the session is not theirs. Nothing is read or delivered.
       logger.warn?.('sse-transport: message refused, the session belongs to another principal');
       reject(403, 'access_denied', 'This session belongs to another principal');
