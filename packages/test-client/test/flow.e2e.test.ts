@@ -217,6 +217,22 @@ describe('non-interactive flow against the SSE transport', () => {
     expect(calls.some((c) => c.endsWith('/callback'))).toBe(true);
   });
 
+  it('connect() with tokens from authorize(): no new authorization', async () => {
+    const { tokens } = await authorize(mcp.sseUrl, {
+      nonInteractive: true,
+      clientId: 'mcp-public',
+    });
+    const report = new Report();
+    const client = await connect(mcp.sseUrl, { tokens, transport: 'sse', report });
+    try {
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toContain('whoami');
+      expect(report.steps.map((s) => s.id)).toEqual(['connect']);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('concurrent 403s share one re-authorization', async () => {
     const client = await connect(mcp.sseUrl, { nonInteractive: true, clientId: 'mcp-public' });
     try {
