@@ -252,7 +252,14 @@ class TtlCache<V> implements Cache<V> {
     );
 
     if (this.local !== undefined || this.negative !== undefined) {
-      const timer = setInterval(() => this.sweepTick(), SWEEP_INTERVAL_MS);
+      // Holds the cache weakly: a cache dropped without close() can still be garbage-collected
+      // (its timer then stops itself).
+      const ref = new WeakRef(this);
+      const timer: ReturnType<typeof setInterval> = setInterval(() => {
+        const cache = ref.deref();
+        if (cache === undefined) clearInterval(timer);
+        else cache.sweepTick();
+      }, SWEEP_INTERVAL_MS);
       // Never keep the process alive for housekeeping.
       (timer as { unref?: () => void }).unref?.();
       this.timer = timer;
