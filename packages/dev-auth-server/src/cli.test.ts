@@ -56,6 +56,7 @@ describe('parseCli', () => {
       'okta',
       '--issuer-path',
       '/t',
+      '--separate-endpoints',
       '--interactive',
       '--ttl',
       '60',
@@ -69,6 +70,7 @@ describe('parseCli', () => {
         profile: 'okta',
         interactive: true,
         issuerPath: '/t',
+        endpointsOnSeparateOrigin: true,
         accessTokenTtlSeconds: 60,
         resources: [
           { uri: 'http://a/mcp', scopes: ['x', 'y', 'z'], format: 'opaque', alg: 'ES256' },

@@ -19,6 +19,7 @@ Options:
   --profile <name>      ${Object.keys(PROFILES).join(' | ')} (default: generic)
   --issuer-path <path>  e.g. /tenant1
   --interactive         HTML login and consent pages (default: sign in the default user automatically)
+  --separate-endpoints  authorize/token/login on a second port, like Cognito's hosted UI domain
   --ttl <seconds>       access token lifetime (default: 3600)
   --json                print the details as one JSON line instead of text
   -h, --help            this help
@@ -45,6 +46,7 @@ export function parseCli(argv: string[]): CliConfig | 'help' {
       profile: { type: 'string' },
       'issuer-path': { type: 'string' },
       interactive: { type: 'boolean' },
+      'separate-endpoints': { type: 'boolean' },
       ttl: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -80,6 +82,7 @@ export function parseCli(argv: string[]): CliConfig | 'help' {
   if (port !== undefined) options.port = port;
   if (values.host !== undefined) options.host = values.host;
   if (values['issuer-path'] !== undefined) options.issuerPath = values['issuer-path'];
+  if (values['separate-endpoints']) options.endpointsOnSeparateOrigin = true;
   const ttl = int('ttl', values.ttl);
   if (ttl !== undefined) options.accessTokenTtlSeconds = ttl;
   return { options, json: values.json === true };

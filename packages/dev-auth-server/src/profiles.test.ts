@@ -122,6 +122,67 @@ describe('cognito profile', () => {
   });
 });
 
+describe('cognito profile with the hosted UI on another origin', () => {
+  it.each([false, true])(
+    'authorize, token and the login pages live on the second origin, discovery and keys on the issuer (interactive: %s)',
+    async (interactive) => {
+      const as = await start({
+        profile: 'cognito',
+        endpointsOnSeparateOrigin: true,
+        interactive,
+        resources: [{ uri: MCP, scopes: ['mcp-api/tools'] }],
+      });
+      try {
+        const hosted = as.endpointsOrigin as string;
+        expect(hosted).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+        expect(hosted).not.toBe(as.origin);
+        expect(as.metadata).toMatchObject({
+          issuer: as.issuer,
+          authorization_endpoint: `${hosted}/oauth2/authorize`,
+          token_endpoint: `${hosted}/oauth2/token`,
+          userinfo_endpoint: `${hosted}/oauth2/userInfo`,
+          revocation_endpoint: `${hosted}/oauth2/revoke`,
+          jwks_uri: `${as.issuer}/.well-known/jwks.json`,
+        });
+        expect(await status(`${hosted}/.well-known/openid-configuration`)).toBe(404);
+        expect(await status(`${hosted}/us-east-1_Example/.well-known/openid-configuration`)).toBe(
+          404,
+        );
+        const t = await as.authorizationCodeFlow({ resource: MCP, scope: 'openid mcp-api/tools' });
+        const { payload } = await verify(as, t.access_token);
+        expect(payload).toMatchObject({
+          token_use: 'access',
+          client_id: 'mcp-public',
+          iss: as.issuer,
+        });
+        const refreshed = await as.refresh({ refreshToken: t.refresh_token as string });
+        expect((await verify(as, refreshed.access_token)).payload.scope).toBe(
+          'openid mcp-api/tools',
+        );
+        // the login pages are on the hosted origin too: /authorize sends the browser to a relative URL
+        const authorize = new URL(as.endpoints.authorization);
+        for (const [k, v] of Object.entries({
+          response_type: 'code',
+          client_id: 'mcp-public',
+          redirect_uri: 'http://127.0.0.1:5555/callback',
+          scope: 'openid',
+          code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+          code_challenge_method: 'S256',
+        })) {
+          authorize.searchParams.set(k, v);
+        }
+        const res = await fetch(authorize, { redirect: 'manual' });
+        expect(res.status).toBe(303);
+        const location = res.headers.get('location') ?? '';
+        expect(location).toMatch(/^\/us-east-1_Example\/interaction\/[\w-]+$/);
+        expect(new URL(location, authorize).origin).toBe(hosted);
+      } finally {
+        await as.stop();
+      }
+    },
+  );
+});
+
 describe('auth0 profile', () => {
   let as: DevAuthServer;
   beforeAll(async () => {

@@ -355,34 +355,70 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
   let documentsReady = false;
   const mountPath = issuerPath;
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      logger.error?.('dev-auth-server: request failed', { err: String(err), url: req.url });
-      if (!res.headersSent) sendJson(res, 500, { error: 'server_error' });
-      else res.destroy();
+  const createFront = (front: 'issuer' | 'endpoints') => {
+    const srv = createServer((req, res) => {
+      (front === 'issuer' ? handle(req, res) : handleEndpoints(req, res)).catch((err: unknown) => {
+        logger.error?.('dev-auth-server: request failed', { err: String(err), url: req.url });
+        if (!res.headersSent) sendJson(res, 500, { error: 'server_error' });
+        else res.destroy();
+      });
     });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
+    srv.on('connection', (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    return srv;
+  };
+  const server = createFront('issuer');
+  const endpointsServer = options.endpointsOnSeparateOrigin ? createFront('endpoints') : undefined;
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Origin-form request targets only, and (on loopback) only loopback Host headers. */
+  function checkRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    base: string,
+    hosts: Set<string> | undefined,
+  ): URL | undefined {
     const raw = req.url ?? '/';
-    // Origin-form only: no absolute-form, and no '//host' that URL parsing would take as a host.
+    // No absolute-form, and no '//host' that URL parsing would take as a host.
     if (!raw.startsWith('/') || raw.startsWith('//')) {
-      return sendJson(res, 400, { error: 'invalid_request' });
+      sendJson(res, 400, { error: 'invalid_request' });
+      return undefined;
     }
     // DNS rebinding: a web page whose name resolves to 127.0.0.1 must not drive this server.
     const hostHeader = req.headers.host?.toLowerCase();
-    if (allowedHosts && hostHeader !== undefined && !allowedHosts.has(hostHeader)) {
-      return sendJson(res, 421, {
-        error: 'invalid_request',
-        error_description: 'unexpected Host header',
-      });
+    if (hosts && hostHeader !== undefined && !hosts.has(hostHeader)) {
+      sendJson(res, 421, { error: 'invalid_request', error_description: 'unexpected Host header' });
+      return undefined;
     }
-    const url = URL.parse(raw, origin);
-    if (!url) return sendJson(res, 400, { error: 'invalid_request' });
+    const url = URL.parse(raw, base);
+    if (!url) sendJson(res, 400, { error: 'invalid_request' });
+    return url ?? undefined;
+  }
+
+  /**
+   * The second origin (`endpointsOnSeparateOrigin`), like Cognito's hosted UI domain: oidc-provider's
+   * routes at its root, the login pages, no discovery.
+   */
+  async function handleEndpoints(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = checkRequest(req, res, endpointsOrigin as string, endpointsAllowedHosts);
+    if (!url) return;
+    const path = url.pathname;
+    if (path.includes('/.well-known/')) return sendJson(res, 404, { error: 'not_found' });
+    if (path.startsWith(`${mountPath}/interaction/`)) {
+      return interaction(req, res, path.slice(mountPath.length));
+    }
+    if (!callback) return sendJson(res, 503, { error: 'temporarily_unavailable' });
+    (req as IncomingMessage & { originalUrl?: string }).originalUrl = path + url.search;
+    req.url = path + url.search;
+    if (path === profile.routes.introspection) return jwtTokenEndpoints('introspection', req, res);
+    if (path === profile.routes.revocation) return jwtTokenEndpoints('revocation', req, res);
+    callback(req, res);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = checkRequest(req, res, origin, allowedHosts);
+    if (!url) return;
     const path = url.pathname;
 
     if (documentsReady && path.includes('/.well-known/') && path !== jwksPath) {
@@ -778,14 +814,28 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
     callback = next.callback();
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
+  const listen = (srv: typeof server, port: number) =>
+    new Promise<number>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(port, host, () => {
+        srv.off('error', reject);
+        resolve((srv.address() as AddressInfo).port);
+      });
     });
-  });
-  const { port } = server.address() as AddressInfo;
+  const close = (srv: typeof server) =>
+    new Promise<void>((resolve) => {
+      srv.close(() => resolve());
+    });
+  const port = await listen(server, options.port ?? 0);
+  let endpointsPort: number | undefined;
+  if (endpointsServer) {
+    try {
+      endpointsPort = await listen(endpointsServer, 0);
+    } catch (err) {
+      await close(server);
+      throw err;
+    }
+  }
   // Listening on every interface (only when asked): the issuer still names loopback.
   const issuerHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
   const urlHost = issuerHost.includes(':') ? `[${issuerHost}]` : issuerHost;
@@ -796,6 +846,12 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
     ? new Set(loopback.map((h) => `${h}:${port}`))
     : undefined;
   const jwksPath = `${mountPath}${profile.routes.jwks}`;
+  const endpointsOrigin =
+    endpointsPort === undefined ? undefined : `http://${urlHost}:${endpointsPort}`;
+  const endpointsAllowedHosts =
+    endpointsPort !== undefined && loopback.includes(urlHost)
+      ? new Set(loopback.map((h) => `${h}:${endpointsPort}`))
+      : undefined;
 
   try {
     rebuild();
@@ -807,6 +863,19 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
       ...raw,
       scopes_supported: [...new Set([...(raw.scopes_supported as string[]), ...resourceScopes])],
     });
+    if (endpointsOrigin) {
+      // Everything a client talks to moves to the other origin; the issuer keeps discovery and keys.
+      for (const [name, value] of Object.entries(metadata)) {
+        if (
+          name.endsWith('_endpoint') &&
+          name !== 'registration_endpoint' &&
+          typeof value === 'string' &&
+          value.startsWith(`${origin}${mountPath}/`)
+        ) {
+          metadata[name] = endpointsOrigin + value.slice(origin.length + mountPath.length);
+        }
+      }
+    }
     const paths = profile.discoveryPaths(issuerPath);
     for (const p of [...paths.openid, ...paths.oauth]) documents.set(p, metadata);
     documentsReady = true;
@@ -1000,20 +1069,18 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
         }
         return out;
       },
-      stop: () =>
-        new Promise<void>((resolve) => {
-          for (const socket of sockets) socket.destroy();
-          server.close(() => {
-            store.clear();
-            resolve();
-          });
-        }),
+      endpointsOrigin,
+      stop: async () => {
+        for (const socket of sockets) socket.destroy();
+        await Promise.all([close(server), endpointsServer ? close(endpointsServer) : undefined]);
+        store.clear();
+      },
     };
     logger.info?.('dev-auth-server: listening', { issuer, profile: profile.name });
     return dev;
   } catch (err) {
     for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.all([close(server), endpointsServer ? close(endpointsServer) : undefined]);
     throw err;
   }
 }

@@ -78,6 +78,12 @@ export interface DevAuthServerOptions {
   refreshTokenTtlSeconds?: number;
   /** Open dynamic client registration (RFC 7591). Default: on for generic and auth0, off for cognito and okta. */
   registration?: boolean;
+  /**
+   * Serve the endpoints clients call (authorization, token, userinfo, revocation, introspection,
+   * logout, PAR) and the login pages on a second port, at its root, while the issuer keeps discovery
+   * and the JWKS: what AWS Cognito does (hosted UI domain vs `cognito-idp`). Off by default.
+   */
+  endpointsOnSeparateOrigin?: boolean;
   /** Okta profile: the `aud` of every access token; `'api://default'` by default. */
   oktaAudience?: string;
   /** Auth0 profile: the RFC 9068 token profile (`typ: at+jwt`, `client_id`); off by default. */
@@ -165,6 +171,8 @@ export interface DevAuthServer {
   issuer: string;
   /** `http://host:port` */
   origin: string;
+  /** The second origin, with `endpointsOnSeparateOrigin`. */
+  endpointsOrigin: string | undefined;
   jwksUri: string;
   /** The OpenID discovery document the server serves. */
   metadata: Record<string, unknown>;
