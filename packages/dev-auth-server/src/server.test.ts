@@ -196,6 +196,14 @@ describe('authorization code + PKCE + resource (non-interactive)', () => {
     }
   });
 
+  it('a login_hint naming no user ends the request with access_denied', async () => {
+    const err = await expectOAuthError(
+      as.authorize({ resource: MCP, extraParams: { login_hint: 'nobody@example.com' } }),
+      'access_denied',
+    );
+    expect(err.errorDescription).toBe('unknown login_hint');
+  });
+
   it('returns iss in the authorization response (RFC 9207)', async () => {
     const a = await as.authorize({ resource: MCP });
     expect(a.iss).toBe(as.issuer);
