@@ -774,6 +774,7 @@ describe('lifecycle, extra clients, users and userinfo', () => {
         email_verified: true,
         name: 'X Person',
         preferred_username: 'x@example.com',
+        locale: 'fr',
       });
       // a resource token for the same client is a JWT for the resource, not for userinfo
       const api = await custom.authorizationCodeFlow({

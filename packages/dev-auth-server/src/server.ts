@@ -667,7 +667,14 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
       claims: {
         openid: ['sub'],
         email: ['email', 'email_verified'],
-        profile: ['name', 'preferred_username'],
+        // users' extra claims are released with the profile scope
+        profile: [
+          ...new Set([
+            'name',
+            'preferred_username',
+            ...users.flatMap((u) => Object.keys(u.claims ?? {})),
+          ]),
+        ],
       },
       scopes: OIDC_SCOPES,
       responseTypes: ['code'],

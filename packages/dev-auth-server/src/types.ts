@@ -42,7 +42,7 @@ export interface UserConfig {
   name?: string;
   /** Login name; defaults to `email`, else `sub`. Cognito's `username`, Okta's `sub`. */
   username?: string;
-  /** Extra claims returned from userinfo / ID tokens. */
+  /** Extra claims, released with the `profile` scope (userinfo, ID token). */
   claims?: Record<string, unknown>;
 }
 
