@@ -432,6 +432,33 @@ describe('hostile authorization servers', () => {
   });
 });
 
+describe('oversized responses', () => {
+  it('a token endpoint that answers with megabytes is cut off at 1 MiB', async () => {
+    const huge = await startHttpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"access_token":"');
+      const chunk = 'a'.repeat(64 * 1024);
+      for (let i = 0; i < 40; i++) res.write(chunk);
+      res.end('","token_type":"Bearer"}');
+    });
+    servers.push(huge);
+    const as = await fakeAs({
+      metadata: (issuer) => ({
+        issuer,
+        authorization_endpoint: `${issuer}/authorize`,
+        token_endpoint: `${huge.url}/token`,
+        registration_endpoint: `${issuer}/register`,
+        code_challenge_methods_supported: ['S256'],
+      }),
+    });
+    const rs = await fakeResource({ authorizationServer: () => as.issuer });
+    await expect(authorize(rs.serverUrl, { nonInteractive: true })).rejects.toMatchObject({
+      code: 'ERR_TOKEN_REQUEST_FAILED',
+      message: expect.stringContaining('larger than 1048576 bytes'),
+    });
+  });
+});
+
 describe('waiting for a person', () => {
   it('prints the URL, then Ctrl-C (the signal) ends the wait with exit 130 and frees the port', async () => {
     const as = await fakeAs();

@@ -39,6 +39,7 @@ import {
 export const MAX_AUTHORIZATION_ATTEMPTS = 3;
 const MAX_REDIRECT_HOPS = 20;
 const MAX_PAGE_BYTES = 64 * 1024;
+const MAX_OAUTH_RESPONSE_BYTES = 1024 * 1024;
 
 /** How the client identified itself. */
 export type ClientSource = 'pre-registered' | 'metadata-document' | 'dynamic-registration';
@@ -320,7 +321,11 @@ export class AuthSession {
   } {
     const insecure = url ? new URL(url).protocol === 'http:' : this.#insecure;
     return {
-      [oauth.customFetch]: this.fetchImpl as typeof fetch,
+      // Token and registration responses are small: a hostile server cannot make us buffer more.
+      [oauth.customFetch]: ((input: string, init: RequestInit) =>
+        this.fetchImpl(input, init).then((r) =>
+          limitBody(r, MAX_OAUTH_RESPONSE_BYTES),
+        )) as typeof fetch,
       [oauth.allowInsecureRequests]: insecure,
       signal: () => AbortSignal.timeout(this.timeoutMs),
     };
@@ -1022,6 +1027,17 @@ function oauthFailure(
   url: string | undefined,
 ): TestClientError {
   if (isTestClientError(err)) return err;
+  // Our own failure (a body over the limit) wrapped by oauth4webapi: report it, not the wrapper.
+  let inner: unknown = (err as { cause?: unknown })?.cause;
+  for (let depth = 0; inner && depth < 5; depth++) {
+    if (isTestClientError(inner)) {
+      return new TestClientError(code, `${what}: ${inner.message}`, {
+        ...(url ? { url } : {}),
+        cause: err,
+      });
+    }
+    inner = (inner as { cause?: unknown }).cause;
+  }
   if (err instanceof oauth.ResponseBodyError) {
     return new TestClientError(
       code,
@@ -1065,6 +1081,31 @@ async function readLimited(res: Response, max: number): Promise<string> {
     // a partial page is enough for a report
   }
   return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, max));
+}
+
+/** The same response, whose body errors once it passes `max` bytes. */
+function limitBody(res: Response, max: number): Response {
+  if (!res.body) return res;
+  let size = 0;
+  const limited = res.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        size += chunk.byteLength;
+        if (size > max) {
+          controller.error(
+            new TestClientError('ERR_REQUEST_FAILED', `The response is larger than ${max} bytes`),
+          );
+          return;
+        }
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+  return new Response(limited, {
+    status: res.status,
+    statusText: res.statusText,
+    headers: res.headers,
+  });
 }
 
 function stripTags(html: string): string {
