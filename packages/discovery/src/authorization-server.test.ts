@@ -266,6 +266,37 @@ describe('discoverAuthorizationServer against imitated providers', () => {
     ]);
   });
 
+  it('Entra ID v2 style: OIDC appended under /<tenant>/v2.0', async () => {
+    const tenant = '/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0';
+    const as = await serve({
+      [`${tenant}/.well-known/openid-configuration`]: (_q, r, base) =>
+        send(r, doc(`${base}${tenant}`)),
+    });
+    const result = await discoverAuthorizationServer(`${as.base}${tenant}`, loopback);
+    expect(result.flavour).toBe('oidc');
+    expect(paths(as)).toEqual([
+      `/.well-known/oauth-authorization-server${tenant}`,
+      `/.well-known/openid-configuration${tenant}`,
+      `${tenant}/.well-known/openid-configuration`,
+    ]);
+  });
+
+  it('a server that answers every well-known URL with its root document: skipped, the appended OIDC one wins', async () => {
+    const tenant = '/tenant1';
+    const as = await serve({
+      [`/.well-known/oauth-authorization-server${tenant}`]: (_q, r, base) => send(r, doc(base)),
+      [`/.well-known/openid-configuration${tenant}`]: (_q, r, base) => send(r, doc(base)),
+      [`${tenant}/.well-known/openid-configuration`]: (_q, r, base) =>
+        send(r, doc(`${base}${tenant}`)),
+    });
+    const result = await discoverAuthorizationServer(`${as.base}${tenant}`, loopback);
+    expect(result).toMatchObject({
+      flavour: 'oidc',
+      url: `${as.base}${tenant}/.well-known/openid-configuration`,
+    });
+    expect(result.metadata.issuer).toBe(`${as.base}${tenant}`);
+  });
+
   it('Auth0 style: issuer with a trailing slash is compared exactly', async () => {
     const as = await serve({
       '/.well-known/openid-configuration': (_q, r, base) => send(r, doc(`${base}/`)),
