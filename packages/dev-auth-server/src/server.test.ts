@@ -670,6 +670,19 @@ describe('options', () => {
     [{ clients: [{ client_id: 'mcp-public' }] }, '"clients[0].client_id"'],
     [{ users: [] }, '"users"'],
     [{ users: [{ sub: 'x' }] }, '"users[0].password"'],
+    [
+      {
+        users: [
+          { sub: 'x', password: 'a' },
+          { sub: 'x', password: 'b' },
+        ],
+      },
+      '"users[1].sub"',
+    ],
+    [{ clients: [{ client_id: 'a' }, { client_id: 'a' }] }, '"clients[1].client_id"'],
+    [{ oktaAudience: 'api://x' }, '"oktaAudience"'],
+    [{ profile: 'okta', oktaAudience: '' }, '"oktaAudience"'],
+    [{ profile: 'okta', auth0Rfc9068Profile: true }, '"auth0Rfc9068Profile"'],
   ])('%j is a TypeError naming %s', async (opts, name) => {
     await expect(start(opts as never)).rejects.toThrow(TypeError);
     await expect(start(opts as never)).rejects.toThrow(name);

@@ -174,8 +174,24 @@ function validateOptions(o: DevAuthServerOptions): void {
       throw new TypeError(`"users[${i}].password" must be a string`);
     }
   }
-  if (o.oktaAudience !== undefined && (typeof o.oktaAudience !== 'string' || !o.oktaAudience)) {
-    throw new TypeError('"oktaAudience" must be a non-empty string');
+  const subs = new Set<string>();
+  for (const [i, u] of (o.users ?? []).entries()) {
+    if (subs.has(u.sub)) throw new TypeError(`"users[${i}].sub" is listed twice`);
+    subs.add(u.sub);
+  }
+  const ids = new Set<string>();
+  for (const [i, c] of (o.clients ?? []).entries()) {
+    if (ids.has(c.client_id)) throw new TypeError(`"clients[${i}].client_id" is listed twice`);
+    ids.add(c.client_id);
+  }
+  if (o.oktaAudience !== undefined) {
+    if (typeof o.oktaAudience !== 'string' || !o.oktaAudience) {
+      throw new TypeError('"oktaAudience" must be a non-empty string');
+    }
+    if (o.profile !== 'okta') throw new TypeError('"oktaAudience" applies to profile "okta" only');
+  }
+  if (o.auth0Rfc9068Profile !== undefined && o.profile !== 'auth0') {
+    throw new TypeError('"auth0Rfc9068Profile" applies to profile "auth0" only');
   }
 }
 
