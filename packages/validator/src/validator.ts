@@ -24,7 +24,8 @@ interface CachedAuth {
   readonly promise: Promise<AuthInfo>;
   /** `exp` in milliseconds: past it the entry is never used, whatever the cache says. */
   readonly validUntilMs: number;
-  readonly scopeSet: ReadonlySet<string>;
+  /** The granted scopes (short lists: `includes` beats building a Set per token). */
+  readonly scopes: readonly string[];
   /** Whether the token has every validator-wide required scope. */
   readonly satisfiesDefault: boolean;
 }
@@ -57,14 +58,6 @@ const CACHEABLE_REJECTIONS = new Set([
   'ERR_CUSTOM_VALIDATION_FAILED',
   'ERR_KEY_NOT_FOUND',
 ]);
-
-function deepFreeze<T>(value: T, depth = 0): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value) && depth < 32) {
-    for (const v of Object.values(value)) deepFreeze(v, depth + 1);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 function looksLikeJwt(token: string): boolean {
   const first = token.indexOf('.');
@@ -251,17 +244,17 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
         claims,
       },
     };
-    deepFreeze(claims);
+    // Shared by every request carrying this token: frozen so no handler can alter another's view.
+    Object.freeze(claims);
     Object.freeze(authInfo.scopes);
     Object.freeze(authInfo.extra);
     Object.freeze(authInfo);
-    const scopeSet = new Set(checked.scopes);
     return {
       authInfo,
       promise: Promise.resolve(authInfo),
       validUntilMs: checked.expiresAt * 1000,
-      scopeSet,
-      satisfiesDefault: cfg.requiredScopes.every((s) => scopeSet.has(s)),
+      scopes: checked.scopes,
+      satisfiesDefault: cfg.requiredScopes.every((s) => checked.scopes.includes(s)),
     };
   }
 
@@ -500,7 +493,7 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
       throw insufficientScope(cfg.requiredScopes);
     }
     const required = requiredFor(extra);
-    for (const s of required) if (!entry.scopeSet.has(s)) throw insufficientScope(required);
+    for (const s of required) if (!entry.scopes.includes(s)) throw insufficientScope(required);
     return entry.authInfo;
   }
 

@@ -1,0 +1,224 @@
+/**
+ * Benchmarks of @mcp-auth/validator, each against a baseline measured side by side in the same run
+ * (ratios, because absolute times on a shared machine drift):
+ *
+ * 1. cached token: `await validator.validate(t)` vs `await map.get(t)` in identical async loops.
+ * 2. cold RS256 JWTs (every token new to the validator) at concurrency 64 vs `jose.jwtVerify`
+ *    called directly with the same public key. Tokens are minted by the real local authorization
+ *    server (client_credentials) before timing.
+ * 3. 1,000 concurrent validate() calls with one new token: signature verifications counted.
+ *
+ * Run: pnpm --filter @mcp-auth/validator bench
+ */
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { importJWK, type JWK, jwtVerify } from 'jose';
+import { createTokenValidator } from '../src/index.js';
+
+const RESOURCE = 'http://127.0.0.1:3000/mcp';
+const COLD_TOKENS = Number(process.env.BENCH_COLD_TOKENS ?? 3000);
+const CONCURRENCY = 64;
+const ROUNDS = 5;
+const HOT_ITERATIONS = Number(process.env.BENCH_HOT_ITERATIONS ?? 1_000_000);
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function pool<T>(
+  items: T[],
+  concurrency: number,
+  f: (item: T) => Promise<unknown>,
+): Promise<number> {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const item = items[next++]!;
+        await f(item);
+      }
+    }),
+  );
+  return performance.now() - t0;
+}
+
+// The authorization server runs in a child process: only the validator and jose run in this one.
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', join(import.meta.dirname, 'auth-server.ts'), String(COLD_TOKENS + 10)],
+  {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  },
+);
+console.log(
+  `minting ${COLD_TOKENS} RS256 access tokens from the local authorization server (child process)…`,
+);
+const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+const as = JSON.parse(line) as {
+  issuer: string;
+  jwksUri: string;
+  resource: string;
+  tokens: string[];
+};
+const newValidator = () =>
+  createTokenValidator({
+    issuer: as.issuer,
+    resource: RESOURCE,
+    requiredScopes: ['mcp:read'],
+    allowInsecureHttpForLoopback: true,
+    cache: { maxEntries: COLD_TOKENS * 2 },
+  });
+
+try {
+  const tokens = as.tokens;
+  const warmup = tokens.splice(0, 10);
+
+  const jwks = (await (await fetch(as.jwksUri)).json()) as { keys: JWK[] };
+
+  // ---- 1. cached token --------------------------------------------------------------------------
+  const hot = newValidator();
+  const token = warmup[0]!;
+  const authInfo = await hot.validate(token);
+  const map = new Map([[token, authInfo]]);
+  const hotRatios: number[] = [];
+  let mapNs = 0;
+  let validateNs = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    let t0 = performance.now();
+    for (let i = 0; i < HOT_ITERATIONS; i++) {
+      if ((await map.get(token)) === undefined) throw new Error('miss');
+    }
+    const mapMs = performance.now() - t0;
+    t0 = performance.now();
+    for (let i = 0; i < HOT_ITERATIONS; i++) {
+      if ((await hot.validate(token)) === undefined) throw new Error('miss');
+    }
+    const validateMs = performance.now() - t0;
+    hotRatios.push(validateMs / mapMs);
+    mapNs = (mapMs * 1e6) / HOT_ITERATIONS;
+    validateNs = (validateMs * 1e6) / HOT_ITERATIONS;
+  }
+  if (hot.stats().jwtVerifications !== 1) throw new Error('the hot loop verified signatures');
+  await hot.close();
+
+  // ---- 2. cold RS256 at concurrency 64 ----------------------------------------------------------
+
+  const header = JSON.parse(Buffer.from(tokens[0]!.split('.')[0]!, 'base64url').toString()) as {
+    kid: string;
+  };
+  const key = await importJWK(jwks.keys.find((k) => k.kid === header.kid)!, 'RS256');
+  const coldRatios: number[] = [];
+  let joseOps = 0;
+  let validatorOps = 0;
+  let joseCpu = 0; // µs of process CPU (all threads), summed over rounds
+  let validatorCpu = 0;
+  // Interleaved: chunks of jose and of the validator alternate, so load from other processes on
+  // the machine hits both sides alike. Each round uses a fresh validator: every token is new to it.
+  const CHUNK = 250;
+  // Round 0 warms up the JIT on both sides and is not counted.
+  for (let round = -1; round < ROUNDS; round++) {
+    const v = newValidator();
+    await v.validate(warmup[1]!); // discovery and JWKS fetched before timing
+    let joseMs = 0;
+    let validatorMs = 0;
+    for (let c = 0; c < tokens.length; c += CHUNK) {
+      const chunk = tokens.slice(c, c + CHUNK);
+      const runJose = async () => {
+        const cpu = process.cpuUsage();
+        joseMs += await pool(chunk, CONCURRENCY, (t) => jwtVerify(t, key));
+        const d = process.cpuUsage(cpu);
+        joseCpu += d.user + d.system;
+      };
+      const runValidator = async () => {
+        const cpu = process.cpuUsage();
+        validatorMs += await pool(chunk, CONCURRENCY, (t) => v.validate(t));
+        const d = process.cpuUsage(cpu);
+        validatorCpu += d.user + d.system;
+      };
+      if ((c / CHUNK) % 2 === 0) {
+        await runJose();
+        await runValidator();
+      } else {
+        await runValidator();
+        await runJose();
+      }
+    }
+    const verified = v.stats().jwtVerifications - 1;
+    if (verified !== tokens.length)
+      throw new Error(`expected ${tokens.length} verifications, got ${verified}`);
+    await v.close();
+    if (round < 0) {
+      joseCpu = 0;
+      validatorCpu = 0;
+      continue;
+    }
+    joseOps = (tokens.length / joseMs) * 1000;
+    validatorOps = (tokens.length / validatorMs) * 1000;
+    coldRatios.push(joseMs / validatorMs); // throughput ratio
+  }
+
+  // ---- 3. single flight -------------------------------------------------------------------------
+  const sf = newValidator();
+  await sf.validate(warmup[2]!);
+  const fresh = warmup[3]!;
+  // Counted independently of the validator's own stats: every WebCrypto signature check.
+  const subtle = globalThis.crypto.subtle;
+  const originalVerify = subtle.verify;
+  let subtleVerifies = 0;
+  subtle.verify = function (this: unknown, ...args: unknown[]) {
+    subtleVerifies++;
+    return (originalVerify as (...a: unknown[]) => unknown).apply(subtle, args);
+  } as typeof subtle.verify;
+  const before = sf.stats().jwtVerifications;
+  const results = await Promise.all(Array.from({ length: 1000 }, () => sf.validate(fresh)));
+  subtle.verify = originalVerify;
+  const sfVerifications = sf.stats().jwtVerifications - before;
+  await sf.close();
+  if (new Set(results).size !== 1) throw new Error('single flight returned different results');
+
+  const hotRatio = median(hotRatios);
+  const coldRatio = median(coldRatios);
+  const rows = [
+    {
+      benchmark: 'cached token: await validate(t) vs await map.get(t)',
+      baseline: `${mapNs.toFixed(0)} ns/op`,
+      validator: `${validateNs.toFixed(0)} ns/op`,
+      ratio: `${hotRatio.toFixed(2)}x cost`,
+      target: '<= 5x',
+      ok: hotRatio <= 5 ? 'yes' : 'NO',
+    },
+    {
+      benchmark: `cold RS256, ${tokens.length} new tokens, concurrency ${CONCURRENCY}: validate vs jose.jwtVerify`,
+      baseline: `${joseOps.toFixed(0)} ops/s`,
+      validator: `${validatorOps.toFixed(0)} ops/s`,
+      ratio: `${coldRatio.toFixed(2)}x throughput`,
+      target: '>= 0.9x',
+      ok: coldRatio >= 0.9 ? 'yes' : 'NO',
+    },
+    {
+      benchmark: '1,000 concurrent validate() with one new token',
+      baseline: '1 verification',
+      validator: `${sfVerifications} jwtVerify, ${subtleVerifies} crypto.subtle.verify`,
+      ratio: `${sfVerifications}`,
+      target: '== 1',
+      ok: sfVerifications === 1 && subtleVerifies === 1 ? 'yes' : 'NO',
+    },
+  ];
+  console.log(`\nnode ${process.version}, ${ROUNDS} rounds each, medians; ratios per round:`);
+  console.log(`  hot:  ${hotRatios.map((r) => r.toFixed(2)).join(' ')}`);
+  console.log(`  cold: ${coldRatios.map((r) => r.toFixed(2)).join(' ')}`);
+  const perOp = (us: number) => (us / (tokens.length * ROUNDS)).toFixed(1);
+  console.log(
+    `  cold CPU per token (process, all threads): jose ${perOp(joseCpu)} µs, validator ${perOp(validatorCpu)} µs`,
+  );
+  console.table(rows);
+  if (rows.some((r) => r.ok !== 'yes')) process.exitCode = 1;
+} finally {
+  child.stdin!.end();
+}
