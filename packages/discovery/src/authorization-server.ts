@@ -408,6 +408,7 @@ export async function discoverAuthorizationServer(
  * ```ts
  * afterEach(() => clearDiscoveryCache());
  * ```
+ * @see https://www.rfc-editor.org/rfc/rfc8414#section-3
  */
 export async function clearDiscoveryCache(): Promise<void> {
   await defaultCache?.clear();

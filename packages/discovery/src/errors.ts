@@ -100,7 +100,21 @@ export class DiscoveryError extends Error {
   }
 }
 
-/** True when `value` looks like a {@link DiscoveryError} (duck-typed on `name` and `code`). */
+/**
+ * True when `value` is a {@link DiscoveryError}, also one thrown by another copy of this package
+ * (duck-typed on `name` and `code`, since `instanceof` fails across copies).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await fetchProtectedResourceMetadata(serverUrl);
+ * } catch (err) {
+ *   if (isDiscoveryError(err) && err.code === 'ERR_RESOURCE_MISMATCH') { ... }
+ *   else throw err;
+ * }
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc9728#section-3.3
+ */
 export function isDiscoveryError(value: unknown): value is DiscoveryError {
   return (
     value instanceof Error &&
