@@ -98,6 +98,19 @@ describe.each(variants)('%s metadata handler', (_name, setup) => {
     expect(res!.headers.get('access-control-max-age')).toBe('86400');
   });
 
+  it('OPTIONS ignores an oversized Access-Control-Request-Headers', async () => {
+    const res = await call(SUFFIXED, {
+      method: 'OPTIONS',
+      headers: {
+        'access-control-request-headers': Array.from({ length: 300 }, (_, i) => `x-h${i}`).join(
+          ',',
+        ),
+      },
+    });
+    expect(res!.status).toBe(204);
+    expect(res!.headers.get('access-control-allow-headers')).toBeNull();
+  });
+
   it('OPTIONS ignores a malformed Access-Control-Request-Headers', async () => {
     const res = await call(SUFFIXED, {
       method: 'OPTIONS',
