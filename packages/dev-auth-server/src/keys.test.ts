@@ -109,6 +109,19 @@ describe('key rotation at run time', () => {
     await verify(refreshed.access_token);
   });
 
+  it('rotate() adds a key and makes it current in one call', async () => {
+    const before = await as.getToken({ resource: ED });
+    const kid = await as.keys.rotate('EdDSA');
+    expect(as.keys.list().filter((k) => k.alg === 'EdDSA')).toEqual([
+      { kid: decodeProtectedHeader(before).kid, alg: 'EdDSA', current: false },
+      { kid, alg: 'EdDSA', current: true },
+    ]);
+    const after = await as.getToken({ resource: ED });
+    expect(decodeProtectedHeader(after).kid).toBe(kid);
+    await verify(before, ED);
+    await verify(after, ED);
+  });
+
   it('rotating one algorithm leaves the others alone', async () => {
     const esKid = await as.keys.add('ES256');
     as.keys.setCurrent(esKid);

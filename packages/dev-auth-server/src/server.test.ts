@@ -478,6 +478,45 @@ describe('opaque tokens, introspection and revocation', () => {
   });
 });
 
+describe('per-request token format', () => {
+  it('getToken({ format }) overrides the resource format both ways, same aud', async () => {
+    const opaque = await as.getToken({ resource: MCP, format: 'opaque' });
+    expect(opaque).not.toContain('.');
+    expect(await as.introspect(opaque)).toMatchObject({ active: true, aud: MCP });
+    const jwt = await as.getToken({ resource: OPAQUE, format: 'jwt' });
+    expect(decodeProtectedHeader(jwt).typ).toBe('at+jwt');
+    expect(decodeJwt(jwt).aud).toBe(OPAQUE);
+  });
+
+  it('the code flow and refresh take it too', async () => {
+    const t = await as.authorizationCodeFlow({ resource: MCP, format: 'opaque' });
+    expect(t.access_token).not.toContain('.');
+    expect(await as.introspect(t.access_token)).toMatchObject({
+      active: true,
+      sub: 'user-1',
+      aud: MCP,
+    });
+    const r = await as.refresh({ refreshToken: t.refresh_token as string, resource: MCP });
+    expect(decodeJwt(r.access_token).aud).toBe(MCP);
+    const r2 = await as.refresh({
+      refreshToken: r.refresh_token as string,
+      resource: MCP,
+      format: 'opaque',
+    });
+    expect(r2.access_token).not.toContain('.');
+  });
+
+  it('an unknown value is ignored (the resource format applies)', async () => {
+    const r = await postForm(
+      as.endpoints.token,
+      { grant_type: 'client_credentials', resource: MCP, x_dev_token_format: 'paseto' },
+      ['mcp-service', as.clients.service.clientSecret],
+    );
+    expect(r.status).toBe(200);
+    expect(decodeProtectedHeader(r.body.access_token as string).typ).toBe('at+jwt');
+  });
+});
+
 describe('JWT access tokens at the introspection and revocation endpoints', () => {
   it('a JWT access token introspects as active with its claims', async () => {
     const token = await as.getToken({ resource: MCP, scope: 'mcp:tools' });

@@ -78,6 +78,8 @@ export const LOOPBACK_REDIRECT_URIS: readonly string[] = [
 );
 
 const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email'];
+/** Non-standard token request parameter that picks the access token format (see `getToken`). */
+export const FORMAT_PARAM = 'x_dev_token_format';
 const MAX_FORM_BYTES = 8 * 1024;
 
 // Deliberately loose shapes: oidc-provider's objects, typed only as far as this file reads them.
@@ -742,14 +744,16 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
               params.scope = r.scopes.join(' ');
             }
             const alg = r.alg ?? 'RS256';
+            // Dev-only token request extension (the helpers' `format`): the same resource as JWT or
+            // opaque, so a resource server can be tested with both kinds of token for its own URI.
+            const asked = ctx?.oidc?.route === 'token' ? ctx.oidc.body?.[FORMAT_PARAM] : undefined;
+            const format = asked === 'jwt' || asked === 'opaque' ? asked : (r.format ?? 'jwt');
             return {
               scope: r.scopes.join(' '),
               audience: profile.audience(r.uri, options),
               accessTokenTTL: r.accessTokenTtlSeconds ?? accessTokenTtl,
-              accessTokenFormat: r.format ?? 'jwt',
-              ...(r.format === 'opaque'
-                ? {}
-                : { jwt: { sign: { alg, kid: keys.currentKid(alg) } } }),
+              accessTokenFormat: format,
+              ...(format === 'opaque' ? {} : { jwt: { sign: { alg, kid: keys.currentKid(alg) } } }),
             };
           },
         },
@@ -922,6 +926,7 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
           grant_type: 'client_credentials',
           resource: o.resource,
           scope: o.scope ?? defaultScope(o.resource),
+          [FORMAT_PARAM]: o.format,
         },
         client,
       );
@@ -938,6 +943,7 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
           code_verifier: o.codeVerifier,
           redirect_uri: o.redirectUri,
           resource: o.resource ?? undefined,
+          [FORMAT_PARAM]: o.format,
           ...o.extraTokenParams,
         },
         client,
@@ -1001,6 +1007,11 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
       },
       keys: {
         add: (alg) => keys.add(alg),
+        rotate: async (alg) => {
+          const kid = await keys.add(alg);
+          keys.setCurrent(kid);
+          return kid;
+        },
         setCurrent: (kid) => keys.setCurrent(kid),
         remove: (kid) => keys.remove(kid),
         list: () => keys.list(),
@@ -1032,6 +1043,7 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
           clientId,
           ...(o.clientSecret ? { clientSecret: o.clientSecret } : {}),
           ...(o.extraTokenParams ? { extraTokenParams: o.extraTokenParams } : {}),
+          ...(o.format ? { format: o.format } : {}),
         });
       },
       refresh: async (o) => {
@@ -1043,6 +1055,7 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
             refresh_token: o.refreshToken,
             resource: o.resource,
             scope: o.scope,
+            [FORMAT_PARAM]: o.format,
           },
           client,
         );

@@ -112,6 +112,8 @@ export interface KeyInfo {
 export interface KeyManager {
   /** Generates a new signing key (published in the JWKS, not yet current); returns its `kid`. */
   add(alg?: SigningAlg): Promise<string>;
+  /** `add(alg)` then `setCurrent` on it: new tokens get the new `kid`, old ones still verify. */
+  rotate(alg?: SigningAlg): Promise<string>;
   /** Makes a key the one new tokens of its algorithm are signed with. */
   setCurrent(kid: string): void;
   /** Retires a key: it leaves the JWKS, so tokens it signed no longer verify. Not the current key. */
@@ -121,6 +123,11 @@ export interface KeyManager {
 
 export interface GetTokenOptions {
   resource: string;
+  /**
+   * Access token format for this request, overriding the resource's (dev-only token request
+   * parameter `x_dev_token_format`): test a resource server with both kinds of token for its URI.
+   */
+  format?: 'jwt' | 'opaque';
   /** Space-separated scopes; defaults to every scope of the resource. */
   scope?: string;
   /** Defaults to the built-in `mcp-service` client. */
@@ -144,6 +151,8 @@ export interface AuthorizationCodeFlowOptions {
   extraParams?: Record<string, string>;
   /** Extra token request parameters. */
   extraTokenParams?: Record<string, string>;
+  /** Access token format, overriding the resource's (see `GetTokenOptions.format`). */
+  format?: 'jwt' | 'opaque';
 }
 
 export interface AuthorizeResult {
@@ -163,6 +172,7 @@ export interface ExchangeCodeOptions {
   clientId?: string;
   clientSecret?: string;
   extraTokenParams?: Record<string, string>;
+  format?: 'jwt' | 'opaque';
 }
 
 /** The running server. */
@@ -210,6 +220,7 @@ export interface DevAuthServer {
     clientSecret?: string;
     resource?: string;
     scope?: string;
+    format?: 'jwt' | 'opaque';
   }): Promise<TokenResponse>;
   /** RFC 7662 introspection as `mcp-introspector`. */
   introspect(token: string, o?: { tokenTypeHint?: string }): Promise<Record<string, unknown>>;
