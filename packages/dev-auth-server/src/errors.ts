@@ -9,7 +9,9 @@ export type DevAuthServerErrorCode =
   /** The authorization response's `iss` (RFC 9207) did not match the issuer. */
   | 'ERR_ISSUER_MISMATCH'
   /** The login or consent step could not be completed (unknown user, too many redirects...). */
-  | 'ERR_INTERACTION';
+  | 'ERR_INTERACTION'
+  /** The server could not be reached or did not answer in time. */
+  | 'ERR_NETWORK';
 
 /**
  * Failure of a helper that talks to the server (`getToken`, `authorizationCodeFlow`, ...).

@@ -12,6 +12,23 @@ export interface ClientCredentials {
   clientSecret?: string | undefined;
 }
 
+const TIMEOUT_MS = 15_000;
+
+/** `fetch` with a deadline; a network failure or timeout is `ERR_NETWORK`, never a bare TypeError. */
+export async function request(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS) });
+  } catch (err) {
+    const timedOut = err instanceof DOMException && err.name === 'TimeoutError';
+    throw new DevAuthServerError(
+      'ERR_NETWORK',
+      timedOut
+        ? `no answer from ${new URL(url).origin} within ${TIMEOUT_MS / 1000} s`
+        : `cannot reach ${new URL(url).origin} (is the server stopped?)`,
+    );
+  }
+}
+
 /** RFC 6749 §2.3.1: both parts are form-urlencoded before Base64. */
 export function basicAuth(clientId: string, clientSecret: string): string {
   const enc = (v: string) => encodeURIComponent(v).replace(/%20/g, '+');
@@ -35,7 +52,7 @@ export async function postForm(
   } else {
     form.set('client_id', client.clientId);
   }
-  const res = await fetch(url, { method: 'POST', headers, body: form, redirect: 'manual' });
+  const res = await request(url, { method: 'POST', headers, body: form, redirect: 'manual' });
   const text = await res.text();
   let body: unknown = text;
   if (text) {
@@ -155,7 +172,7 @@ export async function runAuthorization(req: AuthorizeRequest): Promise<Authorize
     method: 'GET',
   };
   for (let hop = 0; hop < MAX_HOPS; hop++) {
-    const res = await fetch(next.url, {
+    const res = await request(next.url, {
       method: next.method,
       redirect: 'manual',
       headers: {

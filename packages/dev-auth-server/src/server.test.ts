@@ -765,6 +765,18 @@ describe('lifecycle, extra clients, users and userinfo', () => {
     }
   });
 
+  it('helpers of a stopped server reject with ERR_NETWORK', async () => {
+    const gone = await start({ resources: [{ uri: MCP, scopes: ['a'] }] });
+    await gone.stop();
+    await expect(gone.getToken({ resource: MCP })).rejects.toMatchObject({
+      code: 'ERR_NETWORK',
+      message: expect.stringContaining('is the server stopped?'),
+    });
+    await expect(gone.authorizationCodeFlow({ resource: MCP })).rejects.toMatchObject({
+      code: 'ERR_NETWORK',
+    });
+  });
+
   it('a port in use rejects start() with EADDRINUSE', async () => {
     const port = Number(new URL(as.origin).port);
     await expect(start({ port })).rejects.toMatchObject({ code: 'EADDRINUSE' });

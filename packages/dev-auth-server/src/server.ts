@@ -9,6 +9,7 @@ import {
   assertTokenResponse,
   type ClientCredentials,
   postForm,
+  request,
   runAuthorization,
 } from './flows';
 import { createAdapter, MemoryStore } from './internal/adapter';
@@ -1087,7 +1088,7 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
             'dynamic registration is disabled',
           );
         }
-        const res = await fetch(endpoint('registration_endpoint'), {
+        const res = await request(endpoint('registration_endpoint'), {
           method: 'POST',
           headers: { 'content-type': 'application/json', accept: 'application/json' },
           body: JSON.stringify(metadata),
