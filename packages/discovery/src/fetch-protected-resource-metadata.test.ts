@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { startHttpServer, type TestHttpServer } from '@mcp-auth/test-utils';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   fetchProtectedResourceMetadata,
@@ -60,6 +61,36 @@ describe('resourceMatchesServer', () => {
     ['https://mcp.example.com/mcp#x', 'https://mcp.example.com/mcp', false],
   ])('%s covers %s: %s', (resource, server, expected) => {
     expect(resourceMatchesServer(resource, server)).toBe(expected);
+  });
+});
+
+describe('resourceMatchesServer properties (fast-check)', () => {
+  const url = fc.webUrl({ withQueryParameters: false, withFragments: false });
+  const segment = fc.stringMatching(/^[a-z0-9_-]{1,8}$/);
+
+  it('a resource covers itself and every path below it, never a sibling with a longer name', () => {
+    fc.assert(
+      fc.property(url, segment, segment, (resource, below, suffix) => {
+        const r = new URL(resource).href; // dot segments resolved, as the function sees them
+        const dir = r.endsWith('/') ? r : `${r}/`;
+        expect(resourceMatchesServer(resource, resource)).toBe(true);
+        expect(resourceMatchesServer(resource, `${dir}${below}`)).toBe(true);
+        if (!r.endsWith('/')) {
+          expect(resourceMatchesServer(resource, `${r}${suffix}`)).toBe(false);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('never covers another origin', () => {
+    fc.assert(
+      fc.property(url, url, (resource, server) => {
+        fc.pre(new URL(resource).origin !== new URL(server).origin);
+        expect(resourceMatchesServer(resource, server)).toBe(false);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 
