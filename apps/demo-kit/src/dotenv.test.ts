@@ -86,6 +86,7 @@ describe('parseDotEnv', () => {
         } catch (e) {
           expect((e as ConfigError).name).toBe('ConfigError');
           expect((e as ConfigError).code).toBe('ERR_DOTENV_SYNTAX');
+          // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters
           expect((e as ConfigError).message).not.toMatch(/[\u0000-\u001f\u2028\u2029]/);
         }
       }),

@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The repository root (apps/demo-kit/src → ../../..). */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -77,20 +77,29 @@ export function spawnApp(
     onStdout?: (chunk: string, kill: (s?: NodeJS.Signals) => void) => void;
   } = {},
 ): Promise<AppRun> {
-  const tsx = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
+  // `node --import <tsx loader>` rather than the tsx CLI: the CLI is a second process that relays
+  // signals with 30 ms windows and SIGKILLs the app when it misses one (under load, a SIGTERM
+  // then looks like exit code 143). Here the signal reaches the app itself, as with Ctrl-C.
+  const tsxLoader = pathToFileURL(
+    join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs'),
+  ).href;
   const cwd = o.cwd ?? mkdtempSync(join(tmpdir(), 'demo-app-'));
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(tsx, [join(appDir, 'src', 'main.ts'), ...args], {
-      cwd,
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        HOME: process.env['HOME'] ?? '',
-        NO_COLOR: '1',
-        ...env,
+    const child = spawn(
+      process.execPath,
+      ['--import', tsxLoader, join(appDir, 'src', 'main.ts'), ...args],
+      {
+        cwd,
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          HOME: process.env['HOME'] ?? '',
+          NO_COLOR: '1',
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     let stdout = '';
     let stderr = '';
     const kill = (signal: NodeJS.Signals = 'SIGTERM') => child.kill(signal);
