@@ -566,7 +566,9 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
 
   async function close(): Promise<void> {
     await local.close();
-    // The shared store belongs to the caller (it may be shared with other caches): not closed here.
+    // @mcp-auth/cache reference-counts stores: the caller's store closes only when the last
+    // cache using it is closed.
+    await shared?.close();
   }
 
   return Object.freeze({
