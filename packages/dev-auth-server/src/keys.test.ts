@@ -130,6 +130,18 @@ describe('key rotation at run time', () => {
     expect(decodeProtectedHeader(await as.getToken({ resource: RS })).kid).toBe(rsCurrent);
   });
 
+  it('tokens issued while keys rotate all verify against the JWKS that follows', async () => {
+    const issued: Promise<string>[] = [];
+    for (let i = 0; i < 4; i++) {
+      for (let j = 0; j < 8; j++) issued.push(as.getToken({ resource: RS }));
+      await as.keys.rotate('RS256');
+    }
+    const tokens = await Promise.all(issued);
+    const kids = new Set(tokens.map((t) => decodeProtectedHeader(t).kid));
+    expect(kids.size).toBeGreaterThan(1);
+    for (const t of tokens) await verify(t);
+  });
+
   it('an authorization in progress survives a rotation', async () => {
     const a = await as.authorize({ resource: RS });
     as.keys.setCurrent(await as.keys.add('RS256'));

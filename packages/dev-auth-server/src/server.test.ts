@@ -346,6 +346,32 @@ describe('refresh tokens', () => {
     );
   });
 
+  it('reusing a rotated refresh token revokes the whole grant (RFC 9700 §4.14)', async () => {
+    const first = await as.authorizationCodeFlow({ resource: OPAQUE });
+    const second = await as.refresh({
+      refreshToken: first.refresh_token as string,
+      resource: OPAQUE,
+    });
+    expect((await as.introspect(second.access_token)).active).toBe(true);
+    await expectOAuthError(
+      as.refresh({ refreshToken: first.refresh_token as string, resource: OPAQUE }),
+      'invalid_grant',
+    );
+    // the replay took down every token of the grant
+    await expectOAuthError(
+      as.refresh({ refreshToken: second.refresh_token as string, resource: OPAQUE }),
+      'invalid_grant',
+    );
+    expect(await as.introspect(second.access_token)).toEqual({ active: false });
+  });
+
+  it('revoking a refresh token revokes the access tokens of its grant', async () => {
+    const t = await as.authorizationCodeFlow({ resource: OPAQUE });
+    expect((await as.introspect(t.access_token)).active).toBe(true);
+    await as.revoke(t.refresh_token as string, { clientId: 'mcp-public' });
+    expect(await as.introspect(t.access_token)).toEqual({ active: false });
+  });
+
   it('a refresh token introspects as active for the resource server', async () => {
     const t = await as.authorizationCodeFlow({ resource: MCP });
     const info = await as.introspect(t.refresh_token as string);
