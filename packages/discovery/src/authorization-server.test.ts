@@ -572,6 +572,23 @@ describe('discoverAuthorizationServer against imitated providers', () => {
     expect(error.failures).toHaveLength(3);
   });
 
+  it('connection reset mid-document: ERR_NETWORK, no further URL tried', async () => {
+    const as = await serve({
+      '/.well-known/oauth-authorization-server/t': (_q, r) => {
+        r.writeHead(200, { 'content-type': 'application/json', 'content-length': '500' });
+        r.write('{"issuer":');
+        setTimeout(() => r.socket?.destroy(), 20);
+      },
+    });
+    const error = await discoverAuthorizationServer(`${as.base}/t`, loopback).catch((e) => e);
+    expect(error).toMatchObject({
+      code: 'ERR_NETWORK',
+      tried: [`${as.base}/.well-known/oauth-authorization-server/t`],
+    });
+    expect(error.message).toContain(`authorization server metadata for ${as.base}/t:`);
+    expect(paths(as)).toEqual(['/.well-known/oauth-authorization-server/t']);
+  });
+
   it('connection refused: ERR_NETWORK after the first URL', async () => {
     const as = await serve({});
     await as.stop();

@@ -290,6 +290,18 @@ describe('fetchWithLimits', () => {
     });
   });
 
+  it('reports a connection cut in the middle of the body as ERR_NETWORK', async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      res.write('{"partial":');
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    await expect(fetchWithLimits(server.url, base)).rejects.toMatchObject({
+      code: 'ERR_NETWORK',
+      url: `${server.url}/`,
+    });
+  });
+
   it('reports a body that is not UTF-8 as ERR_INVALID_BODY', async () => {
     const server = await serve((_req, res) => void res.end(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])));
     await expect(fetchWithLimits(server.url, base)).rejects.toMatchObject({
