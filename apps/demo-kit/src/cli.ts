@@ -19,6 +19,8 @@ export interface CliOptions {
   exit?: (code: number) => void;
   /** Install SIGINT/SIGTERM handlers and keep running until one arrives. Default true. */
   handleSignals?: boolean;
+  /** Called with the running app once it serves (tests and embedders close it themselves). */
+  onReady?: (app: DemoApp) => void;
 }
 
 interface Flags {
@@ -190,6 +192,7 @@ export async function runCli(def: ProviderDefinition, options: CliOptions = {}):
 
   out(connectHelp(app, paint));
   finished = true;
+  options.onReady?.(app);
   if (options.handleSignals === false) return;
   await stopped;
   exit(0);

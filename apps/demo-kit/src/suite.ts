@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoApp, startDemoApp } from './app.js';
+import { runCli } from './cli.js';
 import { runCheck, runFlowReport } from './flow.js';
 import type { ProviderDefinition } from './provider.js';
-import { ensureBuilt, spawnApp } from './spawn.js';
+import { ensureBuilt, REPO_ROOT, spawnApp } from './spawn.js';
 import type { WhoAmI } from './tools.js';
 
 export interface ProviderSuiteOptions {
@@ -114,6 +116,45 @@ export function providerAppSuite(def: ProviderDefinition, o: ProviderSuiteOption
       expect(ok).toBe(true);
     });
 
+    it('prints ready-to-paste test client and --check commands that work', async () => {
+      const out: string[] = [];
+      let running: DemoApp | undefined;
+      await runCli(def, {
+        argv: [],
+        env: { PORT: '0' },
+        out: (l) => out.push(l),
+        err: () => {},
+        exit: () => {},
+        handleSignals: false,
+        onReady: (a) => {
+          running = a;
+        },
+      });
+      try {
+        expect(running).toBeDefined();
+        const text = out.join('\n');
+        const command = (label: string) => {
+          const line = text.split('\n').find((l) => l.trimStart().startsWith(label));
+          expect(line, `${label} line`).toBeDefined();
+          return line!.trimStart().slice(label.length).trim();
+        };
+        const cwd = process.env['INIT_CWD'] ?? REPO_ROOT; // the printed paths are relative to it
+        for (const label of ['test client', 'conformance']) {
+          const cmd = command(label);
+          expect(cmd).toMatch(
+            /^node \S*packages\/test-client\/dist\/cli\.js http:\/\/127\.0\.0\.1:\d+\/sse /,
+          );
+          const result = await execAsync('sh', ['-c', cmd], { cwd, timeout: 30_000 });
+          expect(result.code, `${label}: ${cmd}\n${result.stdout}\n${result.stderr}`).toBe(0);
+          expect(result.stdout).toMatch(
+            label === 'test client' ? /Call whoami/ : /All checks passed/,
+          );
+        }
+      } finally {
+        await running?.close();
+      }
+    });
+
     it.each(o.badConfigs)(
       'bad configuration (%s) fails with one line and exit code 1',
       async (_name, env, line) => {
@@ -139,4 +180,22 @@ export function challengeParams(header: string | null): {
     params[m[1]!] = m[2]!.replace(/\\(.)/g, '$1');
   }
   return { scheme, params };
+}
+
+function execAsync(
+  file: string,
+  args: string[],
+  o: { cwd: string; timeout: number },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      file,
+      args,
+      { ...o, env: { ...process.env, NO_COLOR: '1' } },
+      (error, stdout, stderr) => {
+        const code = error ? (((error as { code?: unknown }).code as number | null) ?? 1) : 0;
+        resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+      },
+    );
+  });
 }
