@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTokenValidator, type TokenValidator } from '../src/index.js';
 import {
   b64url,
+  decodeJwt,
   OPAQUE_RESOURCE,
   OTHER_RESOURCE,
   RESOURCE,
@@ -386,5 +387,52 @@ describe('options are checked at construction (TypeError naming the option)', ()
     expect(err.status).toBe(503);
     expect(err.retryAfterSeconds).toBeGreaterThanOrEqual(1);
     await validator.close();
+  });
+});
+
+describe('ES256 and EdDSA keys from the local authorization server', () => {
+  let ec: DevAuthServer;
+  beforeAll(async () => {
+    ec = await startAuthServer({
+      resources: [
+        { uri: RESOURCE, scopes: ['mcp:read'], alg: 'ES256' },
+        { uri: OTHER_RESOURCE, scopes: ['mcp:read'], alg: 'EdDSA' },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await ec?.stop();
+  });
+  const token = (resource: string) =>
+    ec.getToken({
+      resource,
+      scope: 'mcp:read',
+      clientId: ec.clients.service.clientId,
+      clientSecret: ec.clients.service.clientSecret,
+    });
+
+  it.each([
+    ['ES256', RESOURCE],
+    ['EdDSA', OTHER_RESOURCE],
+  ])('%s tokens validate', async (alg, resource) => {
+    const t = await token(resource);
+    expect(decodeJwt(t).header.alg).toBe(alg);
+    const validator = validatorFor(ec, { resource });
+    open.push(validator);
+    await expect(validator.validate(t)).resolves.toMatchObject({ clientId: 'mcp-service' });
+  });
+
+  it('an algorithm outside a narrowed allowlist is refused', async () => {
+    const validator = validatorFor(ec, { jwt: { algorithms: ['RS256'] } });
+    open.push(validator);
+    await rejectsWith(validator.validate(await token(RESOURCE)), 'ERR_ALG_NOT_ALLOWED');
+  });
+
+  it('alg switched to RS256 on an EC key finds no key (alg must match the key type)', async () => {
+    const { header, payload, signature } = decodeJwt(await token(RESOURCE));
+    const forged = `${b64url({ ...header, alg: 'RS256' })}.${b64url(payload)}.${signature}`;
+    const validator = validatorFor(ec);
+    open.push(validator);
+    await rejectsWith(validator.validate(forged), 'ERR_KEY_NOT_FOUND');
   });
 });
