@@ -66,6 +66,12 @@ function authorizationValues(source: HeaderSource): string[] {
 /**
  * Checks a bare token string: size first (so nothing else runs on a huge input), then token68.
  * Used by `validate()` for tokens that did not come through {@link extractBearerToken}.
+ *
+ * @example
+ * ```ts
+ * checkTokenSyntax(token, 16_384); // returns the token, or throws ERR_TOKEN_MALFORMED / ERR_TOKEN_TOO_LARGE
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1
  */
 export function checkTokenSyntax(token: unknown, maxLength: number): string {
   if (typeof token !== 'string' || token.length === 0) {

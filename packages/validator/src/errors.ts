@@ -90,7 +90,16 @@ export const TOKEN_VALIDATION_ERROR_CODES = Object.freeze(
   Object.keys(CODE_MAPPING) as TokenValidationErrorCode[],
 );
 
-/** The HTTP status and RFC 6750 `error` of a code: the single mapping used everywhere. */
+/**
+ * The HTTP status and RFC 6750 `error` of a code: the single mapping used everywhere.
+ *
+ * @example
+ * ```ts
+ * statusForCode('ERR_INSUFFICIENT_SCOPE'); // { status: 403, error: 'insufficient_scope' }
+ * statusForCode('ERR_MISSING_TOKEN');      // { status: 401, error: undefined }
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
+ */
 export function statusForCode(code: TokenValidationErrorCode): CodeMapping {
   return CODE_MAPPING[code];
 }
@@ -214,7 +223,16 @@ export class TokenValidationError extends Error {
   }
 }
 
-/** True when `value` looks like a {@link TokenValidationError} (duck-typed on `name` and `code`). */
+/**
+ * True when `value` looks like a {@link TokenValidationError} (duck-typed on `name` and a known
+ * `code`), so two copies of this package in one application still recognise each other's errors.
+ *
+ * @example
+ * ```ts
+ * if (isTokenValidationError(err)) res.writeHead(err.status);
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
+ */
 export function isTokenValidationError(value: unknown): value is TokenValidationError {
   return (
     value instanceof Error &&

@@ -859,3 +859,37 @@ describe('hostile headers', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 });
+
+describe('random hostile tokens (property)', () => {
+  it('no random JWT-shaped or arbitrary token is accepted, and every rejection is typed', async () => {
+    const fc = (await import('fast-check')).default;
+    const json = fc.jsonValue({ maxDepth: 3 });
+    const segment = fc.oneof(
+      json.map((v) => b64url(JSON.stringify(v))),
+      fc
+        .dictionary(fc.constantFrom('alg', 'kid', 'typ', 'crit', 'jku', 'jwk', 'b64', 'x5u'), json)
+        .map((o) => b64url(JSON.stringify(o))),
+      fc.string({ unit: fc.constantFrom(...'abcXYZ019-_'), maxLength: 40 }),
+    );
+    const token = fc.oneof(
+      fc.tuple(segment, segment, segment).map((s) => s.join('.')),
+      fc
+        .tuple(fc.constant(real.split('.')[0]!), segment, fc.constant(real.split('.')[2]!))
+        .map((s) => s.join('.')),
+      fc.string({ maxLength: 200 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(token, async (t) => {
+        try {
+          await realV.validate(t);
+        } catch (err) {
+          expect((err as { name?: string }).name).toBe('TokenValidationError');
+          expect([400, 401]).toContain((err as { status?: number }).status);
+          return;
+        }
+        throw new Error('a random token was accepted');
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
