@@ -58,6 +58,8 @@ export interface DemoApp {
   authorizeUrl?: string;
   requiredScopes: string[];
   stepUpScope: string;
+  /** Audiences accepted besides the resource URI (exact). */
+  acceptedAudiences: string[];
   /** Present in emulation mode. */
   emulation?: DevAuthServer;
   /** Options for `@mcp-auth/test-client` to run the flow against this app (emulation mode). */
@@ -105,6 +107,7 @@ export async function startDemoApp(
   let emulation: DevAuthServer | undefined;
   let issuer: string;
   let clientId = config.clientId;
+  const acceptedAudiences = [...config.acceptedAudiences];
   let clientSecret = config.clientSecret;
   let allowedClientIds = config.allowedClientIds;
   const testClientOptions: DemoApp['testClientOptions'] = {};
@@ -137,11 +140,19 @@ export async function startDemoApp(
           token_endpoint_auth_method: 'client_secret_basic',
         },
       ],
-      // Okta: the custom authorization server's "Audience" set to this server, as the README says.
-      ...(definition.profile === 'okta' ? { oktaAudience: resourceUri } : {}),
+      // Okta: every token carries the authorization server's Audience (api://default by default).
+      ...(definition.profile === 'okta'
+        ? { oktaAudience: definition.emulation.audience ?? resourceUri }
+        : {}),
       logger,
     });
     issuer = emulation.issuer;
+    if (
+      definition.emulation.audience &&
+      !acceptedAudiences.includes(definition.emulation.audience)
+    ) {
+      acceptedAudiences.push(definition.emulation.audience);
+    }
     clientId = serverClientId;
     clientSecret = serverClientSecret;
     if (definition.requiresAllowedClientIds) {
@@ -184,6 +195,8 @@ export async function startDemoApp(
       ...(clientId !== undefined ? { clientId } : {}),
       ...(clientSecret !== undefined ? { clientSecret } : {}),
       ...(allowedClientIds.length > 0 ? { allowedClientIds } : {}),
+      // Exact extra audiences (OAUTH_AUDIENCE; Okta's api://default in its emulation).
+      ...(acceptedAudiences.length > 0 ? { validator: { acceptedAudiences } } : {}),
       // Cognito: no audience in access tokens, so the binding is the client id allowlist instead.
       ...(definition.requiresAllowedClientIds ? { strictAudienceValidation: false } : {}),
       // Auth0 picks the API with `audience` (server-side browser flow).
@@ -282,6 +295,7 @@ export async function startDemoApp(
     ...(clientId !== undefined ? { authorizeUrl: `${origin}/oauth/authorize` } : {}),
     requiredScopes,
     stepUpScope,
+    acceptedAudiences,
     ...(emulation ? { emulation } : {}),
     testClientOptions,
     handler: h,

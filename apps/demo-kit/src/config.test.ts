@@ -83,6 +83,14 @@ describe('loadConfig: modes', () => {
     });
   });
 
+  it('reads OAUTH_AUDIENCE as exact extra audiences', () => {
+    expect(
+      loadConfig(def, { OAUTH_AUDIENCE: 'api://default,https://api.example.com api://default' })
+        .acceptedAudiences,
+    ).toEqual(['api://default', 'https://api.example.com']);
+    expect(loadConfig(def, {}).acceptedAudiences).toEqual([]);
+  });
+
   it('allows an explicitly empty scope list', () => {
     expect(loadConfig(def, { OAUTH_REQUIRED_SCOPES: '' }).requiredScopes).toEqual([]);
   });
@@ -194,6 +202,12 @@ describe('loadConfig: one clear line per mistake', () => {
       { ALLOWED_ORIGIN: 'javascript:alert(1)' },
       'ERR_CONFIG_INVALID',
       'ALLOWED_ORIGIN must be * or origins separated by commas (scheme://host[:port], no path), e.g. ALLOWED_ORIGIN=http://localhost:6274 (got "javascript:alert(1)")',
+    ],
+    [
+      'OAUTH_AUDIENCE',
+      { OAUTH_AUDIENCE: 'api://default, not-an-audience' },
+      'ERR_CONFIG_INVALID',
+      'OAUTH_AUDIENCE must be audiences (absolute URIs) separated by commas, exactly as the tokens\' aud shows them, e.g. OAUTH_AUDIENCE=api://default (got "not-an-audience")',
     ],
     [
       'REDIS_URL',

@@ -10,6 +10,7 @@ export const ENV_VARS = [
   'OAUTH_REQUIRED_SCOPES',
   'OAUTH_STEP_UP_SCOPE',
   'OAUTH_ALLOWED_CLIENT_IDS',
+  'OAUTH_AUDIENCE',
   'PORT',
   'HOST',
   'ALLOWED_ORIGIN',
@@ -39,6 +40,11 @@ export interface DemoConfig {
   stepUpScope: string;
   /** Client ids whose tokens are accepted (required for providers without an audience). */
   allowedClientIds: string[];
+  /**
+   * Audiences accepted besides the resource URI, exactly (`OAUTH_AUDIENCE`): e.g. Okta's
+   * `api://default` when the authorization server's Audience was left as it is.
+   */
+  acceptedAudiences: string[];
   port: number;
   /** False when `PORT` was not set (the local demo then picks a free port when the default is taken). */
   portFromEnv: boolean;
@@ -90,10 +96,12 @@ export function loadConfig(def: ProviderDefinition, env: Env): DemoConfig {
     );
   }
   const allowedOrigin = readAllowedOrigin(get('ALLOWED_ORIGIN'));
+  const acceptedAudiences = readAudiences(get('OAUTH_AUDIENCE'));
   const redisUrl = readRedisUrl(get('REDIS_URL'));
 
   const issuerRaw = get('OAUTH_AUTHORIZATION_SERVER');
   const base = {
+    acceptedAudiences,
     requiredScopes,
     stepUpScope,
     port,
@@ -353,6 +361,26 @@ function readAllowedOrigin(raw: string | undefined): '*' | string[] | undefined 
     }
   }
   return origins.map((o) => o.replace(/\/$/, ''));
+}
+
+function readAudiences(raw: string | undefined): string[] {
+  if (raw === undefined || raw === '') return [];
+  const items = raw.split(/[\s,]+/).filter(Boolean);
+  for (const item of items) {
+    let ok = false;
+    try {
+      ok = new URL(item).protocol.length > 1;
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      throw new ConfigError(
+        'OAUTH_AUDIENCE',
+        `OAUTH_AUDIENCE must be audiences (absolute URIs) separated by commas, exactly as the tokens' aud shows them, e.g. OAUTH_AUDIENCE=api://default (got "${clip(item)}")`,
+      );
+    }
+  }
+  return [...new Set(items)];
 }
 
 function readRedisUrl(raw: string | undefined): string | undefined {

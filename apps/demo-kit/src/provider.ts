@@ -43,6 +43,11 @@ export interface ProviderDefinition {
   emulation: {
     /** e.g. `/us-east-1_Example` (Cognito), `/oauth2/default` (Okta). */
     issuerPath?: string;
+    /**
+     * Okta: the authorization server's Audience as a new org has it (`api://default`): tokens carry
+     * it whatever resource is asked for, and the app accepts it explicitly (as `OAUTH_AUDIENCE`).
+     */
+    audience?: string;
     /** Lines printed under "This is an emulation": what differs from the generic server. */
     notes: string[];
   };

@@ -29,10 +29,12 @@ export const okta: ProviderDefinition = {
   },
   emulation: {
     issuerPath: '/oauth2/default',
+    audience: 'api://default',
     notes: [
       'issuer like https://<org>.okta.com/oauth2/default',
       'both discovery documents (RFC 8414 and OpenID) under the issuer path; introspection enabled',
-      'access tokens: scp array, cid, uid, aud = the authorization server audience',
+      'access tokens: scp array, cid, uid, aud api://default (the default Audience, whatever resource is asked for)',
+      'api://default is accepted here explicitly (as OAUTH_AUDIENCE=api://default would); with a real org, prefer setting the Audience to OAUTH_RESOURCE_URI',
     ],
   },
   highlightClaims: ['scp', 'cid', 'uid', 'aud', 'ver'],

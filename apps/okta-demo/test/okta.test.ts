@@ -1,5 +1,8 @@
 import { join } from 'node:path';
+import { startDemoApp } from '@mcp-auth/app-demo-kit';
 import { providerAppSuite } from '@mcp-auth/app-demo-kit/testing';
+import { start } from '@mcp-auth/dev-auth-server';
+import { getFreePort } from '@mcp-auth/test-utils';
 import { describe, expect, it } from 'vitest';
 import { okta } from '../src/provider.js';
 
@@ -25,8 +28,9 @@ providerAppSuite(okta, {
     expect(who.providerClaims['cid']).toBe('mcp-public');
     expect(who.providerClaims['scp']).toEqual(['mcp.tools']);
     expect(who.providerClaims['ver']).toBe(1);
-    // The authorization server's audience, set to this server as the README says.
-    expect(who.providerClaims['aud']).toBe(app.resourceUri);
+    // Okta's default Audience, whatever resource was asked for; accepted explicitly.
+    expect(who.providerClaims['aud']).toBe('api://default');
+    expect(app.acceptedAudiences).toEqual(['api://default']);
     expect(who.claims).not.toHaveProperty('scope');
   },
   badConfigs: [
@@ -56,5 +60,45 @@ describe('okta-demo: issuer shape', () => {
     const result = okta.checkIssuer?.(new URL(issuer));
     if (problem === undefined) expect(result).toBeUndefined();
     else expect(result).toContain(problem);
+  });
+});
+
+describe('okta-demo against an Okta-shaped authorization server left at api://default', () => {
+  it('refuses its tokens unless OAUTH_AUDIENCE names api://default explicitly', async () => {
+    const port = await getFreePort();
+    const resource = `http://127.0.0.1:${port}/sse`;
+    const as = await start({
+      profile: 'okta',
+      resources: [{ uri: resource, scopes: ['mcp.tools'] }],
+    });
+    const env = {
+      OAUTH_AUTHORIZATION_SERVER: as.issuer,
+      OAUTH_RESOURCE_URI: resource,
+      PORT: String(port),
+    };
+    try {
+      const token = (await as.authorizationCodeFlow({ resource, scope: 'mcp.tools' })).access_token;
+      const strict = await startDemoApp(okta, { env });
+      try {
+        const res = await fetch(strict.sseUrl, { headers: { authorization: `Bearer ${token}` } });
+        expect(res.status).toBe(401);
+        await res.body?.cancel();
+        expect(res.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
+      } finally {
+        await strict.close();
+      }
+      const lenient = await startDemoApp(okta, {
+        env: { ...env, OAUTH_AUDIENCE: 'api://default' },
+      });
+      try {
+        const res = await fetch(lenient.sseUrl, { headers: { authorization: `Bearer ${token}` } });
+        expect(res.status).toBe(200);
+        await res.body?.cancel();
+      } finally {
+        await lenient.close();
+      }
+    } finally {
+      await as.stop();
+    }
   });
 });
