@@ -84,7 +84,7 @@ describe('parseCli', () => {
     [['--port', 'abc'], /--port/],
     [['--format', 'paseto'], /--format/],
     [['--alg', 'none'], /--alg/],
-    [['--profile', 'entra'], /--profile/],
+    [['--profile', 'ping'], /--profile/],
     [['--unknown'], /Unknown option/],
   ])('%j is refused', (argv, message) => {
     expect(() => parseCli(argv)).toThrow(message);

@@ -418,3 +418,133 @@ describe('okta profile', () => {
     expect(as.metadata).not.toHaveProperty('registration_endpoint');
   });
 });
+
+describe('entra profile', () => {
+  let as: DevAuthServer;
+  beforeAll(async () => {
+    as = await start({
+      profile: 'entra',
+      resources: [{ uri: MCP, scopes: ['mcp.read', 'Tools.Run'] }],
+      users: [{ sub: 'user-1', email: 'user1@example.com', name: 'User One', password: 'pw' }],
+    });
+  });
+  afterAll(() => as?.stop());
+
+  it('has an issuer like https://login.microsoftonline.com/<tid>/v2.0 and OpenID discovery only', async () => {
+    expect(as.issuer).toBe(`${as.origin}/00000000-0000-4000-8000-000000000000/v2.0`);
+    expect(await status(`${as.issuer}/.well-known/openid-configuration`)).toBe(200);
+    expect(
+      await status(
+        `${as.origin}/.well-known/oauth-authorization-server/00000000-0000-4000-8000-000000000000/v2.0`,
+      ),
+    ).toBe(404);
+    expect(as.endpoints.token).toBe(`${as.issuer}/oauth2/v2.0/token`);
+    expect(as.jwksUri).toBe(`${as.issuer}/discovery/v2.0/keys`);
+    expect(as.metadata).not.toHaveProperty('registration_endpoint');
+  });
+
+  it('delegated tokens: aud = the API application id, scp string, azp, tid, oid, ver 2.0, typ JWT', async () => {
+    const t = await as.authorizationCodeFlow({ resource: MCP, scope: 'openid mcp.read' });
+    const { payload, protectedHeader } = await verify(as, t.access_token);
+    expect(protectedHeader.typ).toBe('JWT');
+    expect(payload).toMatchObject({
+      iss: as.issuer,
+      aud: '6e74172b-be56-4843-9ff4-e66a39bb12e3',
+      scp: 'mcp.read',
+      azp: 'mcp-public',
+      tid: '00000000-0000-4000-8000-000000000000',
+      ver: '2.0',
+      sub: 'user-1',
+      preferred_username: 'user1@example.com',
+      name: 'User One',
+    });
+    expect(payload.oid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(payload.uti).toBe(payload.jti);
+    for (const absent of ['scope', 'client_id', 'roles'])
+      expect(payload).not.toHaveProperty(absent);
+  });
+
+  it('app-only tokens (client credentials): roles array, idtyp app, no scp', async () => {
+    const { payload } = await verify(as, await as.getToken({ resource: MCP }));
+    expect(payload).toMatchObject({
+      aud: '6e74172b-be56-4843-9ff4-e66a39bb12e3',
+      roles: ['mcp.read', 'Tools.Run'],
+      idtyp: 'app',
+      azp: 'mcp-service',
+    });
+    expect(payload.sub).toBe(payload.oid);
+    expect(payload).not.toHaveProperty('scp');
+  });
+
+  it('entraAudience sets aud', async () => {
+    const other = await start({
+      profile: 'entra',
+      entraAudience: 'api://my-api',
+      resources: [{ uri: MCP, scopes: ['a'] }],
+    });
+    try {
+      expect(decodeJwt(await other.getToken({ resource: MCP })).aud).toBe('api://my-api');
+    } finally {
+      await other.stop();
+    }
+  });
+});
+
+describe('keycloak profile', () => {
+  let as: DevAuthServer;
+  beforeAll(async () => {
+    as = await start({ profile: 'keycloak', resources: [{ uri: MCP, scopes: ['mcp:read'] }] });
+  });
+  afterAll(() => as?.stop());
+
+  it('has an issuer like https://host/realms/<realm>, OpenID and RFC 8414 discovery', async () => {
+    expect(as.issuer).toBe(`${as.origin}/realms/mcp`);
+    expect(await status(`${as.issuer}/.well-known/openid-configuration`)).toBe(200);
+    expect(await status(`${as.origin}/.well-known/oauth-authorization-server/realms/mcp`)).toBe(
+      200,
+    );
+    expect(as.endpoints.token).toBe(`${as.issuer}/protocol/openid-connect/token`);
+    expect(as.jwksUri).toBe(`${as.issuer}/protocol/openid-connect/certs`);
+    expect(as.endpoints.registration).toBe(`${as.issuer}/clients-registrations/openid-connect`);
+  });
+
+  it('user tokens: typ Bearer claim, azp, aud [resource, account], scope string, roles', async () => {
+    const t = await as.authorizationCodeFlow({ resource: MCP, scope: 'openid mcp:read' });
+    const { payload, protectedHeader } = await verify(as, t.access_token);
+    expect(protectedHeader.typ).toBe('JWT');
+    expect(payload).toMatchObject({
+      typ: 'Bearer',
+      azp: 'mcp-public',
+      aud: [MCP, 'account'],
+      scope: 'openid mcp:read',
+      preferred_username: 'user1@example.com',
+      email: 'user1@example.com',
+      realm_access: { roles: ['default-roles-mcp', 'offline_access', 'uma_authorization'] },
+    });
+    expect(payload).not.toHaveProperty('client_id');
+  });
+
+  it('service-account tokens carry client_id and preferred_username service-account-<client>', async () => {
+    const { payload } = await verify(as, await as.getToken({ resource: MCP }));
+    expect(payload).toMatchObject({
+      typ: 'Bearer',
+      azp: 'mcp-service',
+      client_id: 'mcp-service',
+      preferred_username: 'service-account-mcp-service',
+      scope: 'mcp:read',
+    });
+  });
+
+  it('without an audience mapper aud is just "account"', async () => {
+    const plain = await start({
+      profile: 'keycloak',
+      keycloakAudienceMapper: false,
+      resources: [{ uri: MCP, scopes: ['a'] }],
+    });
+    try {
+      expect(decodeJwt(await plain.getToken({ resource: MCP })).aud).toBe('account');
+    } finally {
+      await plain.stop();
+    }
+  });
+});

@@ -711,7 +711,7 @@ describe('options', () => {
   it.each([
     [{ port: -1 }, '"port"'],
     [{ port: 1.5 }, '"port"'],
-    [{ profile: 'keycloak' }, '"profile"'],
+    [{ profile: 'ping' }, '"profile"'],
     [{ issuerPath: 'tenant' }, '"issuerPath"'],
     [{ issuerPath: '/tenant/' }, '"issuerPath"'],
     [{ issuerPath: '/t?x=1' }, '"issuerPath"'],
@@ -748,6 +748,8 @@ describe('options', () => {
     [{ oktaAudience: 'api://x' }, '"oktaAudience"'],
     [{ profile: 'okta', oktaAudience: '' }, '"oktaAudience"'],
     [{ profile: 'okta', auth0Rfc9068Profile: true }, '"auth0Rfc9068Profile"'],
+    [{ entraAudience: 'x' }, '"entraAudience"'],
+    [{ profile: 'okta', keycloakAudienceMapper: false }, '"keycloakAudienceMapper"'],
   ])('%j is a TypeError naming %s', async (opts, name) => {
     await expect(start(opts as never)).rejects.toThrow(TypeError);
     await expect(start(opts as never)).rejects.toThrow(name);

@@ -193,6 +193,16 @@ function validateOptions(o: DevAuthServerOptions): void {
     }
     if (o.profile !== 'okta') throw new TypeError('"oktaAudience" applies to profile "okta" only');
   }
+  if (o.entraAudience !== undefined) {
+    if (typeof o.entraAudience !== 'string' || !o.entraAudience) {
+      throw new TypeError('"entraAudience" must be a non-empty string');
+    }
+    if (o.profile !== 'entra')
+      throw new TypeError('"entraAudience" applies to profile "entra" only');
+  }
+  if (o.keycloakAudienceMapper !== undefined && o.profile !== 'keycloak') {
+    throw new TypeError('"keycloakAudienceMapper" applies to profile "keycloak" only');
+  }
   if (o.auth0Rfc9068Profile !== undefined && o.profile !== 'auth0') {
     throw new TypeError('"auth0Rfc9068Profile" applies to profile "auth0" only');
   }

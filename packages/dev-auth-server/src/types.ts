@@ -10,7 +10,7 @@ export interface Logger {
 export type SigningAlg = 'RS256' | 'ES256' | 'EdDSA';
 
 /** Which provider's shapes the server emulates. */
-export type ProfileName = 'generic' | 'cognito' | 'auth0' | 'okta';
+export type ProfileName = 'generic' | 'cognito' | 'auth0' | 'okta' | 'entra' | 'keycloak';
 
 /** A protected resource (an MCP server) the authorization server issues tokens for. */
 export interface ResourceConfig {
@@ -86,6 +86,10 @@ export interface DevAuthServerOptions {
   endpointsOnSeparateOrigin?: boolean;
   /** Okta profile: the `aud` of every access token; `'api://default'` by default. */
   oktaAudience?: string;
+  /** Entra profile: the `aud` of every access token (the API's application id). */
+  entraAudience?: string;
+  /** Keycloak profile: an audience mapper puts the resource in `aud` (default); `false`: `aud` is `"account"`. */
+  keycloakAudienceMapper?: boolean;
   /** Auth0 profile: the RFC 9068 token profile (`typ: at+jwt`, `client_id`); off by default. */
   auth0Rfc9068Profile?: boolean;
   logger?: Logger;
