@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { startDemoApp } from '@mcp-auth/app-demo-kit';
 import { providerAppSuite } from '@mcp-auth/app-demo-kit/testing';
 import { describe, expect, it } from 'vitest';
 import { auth0 } from '../src/provider.js';
@@ -57,5 +58,43 @@ describe('auth0-demo: issuer normalisation', () => {
   ])('%s → %s', (typed, expected) => {
     expect(auth0.normalizeIssuer?.(typed)).toBe(expected);
     expect(auth0.checkIssuer?.(new URL(expected))).toBeUndefined();
+  });
+});
+
+describe('auth0-demo: the audience parameter', () => {
+  it('a token asked for with audience only (no resource) is for this API and accepted', async () => {
+    const app = await startDemoApp(auth0, { env: { PORT: '0' } });
+    try {
+      const tokens = await app.emulation!.authorizationCodeFlow({
+        resource: null,
+        scope: 'read:tools',
+        extraParams: { audience: app.resourceUri },
+      });
+      const res = await fetch(app.sseUrl, {
+        headers: { authorization: `Bearer ${tokens.access_token}` },
+      });
+      expect(res.status).toBe(200);
+      await res.body?.cancel();
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a token asked for with neither audience nor resource is refused with 401 invalid_token', async () => {
+    const app = await startDemoApp(auth0, { env: { PORT: '0' } });
+    try {
+      const tokens = await app.emulation!.authorizationCodeFlow({
+        resource: null,
+        scope: 'openid',
+      });
+      const res = await fetch(app.sseUrl, {
+        headers: { authorization: `Bearer ${tokens.access_token}` },
+      });
+      expect(res.status).toBe(401);
+      await res.body?.cancel();
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
+    } finally {
+      await app.close();
+    }
   });
 });
