@@ -33,6 +33,23 @@ describe('local demo (the README main command)', () => {
     expect(out).not.toContain('Ready.');
   }, 70_000);
 
+  it('--once --json prints nothing but the JSON report on stdout', async () => {
+    const run = await spawnApp(appDir, ['--once', '--json'], { PORT: '0' }, { timeoutMs: 60_000 });
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as { ok: boolean; steps: { id: string }[] };
+    expect(report.ok).toBe(true);
+    expect(report.steps.map((s) => s.id)).toEqual(
+      expect.arrayContaining(['probe', 'token', 'connect', 'mcp_tools', 'challenge', 'step_up']),
+    );
+  }, 70_000);
+
+  it('--check runs the conformance checks and exits 0', async () => {
+    const run = await spawnApp(appDir, ['--check'], { PORT: '0' }, { timeoutMs: 60_000 });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/another resource's token refused with 401\s+PASS/);
+    expect(run.stdout).toContain('All checks passed.');
+  }, 70_000);
+
   it('keeps running with URLs and a ready Inspector command, and stops cleanly on SIGINT', async () => {
     let sent = false;
     const run = await spawnApp(
