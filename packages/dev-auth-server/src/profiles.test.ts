@@ -93,6 +93,14 @@ describe('cognito profile', () => {
     expect(payload.auth_time).toBeTypeOf('number');
   });
 
+  it('ID tokens say token_use "id"', async () => {
+    const t = await as.authorizationCodeFlow({ resource: MCP, scope: 'openid mcp-api/tools' });
+    expect(decodeJwt(t.id_token as string)).toMatchObject({
+      token_use: 'id',
+      sub: '0b8f0a1e-user',
+    });
+  });
+
   it('client_credentials tokens: sub is the client, no username, no aud', async () => {
     const token = await as.getToken({ resource: MCP, scope: 'mcp-api/read' });
     const { payload } = await verify(as, token);
@@ -522,6 +530,16 @@ describe('keycloak profile', () => {
       realm_access: { roles: ['default-roles-mcp', 'offline_access', 'uma_authorization'] },
     });
     expect(payload).not.toHaveProperty('client_id');
+  });
+
+  it('ID tokens say typ "ID"; userinfo does not carry it', async () => {
+    const t = await as.authorizationCodeFlow({ resource: null, scope: 'openid' });
+    expect(decodeJwt(t.id_token as string)).toMatchObject({ typ: 'ID', sub: 'user-1' });
+    const info = await fetch(as.endpoints.userinfo, {
+      headers: { authorization: `Bearer ${t.access_token}` },
+    });
+    expect(info.status).toBe(200);
+    expect(await info.json()).toEqual({ sub: 'user-1' });
   });
 
   it('service-account tokens carry client_id and preferred_username service-account-<client>', async () => {

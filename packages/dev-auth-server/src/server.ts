@@ -694,7 +694,7 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
       jwks: keys.jwks(),
       cookies: { keys: cookieKeys },
       claims: {
-        openid: ['sub'],
+        openid: ['sub', ...Object.keys(profile.idTokenMarkers ?? {})],
         email: ['email', 'email_verified'],
         // users' extra claims are released with the profile scope
         profile: [
@@ -776,8 +776,9 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
         if (!user || user.sub !== sub) return undefined;
         return {
           accountId: user.sub,
-          claims: async () => ({
+          claims: async (use: string) => ({
             ...user.claims,
+            ...(use === 'id_token' ? profile.idTokenMarkers : {}),
             sub: user.sub,
             ...(user.email ? { email: user.email, email_verified: true } : {}),
             ...(user.name ? { name: user.name } : {}),

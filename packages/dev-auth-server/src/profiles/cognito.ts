@@ -39,6 +39,7 @@ export const cognito: Profile = {
   defaultResource: (resources) => resources[0],
   clientCredentialsGetsAllScopes: true,
   extraAuthorizationParams: [],
+  idTokenMarkers: { token_use: 'id' },
   shapeAccessToken(token, input) {
     token.header = { ...token.header, typ: undefined };
     const { payload } = token;

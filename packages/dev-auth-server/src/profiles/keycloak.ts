@@ -36,6 +36,7 @@ export const keycloak: Profile = {
   defaultResource: () => undefined,
   clientCredentialsGetsAllScopes: true,
   extraAuthorizationParams: [],
+  idTokenMarkers: { typ: 'ID' },
   shapeAccessToken(token, input) {
     token.header = { ...token.header, typ: 'JWT' };
     const { payload } = token;

@@ -48,6 +48,11 @@ export interface Profile {
   clientCredentialsGetsAllScopes: boolean;
   /** Extra authorization request parameters the profile accepts (Auth0's `audience`). */
   extraAuthorizationParams: string[];
+  /**
+   * Claims the provider puts in every ID token that say what it is (Cognito's `token_use: "id"`,
+   * Keycloak's `typ: "ID"`), so an ID token presented as an access token can be told apart.
+   */
+  idTokenMarkers?: Record<string, string>;
   /** Shapes a JWT access token's header and claims like the provider's. */
   shapeAccessToken(token: StructuredToken, input: TokenShapeInput): void;
 }
