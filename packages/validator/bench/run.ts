@@ -22,7 +22,7 @@ import { createTokenValidator } from '../src/index.js';
 const RESOURCE = 'http://127.0.0.1:3000/mcp';
 const COLD_TOKENS = Number(process.env.BENCH_COLD_TOKENS ?? 3000);
 const CONCURRENCY = 64;
-const ROUNDS = 5;
+const ROUNDS = 7;
 const HOT_ITERATIONS = Number(process.env.BENCH_HOT_ITERATIONS ?? 1_000_000);
 
 function median(values: number[]): number {

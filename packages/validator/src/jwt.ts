@@ -36,7 +36,8 @@ function normaliseTyp(typ: string): string {
 }
 
 /** Maps a jose error to the validator's codes (one place, so every path agrees). */
-function mapJoseError(err: unknown): TokenValidationError {
+/** @internal */
+export function mapJoseError(err: unknown): TokenValidationError {
   if (err instanceof TokenValidationError) return err;
   const e = err as { code?: unknown; claim?: unknown; reason?: unknown; message?: unknown };
   const claim = typeof e.claim === 'string' ? e.claim : undefined;
@@ -120,22 +121,29 @@ function mapJoseError(err: unknown): TokenValidationError {
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
  * @see https://www.rfc-editor.org/rfc/rfc8725#section-3.11
  */
-export async function verifyJwtSignature(
+export function verifyJwtSignature(
   token: string,
   keys: KeyResolver,
   settings: JwtSettings,
   nowMs: number,
 ): Promise<{ header: JWTHeaderParameters; claims: Record<string, unknown> }> {
-  let result: Awaited<ReturnType<typeof jwtVerify>>;
-  try {
-    result = await jwtVerify(token, keys, {
-      algorithms: settings.algorithms,
-      clockTolerance: settings.clockToleranceSeconds,
-      currentDate: new Date(nowMs),
-    });
-  } catch (err) {
-    throw mapJoseError(err);
-  }
+  // A then-chain rather than an async function: one frame less on the cold path.
+  return jwtVerify(token, keys, {
+    algorithms: settings.algorithms,
+    clockTolerance: settings.clockToleranceSeconds,
+    currentDate: new Date(nowMs),
+  }).then((result) => checkHeader(result, settings), rethrowMapped);
+}
+
+function rethrowMapped(err: unknown): never {
+  throw mapJoseError(err);
+}
+
+/** Explicit typing and ID-token checks after jose verified the signature. @internal */
+export function checkHeader(
+  result: { protectedHeader: JWTHeaderParameters; payload: unknown },
+  settings: JwtSettings,
+): { header: JWTHeaderParameters; claims: Record<string, unknown> } {
   const header = result.protectedHeader;
   const claims = result.payload as Record<string, unknown>;
   assertNotIdToken(claims);

@@ -1,5 +1,6 @@
 import { type Cache, createCache, hashKey } from '@mcp-auth/cache';
 import { protectedResourceMetadataUrl } from '@mcp-auth/discovery';
+import { jwtVerify } from 'jose';
 import { checkTokenSyntax, extractBearerToken, type HeaderSource } from './bearer.js';
 import { TokenValidationError } from './errors.js';
 import { type ClaimRules, checkAccessTokenClaims } from './internal/claims.js';
@@ -8,7 +9,7 @@ import { IssuerMetadata } from './internal/metadata.js';
 import { type ResolvedOptions, resolveOptions } from './internal/options.js';
 import { toSdkError } from './internal/sdk.js';
 import { type IntrospectionSettings, introspectToken } from './introspection.js';
-import { verifyJwtSignature } from './jwt.js';
+import { checkHeader, mapJoseError, verifyJwtSignature } from './jwt.js';
 import type {
   AuthInfo,
   CustomValidatorResult,
@@ -349,7 +350,26 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
     return buildEntry(token, tokenType, claims, checked, extra);
   }
 
-  async function verify(token: string): Promise<CachedAuth> {
+  /**
+   * Dispatches a token to its verification. The common case (a JWT, no custom validator) is a
+   * plain then-chain with no async frame of its own: it is the cold path the benchmark measures.
+   */
+  function verify(token: string): Promise<CachedAuth> {
+    if (
+      cfg.customValidator === undefined &&
+      cfg.tokenFormat !== 'opaque' &&
+      cfg.tokenFormat !== 'custom' &&
+      looksLikeJwt(token)
+    ) {
+      counters.jwtVerifications++;
+      return verifyJwtSignature(token, keys.getKey, cfg.jwt, now()).then((r) =>
+        finish(token, 'jwt', r.claims, undefined, now()),
+      );
+    }
+    return verifyOther(token);
+  }
+
+  async function verifyOther(token: string): Promise<CachedAuth> {
     const format = cfg.tokenFormat;
     const jwtShaped = looksLikeJwt(token);
     if (
@@ -444,39 +464,75 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
     return entry;
   }
 
-  async function load(token: string) {
-    try {
-      const entry = shared ? await verifyWithSharedStore(token) : await verify(token);
-      return {
-        value: entry,
-        expiresAt: Math.min(entry.validUntilMs / 1000, now() / 1000 + cfg.cache.ttlSeconds),
-      };
-    } catch (err) {
-      if (err instanceof TokenValidationError && CACHEABLE_REJECTIONS.has(err.code)) {
-        // Unknown keys may appear with rotation: remember those only for the refetch cooldown.
-        const ttlSeconds =
-          err.code === 'ERR_KEY_NOT_FOUND'
-            ? Math.min(cfg.cache.negativeTtlSeconds, cfg.jwt.jwksRefetchCooldownSeconds)
-            : cfg.cache.negativeTtlSeconds;
-        if (ttlSeconds > 0) return { error: err, ttlSeconds };
-      }
-      throw err;
-    }
+  function toLoadResult(entry: CachedAuth) {
+    return {
+      value: entry,
+      expiresAt: Math.min(entry.validUntilMs / 1000, now() / 1000 + cfg.cache.ttlSeconds),
+    };
   }
 
-  async function slowValidate(
+  function toNegative(err: unknown): { error: unknown; ttlSeconds: number } {
+    if (err instanceof TokenValidationError && CACHEABLE_REJECTIONS.has(err.code)) {
+      // Unknown keys may appear with rotation: remember those only for the refetch cooldown.
+      const ttlSeconds =
+        err.code === 'ERR_KEY_NOT_FOUND'
+          ? Math.min(cfg.cache.negativeTtlSeconds, cfg.jwt.jwksRefetchCooldownSeconds)
+          : cfg.cache.negativeTtlSeconds;
+      if (ttlSeconds > 0) return { error: err, ttlSeconds };
+    }
+    throw err;
+  }
+
+  function load(token: string) {
+    if (
+      shared === undefined &&
+      cfg.customValidator === undefined &&
+      cfg.tokenFormat !== 'opaque' &&
+      cfg.tokenFormat !== 'custom' &&
+      looksLikeJwt(token)
+    ) {
+      // The cold path of the common case in a single continuation: signature (jose), header,
+      // claims, entry, load result. Same checks as verify(); one promise instead of three.
+      counters.jwtVerifications++;
+      return jwtVerify(token, keys.getKey, {
+        algorithms: cfg.jwt.algorithms,
+        clockTolerance: cfg.jwt.clockToleranceSeconds,
+        currentDate: new Date(now()),
+      }).then(
+        (result) => {
+          try {
+            const { claims } = checkHeader(result, cfg.jwt);
+            return toLoadResult(finish(token, 'jwt', claims, undefined, now()));
+          } catch (err) {
+            return toNegative(err);
+          }
+        },
+        (err) => toNegative(mapJoseError(err)),
+      );
+    }
+    return (shared ? verifyWithSharedStore(token) : verify(token)).then(toLoadResult, toNegative);
+  }
+
+  function slowValidate(
     token: string,
     requiredScopes: readonly string[] | undefined,
   ): Promise<AuthInfo> {
-    checkTokenSyntax(token, cfg.maxTokenLength);
-    const entry = await local.getOrLoad(token, () => load(token));
-    if (now() >= entry.validUntilMs) {
-      throw new TokenValidationError('ERR_TOKEN_EXPIRED', 'The token has expired', {
-        claim: 'exp',
-        reason: 'check_failed',
-      });
+    try {
+      checkTokenSyntax(token, cfg.maxTokenLength);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    return checkScopes(entry, requiredScopes);
+    return local
+      .getOrLoad(token, () => load(token))
+      .then((entry) => {
+        if (now() >= entry.validUntilMs) {
+          throw new TokenValidationError('ERR_TOKEN_EXPIRED', 'The token has expired', {
+            claim: 'exp',
+            reason: 'check_failed',
+          });
+        }
+        return checkScopes(entry, requiredScopes);
+      });
   }
 
   function requiredFor(extra: readonly string[] | undefined): readonly string[] {

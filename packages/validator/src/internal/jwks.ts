@@ -34,6 +34,17 @@ function garbage(reason: string, message: string, cause?: unknown): TokenValidat
 }
 
 /**
+ * The identity of a key selection: `alg` and `kid` exactly as jose matches them (a string `kid`
+ * or none). Any other `kid` type is never remembered, so it always goes through jose's checks.
+ */
+function selectionId(header: JWSHeaderParameters): string | undefined {
+  const { alg, kid } = header;
+  if (typeof alg !== 'string') return undefined;
+  if (kid === undefined) return `${alg}:`;
+  return typeof kid === 'string' ? `${alg}:k${kid}` : undefined;
+}
+
+/**
  * Parses a JWKS body. Only asymmetric public keys are kept: symmetric (`oct`) members are dropped,
  * so an HMAC algorithm can never find a key, whatever the allowlist says; members carrying private
  * parts are dropped too. A body that is not a key set, or has no usable key, is garbage (503).
@@ -81,6 +92,8 @@ export function parseJwks(body: string): { keys: JWK[] } {
  */
 export class RemoteKeySet {
   private local: LocalSet | undefined;
+  /** Keys selected from `local`, by `alg` and `kid` (header values are attacker input: bounded). */
+  private selected = new Map<string, CryptoKey>();
   private fetchedAt = Number.NEGATIVE_INFINITY;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private inflight: Promise<void> | undefined;
@@ -96,11 +109,27 @@ export class RemoteKeySet {
   readonly getKey = (header: JWSHeaderParameters): Promise<CryptoKey> | CryptoKey => {
     const local = this.local;
     if (local !== undefined && this.o.now() - this.fetchedAt <= this.o.maxAgeMs) {
-      // Hot path: keys are fresh; no extra await unless the kid is unknown.
-      return (local(header) as Promise<CryptoKey>).catch((err) => this.onSelectError(err, header));
+      // Hot path: keys are fresh and this (kid, alg) was selected before from this very key set:
+      // the CryptoKey is returned synchronously (jose awaits a plain value at no cost).
+      const id = selectionId(header);
+      const selected = id === undefined ? undefined : this.selected.get(id);
+      if (selected !== undefined) return selected;
+      return this.select(local, header).catch((err) => this.onSelectError(err, header));
     }
     return this.slowGetKey(header);
   };
+
+  /** jose's selection (kid, alg ↔ kty/crv, use, key_ops), remembered per (alg, kid) for this key set. */
+  private async select(local: LocalSet, header: JWSHeaderParameters): Promise<CryptoKey> {
+    const key = (await local(header)) as CryptoKey;
+    // Only remember for the key set that selected it (a refresh replaces `local` and the map).
+    const id = selectionId(header);
+    if (this.local === local && id !== undefined) {
+      if (this.selected.size >= 64) this.selected.clear(); // bounded: a JWKS has a handful of keys
+      this.selected.set(id, key);
+    }
+    return key;
+  }
 
   private async slowGetKey(header: JWSHeaderParameters): Promise<CryptoKey> {
     if (this.local === undefined) {
@@ -116,7 +145,7 @@ export class RemoteKeySet {
       }
     }
     try {
-      return (await this.local!(header)) as CryptoKey;
+      return await this.select(this.local!, header);
     } catch (err) {
       return this.onSelectError(err, header);
     }
@@ -129,7 +158,7 @@ export class RemoteKeySet {
       if (this.o.now() - this.lastAttemptAt >= this.o.cooldownMs) {
         await this.refresh();
         try {
-          return (await this.local!(header)) as CryptoKey;
+          return await this.select(this.local!, header);
         } catch (again) {
           throw this.mapSelectError(again);
         }
@@ -211,6 +240,7 @@ export class RemoteKeySet {
       }
       const jwks = parseJwks(res.body);
       this.local = createLocalJWKSet(jwks);
+      this.selected = new Map();
       this.fetchedAt = this.o.now();
       this.fetches++;
       this.backoff.succeeded();
