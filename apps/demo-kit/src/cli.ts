@@ -290,6 +290,12 @@ function banner(app: DemoApp, flags: Flags, paint: (c: number, s: string) => str
     row('MCP server (SSE)', app.publicSseUrl),
     ...(app.publicSseUrl !== app.sseUrl ? [row('listening on', app.sseUrl)] : []),
     row('resource', app.resourceUri),
+    ...(app.acceptedAudiences.length > 0
+      ? [row('also accepted aud', `${app.acceptedAudiences.join(', ')} (exact; OAUTH_AUDIENCE)`)]
+      : []),
+    ...(app.definition.requiresAllowedClientIds
+      ? [row('token binding', 'client id allowlist (no audience in these access tokens)')]
+      : []),
     row('resource metadata', app.resourceMetadataUrl),
     row(
       'scopes',
