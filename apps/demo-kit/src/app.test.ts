@@ -105,6 +105,36 @@ describe('startDemoApp against a real provider (provider mode)', () => {
   });
 });
 
+describe('startDemoApp when the authorization server goes away', () => {
+  it('answers 503 with Retry-After (not 401: the client keeps its token) for a token it cannot check yet', async () => {
+    const port = await getFreePort();
+    const resource = `http://127.0.0.1:${port}/sse`;
+    const as = await start({ resources: [{ uri: resource, scopes: ['mcp:tools'] }] });
+    const token = await as.getToken({ resource, scope: 'mcp:tools' });
+    const app = await startDemoApp(generic, {
+      env: {
+        OAUTH_AUTHORIZATION_SERVER: as.issuer,
+        OAUTH_RESOURCE_URI: resource,
+        PORT: String(port),
+      },
+    });
+    try {
+      await as.stop(); // before the server ever fetched its metadata or keys
+      const res = await fetch(app.sseUrl, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(503);
+      await res.body?.cancel();
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(res.headers.get('www-authenticate')).toBeNull();
+      // Without a token it is still a plain 401 challenge: no authorization server needed for that.
+      const anonymous = await fetch(app.sseUrl);
+      expect(anonymous.status).toBe(401);
+      await anonymous.body?.cancel();
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('startDemoApp: ports, CORS and Redis', () => {
   it('fails with ERR_PORT_IN_USE (one line, no emulation left running) when PORT is taken', async () => {
     const port = await getFreePort();
