@@ -323,6 +323,37 @@ describe('authorization code + PKCE + resource (non-interactive)', () => {
   });
 });
 
+describe('browser clients (CORS at the token endpoint)', () => {
+  it.each([
+    ['http://127.0.0.1:5173', 200],
+    ['http://localhost:8080', 200],
+    ['https://evil.example', 400],
+  ])('a public client’s token request from Origin %s -> %i', async (origin, status) => {
+    const a = await as.authorize({ resource: MCP });
+    const res = await fetch(as.endpoints.token, {
+      method: 'POST',
+      headers: { origin, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: a.code,
+        code_verifier: a.codeVerifier,
+        redirect_uri: a.redirectUri,
+        client_id: 'mcp-public',
+        resource: MCP,
+      }),
+    });
+    expect(res.status).toBe(status);
+    const body = (await res.json()) as Record<string, unknown>;
+    if (status === 200) {
+      expect(res.headers.get('access-control-allow-origin')).toBe(origin);
+      expect(body.access_token).toBeTypeOf('string');
+    } else {
+      expect(res.headers.get('access-control-allow-origin')).toBeNull();
+      expect(body.error).toBe('invalid_request');
+    }
+  });
+});
+
 describe('refresh tokens', () => {
   it('refresh yields a new access token for the same resource, rotating the public client refresh token', async () => {
     const first = await as.authorizationCodeFlow({ resource: MCP, scope: 'mcp:tools' });
