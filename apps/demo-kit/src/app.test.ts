@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { type DevAuthServer, start } from '@mcp-auth/dev-auth-server';
 import { getFreePort, type RedisProcess, startRedis } from '@mcp-auth/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemoApp } from './app.js';
+import { type DemoApp, startDemoApp } from './app.js';
 import { runCli } from './cli.js';
 import type { ConfigError } from './errors.js';
 import { runFlowReport } from './flow.js';
@@ -32,12 +32,15 @@ async function occupy(port: number): Promise<Server> {
 describe('startDemoApp against a real provider (provider mode)', () => {
   let as: DevAuthServer;
   let port: number;
+  let port2: number; // a second server: never reuse a port a closed app listened on (pooled sockets)
 
   beforeAll(async () => {
     port = await getFreePort();
+    port2 = await getFreePort();
     as = await start({
       resources: [
         { uri: `http://127.0.0.1:${port}/sse`, scopes: ['mcp:tools', 'mcp:admin'] },
+        { uri: `http://127.0.0.1:${port2}/sse`, scopes: ['mcp:tools', 'mcp:admin'] },
         { uri: 'https://other.example.com/mcp', scopes: ['mcp:tools'] },
       ],
     });
@@ -78,8 +81,8 @@ describe('startDemoApp against a real provider (provider mode)', () => {
     const app = await startDemoApp(generic, {
       env: {
         OAUTH_AUTHORIZATION_SERVER: as.issuer,
-        OAUTH_RESOURCE_URI: `http://127.0.0.1:${port}/sse`,
-        PORT: String(port),
+        OAUTH_RESOURCE_URI: `http://127.0.0.1:${port2}/sse`,
+        PORT: String(port2),
       },
     });
     try {
@@ -93,7 +96,7 @@ describe('startDemoApp against a real provider (provider mode)', () => {
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
       // The same server's token for this resource is accepted.
       const ours = await as.getToken({
-        resource: `http://127.0.0.1:${port}/sse`,
+        resource: `http://127.0.0.1:${port2}/sse`,
         scope: 'mcp:tools',
       });
       const ok = await fetch(app.sseUrl, { headers: { authorization: `Bearer ${ours}` } });
@@ -233,6 +236,93 @@ describe('startDemoApp: ports, CORS and Redis', () => {
     });
     afterAll(async () => {
       await redis?.stop();
+    });
+
+    it('lets a browser flow started on one instance finish on another (state shared in Redis)', async () => {
+      // Two deployments of two instances each (fresh ports, so no pooled connection is reused).
+      const [portA, portB, portC, portD] = [
+        await getFreePort(),
+        await getFreePort(),
+        await getFreePort(),
+        await getFreePort(),
+      ];
+      const client = (id: string, port: number) => ({
+        client_id: id,
+        client_secret: `${id}-secret-0123456789`,
+        redirect_uris: [`http://127.0.0.1:${port}/oauth/callback`],
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      });
+      const as = await start({
+        resources: [
+          { uri: `http://127.0.0.1:${portA}/sse`, scopes: ['mcp:tools', 'mcp:admin'] },
+          { uri: `http://127.0.0.1:${portC}/sse`, scopes: ['mcp:tools', 'mcp:admin'] },
+        ],
+        clients: [client('web-a', portA), client('web-c', portC)],
+      });
+      const env = (port: number, publicPort: number, id: string, redisUrl?: string) => ({
+        OAUTH_AUTHORIZATION_SERVER: as.issuer,
+        OAUTH_RESOURCE_URI: `http://127.0.0.1:${publicPort}/sse`,
+        OAUTH_CLIENT_ID: id,
+        OAUTH_CLIENT_SECRET: `${id}-secret-0123456789`,
+        PORT: String(port),
+        ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+      });
+      /** Starts on A, follows the authorization server, and delivers the callback to B. */
+      const crossInstance = async (a: DemoApp, b: DemoApp) => {
+        const jar = new Map<string, string>();
+        let url = a.authorizeUrl!;
+        for (let hop = 0; hop < 12; hop++) {
+          const res = await fetch(url, {
+            redirect: 'manual',
+            headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
+          });
+          for (const c of res.headers.getSetCookie()) {
+            const kv = c.split(';')[0]!;
+            jar.set(kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1));
+          }
+          await res.body?.cancel();
+          const next = new URL(res.headers.get('location') ?? '', url);
+          if (next.pathname === '/oauth/callback') {
+            // The load balancer sends the callback to the other instance.
+            const onB = new URL(`${next.pathname}${next.search}`, b.sseUrl);
+            const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+            const final = await fetch(onB, { headers: { cookie } });
+            return { status: final.status, body: await final.text() };
+          }
+          url = next.href;
+        }
+        throw new Error('the flow never reached the callback');
+      };
+      try {
+        const [a, b] = [
+          await startDemoApp(generic, { env: env(portA, portA, 'web-a', redis.url) }),
+          await startDemoApp(generic, { env: env(portB, portA, 'web-a', redis.url) }),
+        ];
+        try {
+          const shared = await crossInstance(a, b);
+          expect(shared.status).toBe(200);
+          expect(shared.body).toContain('<h1>Signed in</h1>');
+        } finally {
+          await a.close();
+          await b.close();
+        }
+        // The same without Redis: B has never heard of that state.
+        const [c, d] = [
+          await startDemoApp(generic, { env: env(portC, portC, 'web-c') }),
+          await startDemoApp(generic, { env: env(portD, portC, 'web-c') }),
+        ];
+        try {
+          const alone = await crossInstance(c, d);
+          expect(alone.status).toBe(400);
+        } finally {
+          await c.close();
+          await d.close();
+        }
+      } finally {
+        await as.stop();
+      }
     });
 
     it('keeps the token cache in Redis under the app prefix', async () => {
