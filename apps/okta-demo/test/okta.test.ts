@@ -87,8 +87,9 @@ describe('okta-demo against an Okta-shaped authorization server left at api://de
       } finally {
         await strict.close();
       }
+      // Another port: a fresh server never meets a pooled socket of the closed one.
       const lenient = await startDemoApp(okta, {
-        env: { ...env, OAUTH_AUDIENCE: 'api://default' },
+        env: { ...env, PORT: String(await getFreePort()), OAUTH_AUDIENCE: 'api://default' },
       });
       try {
         const res = await fetch(lenient.sseUrl, { headers: { authorization: `Bearer ${token}` } });
