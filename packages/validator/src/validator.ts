@@ -253,7 +253,8 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
     return {
       authInfo,
       promise: Promise.resolve(authInfo),
-      validUntilMs: checked.expiresAt * 1000,
+      // The clock tolerance applies to a cached entry exactly as to a fresh check of `exp`.
+      validUntilMs: (checked.expiresAt + cfg.jwt.clockToleranceSeconds) * 1000,
       scopes: checked.scopes,
       satisfiesDefault: cfg.requiredScopes.every((s) => checked.scopes.includes(s)),
     };
