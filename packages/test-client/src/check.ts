@@ -32,7 +32,10 @@ export interface CheckOptions extends AuthorizeOptions {
    * reported as `skip`.
    */
   unauthenticatedOnly?: boolean;
-  /** `Origin` sent to check CORS. Default `https://mcp-client.example`. */
+  /**
+   * `Origin` sent to check CORS: a serialized origin (`https://app.example.com`,
+   * `http://localhost:5173`). Default `https://mcp-client.example`. A trailing `/` is dropped.
+   */
   origin?: string;
 }
 
@@ -64,6 +67,30 @@ export const CHECKS: readonly { id: string; title: string }[] = [
 ];
 
 const GARBAGE_TOKEN = 'mcp-auth-test-client.not-a-real-token.x';
+const DEFAULT_ORIGIN = 'https://mcp-client.example';
+
+/**
+ * The serialized origin of `value` (`https://app.example.com:8443`), or undefined when it is not an
+ * http(s) origin: a path, query, fragment or credentials make it a URL, not an origin. A trailing
+ * `/` is tolerated; default ports are dropped, as browsers serialize them.
+ *
+ * @example
+ * ```ts
+ * parseOrigin('https://app.example.com/'); // 'https://app.example.com'
+ * parseOrigin('https://app.example.com/mcp'); // undefined
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc6454#section-6.2
+ * @see https://fetch.spec.whatwg.org/#origin-header
+ */
+export function parseOrigin(value: string): string | undefined {
+  if (typeof value !== 'string' || !URL.canParse(value)) return undefined;
+  const url = new URL(value);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  if (url.username || url.password || url.pathname !== '/') return undefined;
+  // `https://a.example/?` and `…#` parse with an empty search and hash: refuse them too.
+  if (/[?#]/.test(value)) return undefined;
+  return url.origin;
+}
 
 /**
  * A conformance report on an MCP server's authorization (what server authors put in CI): 401 without
@@ -99,6 +126,16 @@ export async function checkServer(
       throw new TypeError('"otherResource" must be an absolute URL');
     }
   }
+  let origin = DEFAULT_ORIGIN;
+  if (options.origin !== undefined) {
+    const parsed = typeof options.origin === 'string' ? parseOrigin(options.origin) : undefined;
+    if (parsed === undefined) {
+      throw new TypeError(
+        '"origin" must be an origin such as https://app.example.com (scheme, host, optional port)',
+      );
+    }
+    origin = parsed;
+  }
   const report = options.report ?? new Report(options.now ? { now: options.now } : {});
   let session: AuthSession;
   try {
@@ -118,7 +155,6 @@ export async function checkServer(
     const title = CHECKS.find((c) => c.id === id)?.title ?? id;
     results.set(id, { id, title, status, detail: report.redact(detail) });
   };
-  const origin = options.origin ?? 'https://mcp-client.example';
   const fetchImpl = session.fetchImpl;
   const timeoutMs = session.timeoutMs;
 

@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
-import { checkServer, formatCheckTable } from './check.js';
+import { checkServer, formatCheckTable, parseOrigin } from './check.js';
 import { isTestClientError } from './errors.js';
 import type { FetchLike } from './internal/http.js';
 import type { OpenBrowser } from './open-browser.js';
 import type { TokenEndpointAuthMethod, TransportKind } from './options.js';
+import { parseRedirectHost } from './redirect-listener.js';
 import { formatStep, Report, sanitizeForTerminal } from './report.js';
 import { type RunOptions, run } from './run.js';
 
@@ -46,7 +47,9 @@ Client identity (default: Client ID Metadata Document when supported, else dynam
   --client-metadata-url <url>      https URL of a Client ID Metadata Document
 Authorization:
   --scope <scopes>                 scopes to request (default: the challenge's, else scopes_supported)
-  --port <n>                       port of the redirect listener on 127.0.0.1 (default: random)
+  --port <n>                       port of the loopback redirect listener (default: random)
+  --redirect-host <host>           host of the redirect URI: localhost | 127.0.0.1 | [::1]
+                                   (default: 127.0.0.1; the listener binds to loopback only)
   --callback-path <path>           path of the redirect URI (default: /callback)
   --open                           open the authorization URL in the system browser
   --non-interactive                follow the authorization URL with plain HTTP requests (no browser)
@@ -66,6 +69,8 @@ Conformance:
   --other-resource <uri>           with --check: another resource of the same authorization server
   --other-resource-scope <scopes>  with --check: scope for that resource's token (default: the challenge's)
   --unauthenticated-only           with --check: only the checks that need no token
+  --origin <origin>                with --check: Origin sent for the CORS check
+                                   (default: https://mcp-client.example)
 Output:
   --json                           print a machine-readable report on stdout
   --timeout <seconds>              timeout of each HTTP request (default: 10)
@@ -168,7 +173,12 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     throw new UsageError('--open and --non-interactive exclude each other');
   }
   const check = values.check === true;
-  for (const flag of ['other-resource', 'other-resource-scope', 'unauthenticated-only'] as const) {
+  for (const flag of [
+    'other-resource',
+    'other-resource-scope',
+    'unauthenticated-only',
+    'origin',
+  ] as const) {
     if (values[flag] !== undefined && !check) throw new UsageError(`--${flag} needs --check`);
   }
   if (check && values.call !== undefined)
@@ -178,6 +188,24 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
       new URL(values['other-resource']);
     } catch {
       throw new UsageError('--other-resource must be an absolute URL');
+    }
+  }
+  let origin: string | undefined;
+  if (values.origin !== undefined) {
+    origin = parseOrigin(values.origin);
+    if (origin === undefined) {
+      throw new UsageError(
+        `--origin must be an origin such as https://app.example.com (scheme, host and optional port, no path), got ${JSON.stringify(values.origin)}`,
+      );
+    }
+  }
+  let redirectHost: ReturnType<typeof parseRedirectHost>;
+  if (values['redirect-host'] !== undefined) {
+    redirectHost = parseRedirectHost(values['redirect-host']);
+    if (redirectHost === undefined) {
+      throw new UsageError(
+        `--redirect-host must be localhost, 127.0.0.1 or [::1] (the redirect listener is loopback only), got ${JSON.stringify(values['redirect-host'])}`,
+      );
     }
   }
   if (values['callback-path'] !== undefined && !values['callback-path'].startsWith('/')) {
@@ -213,6 +241,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
       : {}),
     ...(values.scope !== undefined ? { scope: values.scope } : {}),
     ...(port !== undefined ? { port } : {}),
+    ...(redirectHost !== undefined ? { redirectHost } : {}),
     ...(values['callback-path'] !== undefined ? { callbackPath: values['callback-path'] } : {}),
     ...(values.open ? { open: true } : {}),
     ...(values['non-interactive'] ? { nonInteractive: true } : {}),
@@ -243,6 +272,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     otherResource: values['other-resource'],
     otherResourceScope: values['other-resource-scope'],
     unauthenticatedOnly: values['unauthenticated-only'] === true,
+    origin,
   } as const;
 }
 
@@ -258,6 +288,7 @@ function parseWith(argv: string[]) {
       'client-metadata-url': { type: 'string' },
       scope: { type: 'string' },
       port: { type: 'string' },
+      'redirect-host': { type: 'string' },
       'callback-path': { type: 'string' },
       open: { type: 'boolean' },
       'non-interactive': { type: 'boolean' },
@@ -273,6 +304,7 @@ function parseWith(argv: string[]) {
       'other-resource': { type: 'string' },
       'other-resource-scope': { type: 'string' },
       'unauthenticated-only': { type: 'boolean' },
+      origin: { type: 'string' },
       json: { type: 'boolean' },
       timeout: { type: 'string' },
       'browser-timeout': { type: 'string' },
@@ -322,14 +354,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   const args = parsed;
   const color = !args.json && io.stdout.isTTY === true && !env.NO_COLOR;
+  const report = new Report();
+  // Everything printed goes through the report's redaction (the text lines, the JSON, the URL).
   const out = (line: string): void => {
-    io.stdout.write(`${line}\n`);
+    io.stdout.write(`${report.redact(line)}\n`);
   };
   // Human output on stdout; with --json, stdout carries only the JSON, the rest goes to stderr.
   const info = (line: string): void => {
-    (args.json ? io.stderr : io.stdout).write(`${line}\n`);
+    (args.json ? io.stderr : io.stdout).write(`${report.redact(line)}\n`);
   };
-  const report = new Report();
   if (!args.json) report.onStep((step) => out(formatStep(step, { color })));
 
   const options: RunOptions = {
@@ -375,6 +408,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           ? { otherResourceScope: args.otherResourceScope }
           : {}),
         ...(args.unauthenticatedOnly ? { unauthenticatedOnly: true } : {}),
+        ...(args.origin !== undefined ? { origin: args.origin } : {}),
       });
       const code = io.signal?.aborted
         ? EXIT_CODES.interrupted
@@ -423,7 +457,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         error: result.error,
         steps: report.steps,
       };
-      out(report.redact(JSON.stringify(body, null, 2)));
+      out(JSON.stringify(body, null, 2));
     } else {
       out('');
       out(

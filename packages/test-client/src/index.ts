@@ -8,6 +8,7 @@ export {
   type CheckStatus,
   checkServer,
   formatCheckTable,
+  parseOrigin,
 } from './check.js';
 export { type CliIo, type CliStream, EXIT_CODES, parseCliArgs, runCli, USAGE } from './cli-run.js';
 export {
@@ -30,11 +31,14 @@ export type {
   TokenSet,
   TransportKind,
 } from './options.js';
-export { redactSecrets, redactToken } from './redact.js';
+export { redact, redactSecrets, redactToken, SECRET_PARAMETERS } from './redact.js';
 export {
   type CallbackResult,
   type ExpectedCallback,
   escapeHtml,
+  parseRedirectHost,
+  REDIRECT_HOSTS,
+  type RedirectHost,
   type RedirectListener,
   type RedirectListenerOptions,
   startRedirectListener,

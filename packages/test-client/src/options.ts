@@ -1,5 +1,6 @@
 import type { FetchLike } from './internal/http.js';
 import type { OpenBrowser } from './open-browser.js';
+import { REDIRECT_HOSTS, type RedirectHost } from './redirect-listener.js';
 import type { Report } from './report.js';
 
 export type { FetchLike } from './internal/http.js';
@@ -46,8 +47,14 @@ export interface AuthorizeOptions {
   resource?: string;
   /** Extra parameters for the authorization request (e.g. Auth0's `audience`). Cannot override the protocol ones. */
   authorizationParams?: Record<string, string>;
-  /** Port of the loopback redirect listener on 127.0.0.1. Default: a random free port. */
+  /** Port of the loopback redirect listener. Default: a random free port. */
   port?: number;
+  /**
+   * Host of the loopback redirect URI: `127.0.0.1` (default), `[::1]`, or `localhost` (for
+   * authorization servers that accept plain-http redirect URIs on `localhost` only, e.g. AWS
+   * Cognito). The listener binds to loopback addresses only.
+   */
+  redirectHost?: RedirectHost;
   /** Path of the redirect URI. Default `/callback`. */
   callbackPath?: string;
   /** Accept `http:` URLs on hosts that are not loopback. Insecure. */
@@ -140,6 +147,12 @@ export function assertAuthorizeOptions(o: AuthorizeOptions): void {
     (!Number.isInteger(o.port) || (o.port as number) < 0 || (o.port as number) > 65535)
   ) {
     throw new TypeError('"port" must be an integer between 0 and 65535');
+  }
+  if (
+    o.redirectHost !== undefined &&
+    !(REDIRECT_HOSTS as readonly unknown[]).includes(o.redirectHost)
+  ) {
+    throw new TypeError('"redirectHost" must be one of localhost, 127.0.0.1, [::1]');
   }
   for (const name of ['timeoutMs', 'callbackTimeoutMs'] as const) {
     const v = o[name];

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { redactSecrets, redactToken } from './redact.js';
+import { redact, redactSecrets, redactToken } from './redact.js';
 
 describe('redactToken', () => {
   it.each([
@@ -41,5 +41,93 @@ describe('redactSecrets', () => {
     const inner = 'innerSECRETvalue';
     const out = redactSecrets(`x ${outer} y ${inner}`, [inner, outer]);
     expect(out).toBe(`x AAAA…ZZZZ y inne…alue`);
+  });
+});
+
+describe('redact (the one redaction of every report line and of the CLI output)', () => {
+  const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJlLXZhbHVl';
+  const code = 'SplxlOBeZQQYbYS6WxSbIA0123';
+  it.each([
+    [
+      'the code in a redirect Location (query)',
+      `302 Location: http://127.0.0.1:8976/callback?code=${code}&state=af0ifjsldkj&iss=http%3A%2F%2F127.0.0.1`,
+      '302 Location: http://127.0.0.1:8976/callback?code=Splx…0123&state=af0ifjsldkj&iss=http%3A%2F%2F127.0.0.1',
+    ],
+    [
+      'the code and a token in a fragment',
+      `http://localhost/cb#state=s1&code=${code}&access_token=${jwt}`,
+      'http://localhost/cb#state=s1&code=Splx…0123&access_token=eyJh…bHVl',
+    ],
+    [
+      'a form body',
+      `grant_type=authorization_code&code=${code}&code_verifier=dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk&redirect_uri=http%3A%2F%2F127.0.0.1`,
+      'grant_type=authorization_code&code=Splx…0123&code_verifier=dBjf…EjXk&redirect_uri=http%3A%2F%2F127.0.0.1',
+    ],
+    [
+      'report lines',
+      `access_token=${jwt}, token_type=Bearer, refresh_token=rt-0123456789abcdef`,
+      'access_token=eyJh…bHVl, token_type=Bearer, refresh_token=rt-0…cdef',
+    ],
+    [
+      'a JSON body',
+      `{"access_token":"${jwt}","token_type":"Bearer","refresh_token": "rt-0123456789abcdef","id_token":"${jwt}","registration_access_token":"rat-0123456789abcd","client_secret":"s3cr3t-0123456789"}`,
+      '{"access_token":"eyJh…bHVl","token_type":"Bearer","refresh_token": "rt-0…cdef","id_token":"eyJh…bHVl","registration_access_token":"rat-…abcd","client_secret":"s3cr…6789"}',
+    ],
+    [
+      'JSON inside a JSON string',
+      JSON.stringify({ line: `{"access_token":"${jwt}"}` }),
+      '{"line":"{\\"access_token\\":\\"eyJh…bHVl\\"}"}',
+    ],
+    ['an Authorization header', `Authorization: Bearer ${jwt}`, 'Authorization: Bearer eyJh…bHVl'],
+    [
+      'a Basic Authorization header',
+      'authorization: Basic bXktY2xpZW50OnMzY3IzdA==',
+      'authorization: Basic bXkt…dA==',
+    ],
+    ['a bare Bearer credential', `sent Bearer ${jwt} to /mcp`, 'sent Bearer eyJh…bHVl to /mcp'],
+    ['a short code', 'callback?code=abc&state=x', 'callback?code=****&state=x'],
+    [
+      'cookies',
+      'Set-Cookie: _session=abcdefghijklmnopq; Path=/; HttpOnly',
+      'Set-Cookie: _session=abcd…nopq; Path=/; HttpOnly',
+    ],
+  ])('%s', (_what, input, expected) => {
+    expect(redact(input)).toBe(expected);
+  });
+
+  it.each([
+    ['a challenge', 'WWW-Authenticate: Bearer error="invalid_token", scope="mcp:read"'],
+    ['a Bearer challenge with only resource_metadata', 'Bearer resource_metadata="http://x/y"'],
+    ['PKCE parameters', 'response_type=code&code_challenge=abc123&code_challenge_method=S256'],
+    ['an error code in JSON', '{"error":{"code":"ERR_INSECURE_URL","message":"m"}}'],
+    ['prose', 'this client speaks Bearer only; the authorization server said so'],
+    ['the … placeholder', '?access_token=… → 401'],
+    ['metadata', 'authorization_servers=["http://127.0.0.1:1"], token_endpoint_auth_method=none'],
+  ])('leaves %s alone', (_what, input) => {
+    expect(redact(input)).toBe(input);
+  });
+
+  it('redacts registered secrets by value, raw, URL-encoded and JSON-escaped', () => {
+    const secret = 'a/b"c+d=e&f0123456789';
+    const text = `x ${secret} ${encodeURIComponent(secret)} ${JSON.stringify(secret)}`;
+    const out = redact(text, [secret]);
+    expect(out).not.toContain('c+d=e&f012345');
+    expect(out).not.toContain(encodeURIComponent(secret));
+    expect(out).not.toContain(JSON.stringify(secret).slice(1, -1));
+  });
+
+  it('is idempotent', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('code', 'access_token', 'refresh_token', 'code_verifier', 'client_secret'),
+        fc.stringMatching(/^[\w.~-]{1,80}$/),
+        fc.constantFrom('?', '&', '#', ' ', ''),
+        (name, value, sep) => {
+          const once = redact(`${sep}${name}=${value}`);
+          expect(redact(once)).toBe(once);
+          if (value.length > 12) expect(once).not.toContain(value);
+        },
+      ),
+    );
   });
 });

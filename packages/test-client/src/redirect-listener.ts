@@ -4,12 +4,45 @@ import type { AddressInfo } from 'node:net';
 import { TestClientError } from './errors.js';
 import { formatDuration } from './report.js';
 
+/**
+ * The host of the loopback redirect URI. `127.0.0.1` (the default) and `[::1]` are what RFC 8252
+ * §7.3 recommends; `localhost` is for authorization servers that accept plain-http redirect URIs on
+ * `localhost` only (AWS Cognito). The listener binds to loopback addresses only, whichever it is.
+ */
+export type RedirectHost = 'localhost' | '127.0.0.1' | '[::1]';
+
+/** The accepted redirect hosts, in the order the usage text lists them. */
+export const REDIRECT_HOSTS: readonly RedirectHost[] = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * Normalizes a redirect host as a person types it (`LOCALHOST`, `::1`) to a {@link RedirectHost};
+ * undefined for anything that is not one of the three loopback names.
+ *
+ * @example
+ * ```ts
+ * parseRedirectHost('::1'); // '[::1]'
+ * parseRedirectHost('0.0.0.0'); // undefined
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-7.3
+ */
+export function parseRedirectHost(value: string): RedirectHost | undefined {
+  const v = value.trim().toLowerCase();
+  if (v === '::1') return '[::1]';
+  return (REDIRECT_HOSTS as readonly string[]).includes(v) ? (v as RedirectHost) : undefined;
+}
+
 /** Options of {@link startRedirectListener}. */
 export interface RedirectListenerOptions {
-  /** Port on 127.0.0.1; 0 (default) picks a free one. */
+  /** Port on the loopback interface; 0 (default) picks a free one. */
   port?: number;
   /** Path of the redirect URI; `/callback` by default. */
   path?: string;
+  /**
+   * Host of the redirect URI: `127.0.0.1` (default), `[::1]`, or `localhost` (the listener then
+   * binds the same port on 127.0.0.1 and, when the machine has IPv6, on ::1, since a browser may
+   * resolve `localhost` to either).
+   */
+  host?: RedirectHost;
 }
 
 /** What {@link RedirectListener.expect} checks the authorization response against. */
@@ -47,7 +80,8 @@ export interface RedirectListener {
 }
 
 /**
- * Starts the loopback redirect listener on `127.0.0.1` (never `0.0.0.0`). The authorization response
+ * Starts the loopback redirect listener on `127.0.0.1` (or `[::1]`, or both for `localhost`; never
+ * `0.0.0.0`). The authorization response
  * is checked in this order: `state` (CSRF), `iss` (mix-up, RFC 9207), then the `error` parameters,
  * then the presence of `code`. Everything echoed into the page is HTML-escaped; tokens never appear.
  *
@@ -73,6 +107,10 @@ export async function startRedirectListener(
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new TypeError('"port" must be an integer between 0 and 65535');
   }
+  const host = options.host ?? '127.0.0.1';
+  if (!(REDIRECT_HOSTS as readonly string[]).includes(host)) {
+    throw new TypeError('"host" must be one of localhost, 127.0.0.1, [::1]');
+  }
 
   let pending:
     | {
@@ -82,11 +120,7 @@ export async function startRedirectListener(
       }
     | undefined;
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res);
-  });
-  server.keepAliveTimeout = 1000;
-
+  const servers: Server[] = [];
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname !== path) {
@@ -120,22 +154,8 @@ export async function startRedirectListener(
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(
-        new TestClientError(
-          'ERR_REDIRECT_LISTENER',
-          err.code === 'EADDRINUSE'
-            ? `Port ${port} on 127.0.0.1 is in use; pass another --port or omit it for a random one`
-            : `Cannot listen on 127.0.0.1:${port} (${err.code ?? err.message})`,
-          { cause: err },
-        ),
-      );
-    });
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const actualPort = (server.address() as AddressInfo).port;
-  const redirectUri = `http://127.0.0.1:${actualPort}${path}`;
+  const actualPort = await bindLoopback(servers, handle, host, port);
+  const redirectUri = `http://${host}:${actualPort}${path}`;
 
   return {
     redirectUri,
@@ -201,12 +221,98 @@ export async function startRedirectListener(
         pending = undefined;
         p.reject(new TestClientError('ERR_ABORTED', 'The redirect listener was closed'));
       }
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      return Promise.all(
+        servers.map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.close(() => resolve());
+              server.closeAllConnections();
+            }),
+        ),
+      ).then(() => undefined);
     },
   };
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The loopback addresses a redirect host binds: never anything but loopback. */
+function addressesOf(host: RedirectHost): { address: string; optional: boolean }[] {
+  if (host === '127.0.0.1') return [{ address: '127.0.0.1', optional: false }];
+  if (host === '[::1]') return [{ address: '::1', optional: false }];
+  // A browser resolves localhost to 127.0.0.1 or ::1: answer on both (::1 when the machine has it).
+  return [
+    { address: '127.0.0.1', optional: false },
+    { address: '::1', optional: true },
+  ];
+}
+
+function listenOnce(handler: Handler, address: string, port: number): Promise<Server> {
+  const server = createServer(handler);
+  server.keepAliveTimeout = 1000;
+  return new Promise<Server>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, address, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+function closeQuietly(servers: Server[]): Promise<void> {
+  return Promise.all(
+    servers.splice(0).map(
+      (server) =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    ),
+  ).then(() => undefined);
+}
+
+/** Binds every address of `host` on one port (a random one when `port` is 0); returns the port. */
+async function bindLoopback(
+  servers: Server[],
+  handler: Handler,
+  host: RedirectHost,
+  port: number,
+): Promise<number> {
+  const addresses = addressesOf(host);
+  const shown = (address: string): string => (address.includes(':') ? `[${address}]` : address);
+  // With a random port, the second address may find it taken: try a few other ports.
+  for (let attempt = 0; ; attempt++) {
+    let chosen = port;
+    try {
+      for (const { address, optional } of addresses) {
+        try {
+          const server = await listenOnce(handler, address, chosen);
+          servers.push(server);
+          chosen = (server.address() as AddressInfo).port;
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (optional && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT')) continue;
+          throw Object.assign(err as Error, { address });
+        }
+      }
+      return chosen;
+    } catch (err) {
+      await closeQuietly(servers);
+      const e = err as NodeJS.ErrnoException & { address?: string };
+      const retry = port === 0 && e.code === 'EADDRINUSE' && attempt < 5;
+      if (retry) continue;
+      const where = `${shown(e.address ?? '127.0.0.1')}:${chosen}`;
+      throw new TestClientError(
+        'ERR_REDIRECT_LISTENER',
+        e.code === 'EADDRINUSE'
+          ? `Port ${chosen} on ${shown(e.address ?? '127.0.0.1')} is in use; pass another --port or omit it for a random one`
+          : e.code === 'EADDRNOTAVAIL' || e.code === 'EAFNOSUPPORT'
+            ? `Cannot listen on ${where}: this machine has no such loopback address (try --redirect-host 127.0.0.1)`
+            : `Cannot listen on ${where} (${e.code ?? e.message})`,
+        { cause: err },
+      );
+    }
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { isTestClientError } from './errors.js';
-import { redactSecrets } from './redact.js';
+import { redact } from './redact.js';
 
 /** The outcome of one step of the flow. */
 export type StepStatus = 'ok' | 'fail' | 'skip';
@@ -63,9 +63,13 @@ export class Report {
     if (value && value.length > 0) this.#secrets.add(value);
   }
 
-  /** Redacts every registered secret from `text`. */
+  /**
+   * Redacts `text` with {@link redact}: every registered secret, and the value of every secret
+   * parameter, header and JSON field whether registered or not. Everything a report records or the
+   * CLI prints goes through here.
+   */
   redact(text: string): string {
-    return redactSecrets(text, this.#secrets);
+    return redact(text, this.#secrets);
   }
 
   onStep(listener: StepListener): void {

@@ -336,6 +336,7 @@ export class AuthSession {
       this.#listener = await startRedirectListener({
         port: this.options.port ?? 0,
         path: this.options.callbackPath ?? '/callback',
+        host: this.options.redirectHost ?? '127.0.0.1',
       });
     }
     return this.#listener;
@@ -399,6 +400,9 @@ export class AuthSession {
         const secret =
           typeof registered.client_secret === 'string' ? registered.client_secret : undefined;
         this.report.secret(secret);
+        const rat = (registered as { registration_access_token?: unknown })
+          .registration_access_token;
+        if (typeof rat === 'string') this.report.secret(rat);
         const method =
           (registered.token_endpoint_auth_method as TokenEndpointAuthMethod | undefined) ??
           (secret ? 'client_secret_basic' : 'none');
@@ -795,6 +799,8 @@ export class AuthSession {
         await res.body?.cancel().catch(() => {});
         const next = new URL(location, url);
         if (isRedirectTo(next, redirectUri)) {
+          // The code is known from here on: register it before anything records it.
+          this.#registerResponseSecrets(next);
           s.received(`${res.status} Location: ${next.href}`);
           return next.href;
         }
@@ -956,6 +962,16 @@ export class AuthSession {
       await response.body?.cancel().catch(() => {});
     }
   };
+
+  /** Registers the secrets an authorization response carries (query or fragment) for redaction. */
+  #registerResponseSecrets(url: URL): void {
+    const fragment = new URLSearchParams(url.hash.slice(1));
+    for (const params of [url.searchParams, fragment]) {
+      for (const name of ['code', 'access_token', 'id_token', 'refresh_token']) {
+        for (const value of params.getAll(name)) this.report.secret(value);
+      }
+    }
+  }
 
   async close(): Promise<void> {
     const listener = this.#listener;
