@@ -15,6 +15,14 @@ import { serviceToken, startAuthServer } from './helpers.js';
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../../..');
 const packages = ['validator', 'cache', 'discovery'];
+/**
+ * The environment of a fresh project: pnpm sets NODE_PATH to the workspace's store when it runs
+ * scripts, and CommonJS resolution would find workspace packages through it.
+ */
+function freshEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const { NODE_PATH: _ignored, ...env } = process.env;
+  return { ...env, ...extra };
+}
 
 let dir: string;
 let as: DevAuthServer;
@@ -57,7 +65,7 @@ beforeAll(async () => {
   await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], {
     cwd: app,
     timeout: 240_000,
-    env: { ...process.env, npm_config_update_notifier: 'false' },
+    env: freshEnv({ npm_config_update_notifier: 'false' }),
   });
   as = await startAuthServer();
   token = await serviceToken(as);
@@ -83,9 +91,14 @@ const script = (kind: 'esm' | 'cjs') => {
     const auth = await validator.validate(process.env.TOKEN);
     let code;
     try { await validator.validate(process.env.TOKEN + 'x'); } catch (e) { code = e.code; }
+    // The MCP SDK must not be resolvable from the installed validator (not pulled in, not leaked).
+    const req = (await import('node:module')).createRequire(process.cwd() + '/node_modules/@mcp-auth/validator/package.json');
+    let where; try { where = req.resolve('@modelcontextprotocol/sdk/server/auth/errors.js'); } catch (e) { where = String(e.code); }
+    let sdkless;
+    try { await validator.verifyAccessToken(process.env.TOKEN + 'x'); } catch (e) { sdkless = e.name + ':' + e.code; }
     const res = await f.authenticateRequest(validator, new Request('http://127.0.0.1:3000/mcp'));
     console.log(JSON.stringify({
-      clientId: auth.clientId, scopes: auth.scopes, resource: auth.resource.href, code,
+      clientId: auth.clientId, scopes: auth.scopes, resource: auth.resource.href, code, sdkless, sdk: where,
       fetchStatus: res.ok ? 200 : res.response.status,
       requireAuth: typeof n.requireAuth, extract: typeof v.extractBearerToken,
     }));
@@ -103,7 +116,7 @@ describe('install only the validator (npm, fresh project)', () => {
       await writeFile(file, script(kind));
       const { stdout } = await run(process.execPath, [file], {
         cwd: join(dir, 'app'),
-        env: { ...process.env, ISSUER: as.issuer, TOKEN: token },
+        env: freshEnv({ ISSUER: as.issuer, TOKEN: token }),
         timeout: 30_000,
       });
       expect(JSON.parse(stdout.trim())).toEqual({
@@ -111,6 +124,9 @@ describe('install only the validator (npm, fresh project)', () => {
         scopes: ['mcp:read', 'mcp:write'],
         resource: 'http://127.0.0.1:3000/mcp',
         code: 'ERR_SIGNATURE_INVALID',
+        // Without the MCP SDK installed, verifyAccessToken rejects with the validator's own error.
+        sdkless: 'TokenValidationError:ERR_SIGNATURE_INVALID',
+        sdk: 'MODULE_NOT_FOUND',
         fetchStatus: 401,
         requireAuth: 'function',
         extract: 'function',
