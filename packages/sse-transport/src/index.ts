@@ -15,15 +15,18 @@ export {
   createServer,
   type McpServerFactory,
   type McpServerLike,
+  type ScopesFor,
   type SessionContext,
   type SessionInfo,
   type SseAuthProvider,
   type SseHandler,
   type SseServer,
   type SseServerOptions,
+  type ToolScopes,
 } from './server.js';
 export {
   generateSessionId,
+  parseJsonRpcMessages,
   type SseCloseReason,
   SseServerTransport,
   type SseServerTransportOptions,

@@ -21,6 +21,7 @@ import * as oauth from 'oauth4webapi';
 import { SseTransportError } from './errors.js';
 import type { RenderedResponse } from './internal/http.js';
 import type { Logger } from './internal/logger.js';
+import { isScopeToken } from './internal/message-scopes.js';
 import type { SseAuthProvider } from './server.js';
 
 /** Options of {@link OAuthProvider}. */
@@ -118,13 +119,7 @@ const STATE_KEY_PREFIX = 'sse-transport:oauth-state:';
 
 function stringList(name: string, value: unknown): string[] {
   if (value === undefined) return [];
-  if (
-    !Array.isArray(value) ||
-    value.some(
-      (v) =>
-        typeof v !== 'string' || !/^[\x21-\x7e]+$/.test(v) || v.includes('"') || v.includes('\\'),
-    )
-  ) {
+  if (!Array.isArray(value) || !value.every(isScopeToken)) {
     throw new TypeError(`"${name}" must be an array of scope strings`);
   }
   return [...value];

@@ -6,6 +6,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { TokenValidationError } from '@mcp-auth/validator';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
@@ -22,15 +23,21 @@ import {
 } from './internal/http.js';
 import type { Logger } from './internal/logger.js';
 import {
+  createMessageScopeResolver,
+  type ScopesFor,
+  type ToolScopes,
+} from './internal/message-scopes.js';
+import {
   handleAuthorize,
   handleCallback,
   type OAuthRouteOptions,
 } from './internal/oauth-routes.js';
 import type { AuthorizationFlow, CallbackOptions, CallbackResult } from './oauth-provider.js';
-import { type SseCloseReason, SseServerTransport } from './transport.js';
+import { parseJsonRpcMessages, type SseCloseReason, SseServerTransport } from './transport.js';
 
 export type { CorsOptions } from './internal/cors.js';
 export type { RenderedResponse } from './internal/http.js';
+export type { ScopesFor, ToolScopes } from './internal/message-scopes.js';
 
 /**
  * What the server needs from an authorization provider. {@link OAuthProvider} implements it.
@@ -42,6 +49,11 @@ export interface SseAuthProvider {
   getAuthError(error: unknown): RenderedResponse;
   /** Serves the protected resource metadata at its well-known URLs; `true` when it answered. */
   handleMetadataRequest(req: IncomingMessage, res: ServerResponse): boolean;
+  /**
+   * Scopes every request needs (the provider enforces them in `authenticate`). A 403 for a message
+   * that needs more (`auth.toolScopes`, `auth.scopesFor`) lists these first, then the extra ones.
+   */
+  readonly requiredScopes?: readonly string[];
   /** The OAuth client id; the authorization endpoints exist only when it is set. */
   readonly clientId?: string | undefined;
   /** Path of the OAuth callback (e.g. `/oauth/callback`). */
@@ -99,6 +111,22 @@ export interface SseServerOptions {
   auth?: {
     provider: SseAuthProvider;
     endpoints?: { sse?: boolean; messages?: boolean };
+    /**
+     * Scopes some tools need on top of the provider's required scopes, e.g.
+     * `{ server_stats: ['mcp:admin'] }`. A `POST /messages` whose message (or any message of its
+     * batch) is a `tools/call` of a listed tool needs them; without them it gets 403
+     * `insufficient_scope` whose `WWW-Authenticate` `scope` lists every scope the request needs
+     * (required + extra), and nothing of it reaches the MCP server. Clients step up on that 403.
+     * Needs authentication on the message endpoint.
+     */
+    toolScopes?: ToolScopes;
+    /**
+     * Extra scopes for any message, for rules `toolScopes` cannot express (by method, by
+     * arguments). Called once per message of the body, after it was validated as JSON-RPC; return
+     * `undefined` or `[]` for none. Combined with `toolScopes` (union). If it throws or returns
+     * something else than scope strings, the request fails closed with 500 and nothing is delivered.
+     */
+    scopesFor?: ScopesFor;
   };
   /**
    * Serve without any authentication (for local experiments and benchmarks). Required to omit
@@ -294,6 +322,22 @@ export function createHandler(options: SseServerOptions): SseHandler {
       sse: authSse,
       messages: authMessages,
     });
+  }
+  const messageScopes = createMessageScopeResolver(
+    options.auth?.toolScopes,
+    options.auth?.scopesFor,
+  );
+  if (messageScopes !== undefined && !authMessages) {
+    throw new TypeError(
+      '"auth.toolScopes" and "auth.scopesFor" need authentication on the message endpoint (auth.endpoints.messages)',
+    );
+  }
+  const baseScopes = provider?.requiredScopes;
+  if (
+    baseScopes !== undefined &&
+    (!Array.isArray(baseScopes) || baseScopes.some((s) => typeof s !== 'string'))
+  ) {
+    throw new TypeError('"auth.provider.requiredScopes" must be an array of scope strings');
   }
   const oauthEnabled = provider?.clientId !== undefined;
   const callbackPath = oauthEnabled ? checkPath('callbackPath', provider!.callbackPath) : undefined;
@@ -513,6 +557,39 @@ export function createHandler(options: SseServerOptions): SseHandler {
         return;
       }
     }
+    const messages = parseJsonRpcMessages(message);
+    if (messages === undefined) {
+      session.transport.onerror?.(new Error('Invalid JSON-RPC message'));
+      reject(400, 'invalid_request', 'The body is not a JSON-RPC 2.0 message (or batch)');
+      return;
+    }
+    if (messageScopes !== undefined && authInfo !== undefined) {
+      let extraScopes: string[];
+      try {
+        extraScopes = messageScopes(messages);
+      } catch (error) {
+        logger.error?.('sse-transport: auth.scopesFor failed; message refused', {
+          error: String(error),
+        });
+        reject(500, 'server_error', 'Could not determine the scopes this request needs');
+        return;
+      }
+      if (extraScopes.length > 0) {
+        const granted = authInfo.scopes;
+        const needed = [...new Set([...(baseScopes ?? []), ...extraScopes])];
+        if (!needed.every((s) => granted.includes(s))) {
+          // Rendered by the provider like every other token failure (the validator's challenge).
+          const rendered = provider!.getAuthError(
+            new TokenValidationError('ERR_INSUFFICIENT_SCOPE', 'The token lacks a required scope', {
+              requiredScopes: needed,
+              reason: 'missing_scope',
+            }),
+          );
+          sendJson(res, rendered.status, rendered.body, { ...cors, ...rendered.headers });
+          return;
+        }
+      }
+    }
     if (!session.transport.isOpen) {
       reject(404, 'session_not_found', 'No open session with this id');
       return;
@@ -526,12 +603,7 @@ export function createHandler(options: SseServerOptions): SseHandler {
       requestInfo: { headers: req.headers },
     };
     if (authInfo !== undefined) extra.authInfo = authInfo;
-    try {
-      await session.transport.handleMessage(message, extra);
-    } catch {
-      reject(400, 'invalid_request', 'The body is not a JSON-RPC 2.0 message');
-      return;
-    }
+    session.transport.deliver(messages, extra);
     res.writeHead(202, {
       ...cors,
       'content-type': 'text/plain; charset=utf-8',

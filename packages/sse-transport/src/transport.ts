@@ -28,6 +28,31 @@ export interface SseServerTransportOptions {
   headers?: Record<string, string | string[]>;
 }
 
+/**
+ * Validates a parsed POST body: one JSON-RPC 2.0 message, or a non-empty batch (an array) of them
+ * (JSON-RPC 2.0 §6; MCP 2025-03-26 clients may send batches). Returns the messages as the SDK's
+ * schema parsed them, or `undefined` when the body or any element of the batch is invalid: a batch
+ * is accepted whole or not at all.
+ *
+ * @example
+ * ```ts
+ * parseJsonRpcMessages({ jsonrpc: '2.0', id: 1, method: 'ping' }); // [{ jsonrpc: '2.0', id: 1, method: 'ping' }]
+ * parseJsonRpcMessages([]); // undefined
+ * ```
+ * @see https://www.jsonrpc.org/specification#batch
+ */
+export function parseJsonRpcMessages(body: unknown): JSONRPCMessage[] | undefined {
+  const list = Array.isArray(body) ? body : [body];
+  if (list.length === 0) return undefined;
+  const messages: JSONRPCMessage[] = [];
+  for (const item of list) {
+    const parsed = JSONRPCMessageSchema.safeParse(item);
+    if (!parsed.success) return undefined;
+    messages.push(parsed.data);
+  }
+  return messages;
+}
+
 /** Why a stream ended, as told to {@link SseServerTransport.onclosereason} listeners. */
 export type SseCloseReason =
   | 'closed' // close() was called
@@ -178,6 +203,15 @@ export class SseServerTransport implements Transport {
       throw error;
     }
     this.onmessage?.(parsed.data, extra);
+  }
+
+  /**
+   * Hands messages already validated with {@link parseJsonRpcMessages} to `onmessage`, in order,
+   * each with the same `extra`. The server uses it to check a whole batch (syntax, scopes) before
+   * any of it is delivered.
+   */
+  deliver(messages: readonly JSONRPCMessage[], extra?: MessageExtraInfo): void {
+    for (const message of messages) this.onmessage?.(message, extra);
   }
 
   /** Ends the stream. `onclose` fires once. */

@@ -49,14 +49,19 @@ export function openStream(url: string, headers: Record<string, string> = {}): P
           const seen = events.findIndex((e) => e.event === name);
           if (seen !== -1) return Promise.resolve(events.splice(seen, 1)[0]!);
           return new Promise((res2, rej2) => {
-            const timer = setTimeout(() => rej2(new Error(`no ${name} event`)), timeoutMs);
-            waiters.push({
+            const waiter = {
               name,
-              resolve: (e) => {
+              resolve: (e: SseEvent) => {
                 clearTimeout(timer);
                 res2(e);
               },
-            });
+            };
+            // A waiter that timed out leaves, so the next event goes to the next caller.
+            const timer = setTimeout(() => {
+              waiters.splice(waiters.indexOf(waiter), 1);
+              rej2(new Error(`no ${name} event`));
+            }, timeoutMs);
+            waiters.push(waiter);
           });
         },
         closed,
