@@ -103,6 +103,37 @@ describe('parseCliArgs', () => {
   });
 
   it.each([
+    ['localhost', 'localhost'],
+    ['LOCALHOST', 'localhost'],
+    ['127.0.0.1', '127.0.0.1'],
+    ['[::1]', '[::1]'],
+    ['::1', '[::1]'],
+  ])('--redirect-host %s → redirectHost %s', (value, redirectHost) => {
+    expect(parseCliArgs([URL_, '--redirect-host', value])).toMatchObject({
+      options: { redirectHost },
+    });
+  });
+
+  it('leaves redirectHost unset by default (the library defaults to 127.0.0.1)', () => {
+    const parsed = parseCliArgs([URL_]);
+    expect(parsed.kind === 'run' && 'redirectHost' in parsed.options).toBe(false);
+  });
+
+  it.each([
+    ['https://app.example.com', 'https://app.example.com'],
+    ['https://app.example.com/', 'https://app.example.com'],
+    ['http://localhost:5173', 'http://localhost:5173'],
+    ['https://app.example.com:443', 'https://app.example.com'],
+    ['HTTPS://App.Example.COM:8443', 'https://app.example.com:8443'],
+    ['http://[::1]:3000', 'http://[::1]:3000'],
+  ])('--check --origin %s → origin %s', (value, origin) => {
+    expect(parseCliArgs([URL_, '--check', '--origin', value])).toMatchObject({
+      check: true,
+      origin,
+    });
+  });
+
+  it.each([
     [[], 'Missing <server-url>'],
     [[URL_, URL_], 'Expected one <server-url>, got 2'],
     [['not a url'], '<server-url> must be an absolute URL'],
@@ -129,6 +160,25 @@ describe('parseCliArgs', () => {
     [[URL_, '--auth-param', 'resource=http://evil'], '--auth-param cannot set resource'],
     [[URL_, '--auth-param', 'state=x'], '--auth-param cannot set state'],
     [[URL_, '--callback-path', 'cb'], '--callback-path must start with /'],
+    [[URL_, '--origin', 'https://app.example.com'], '--origin needs --check'],
+    [[URL_, '--check', '--origin', 'app.example.com'], '--origin must be an origin'],
+    [[URL_, '--check', '--origin', 'https://app.example.com/path'], '--origin must be an origin'],
+    [[URL_, '--check', '--origin', 'https://app.example.com?x=1'], '--origin must be an origin'],
+    [[URL_, '--check', '--origin', 'https://app.example.com/#'], '--origin must be an origin'],
+    [[URL_, '--check', '--origin', 'https://u:p@app.example.com'], '--origin must be an origin'],
+    [[URL_, '--check', '--origin', 'ftp://app.example.com'], '--origin must be an origin'],
+    [[URL_, '--check', '--origin', 'null'], '--origin must be an origin'],
+    [[URL_, '--check', '--origin', ''], '--origin must be an origin'],
+    [[URL_, '--redirect-host', '0.0.0.0'], '--redirect-host must be localhost, 127.0.0.1 or [::1]'],
+    [[URL_, '--redirect-host', 'example.com'], '--redirect-host must be localhost'],
+    [[URL_, '--redirect-host', '127.0.0.2'], '--redirect-host must be localhost'],
+    [[URL_, '--redirect-host', '192.168.1.10'], '--redirect-host must be localhost'],
+    [[URL_, '--redirect-host', '::'], '--redirect-host must be localhost'],
+    [[URL_, '--redirect-host', '[::]'], '--redirect-host must be localhost'],
+    [[URL_, '--redirect-host', 'localhost.example.com'], '--redirect-host must be localhost'],
+    [[URL_, '--redirect-host', 'http://localhost'], '--redirect-host must be localhost'],
+    [[URL_, '--redirect-host', 'localhost:8080'], '--redirect-host must be localhost'],
+    [[URL_, '--redirect-host', ''], '--redirect-host must be localhost'],
   ])('%j → usage error %s', async (argv, message) => {
     expect(() => parseCliArgs(argv as string[])).toThrow(message);
     const t = io();
@@ -162,6 +212,8 @@ describe('runCli', () => {
       '--allow-http',
       '--allow-missing-pkce-metadata',
       '--json',
+      '--redirect-host',
+      '--origin',
     ]) {
       expect(help).toContain(flag);
     }

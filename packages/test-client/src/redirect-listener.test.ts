@@ -1,10 +1,56 @@
+import { createServer } from 'node:http';
+import { type AddressInfo, connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   escapeHtml,
+  parseRedirectHost,
   type RedirectListener,
   startRedirectListener,
   validateCallback,
 } from './redirect-listener.js';
+
+/** Whether a TCP connection to address:port succeeds. */
+function connects(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: address, port, timeout: 1000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** This machine's addresses that are not loopback (IPv4 only: link-local IPv6 needs a scope). */
+function externalAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a && !a.internal && a.family === 'IPv4')
+    .map((a) => a!.address);
+}
+
+describe('parseRedirectHost', () => {
+  it.each([
+    ['localhost', 'localhost'],
+    [' Localhost ', 'localhost'],
+    ['127.0.0.1', '127.0.0.1'],
+    ['[::1]', '[::1]'],
+    ['::1', '[::1]'],
+    ['0.0.0.0', undefined],
+    ['127.0.0.2', undefined],
+    ['::', undefined],
+    ['[::ffff:127.0.0.1]', undefined],
+    ['localhost.', undefined],
+    ['', undefined],
+  ])('%j → %j', (input, expected) => {
+    expect(parseRedirectHost(input)).toBe(expected);
+  });
+});
 
 const ISSUER = 'http://127.0.0.1:9999';
 
@@ -160,12 +206,75 @@ describe('startRedirectListener', () => {
   });
 
   it.each([
+    ['127.0.0.1', '127.0.0.1', 'http://127.0.0.1'],
+    ['[::1]', '::1', 'http://[::1]'],
+  ] as const)(
+    'host %s: binds %s only, and the redirect URI names it',
+    async (host, address, origin) => {
+      listener = await startRedirectListener({ host, path: '/cb' });
+      expect(listener.redirectUri).toBe(`${origin}:${listener.port}/cb`);
+      const wait = listener.expect({ state: 's1', issuer: ISSUER });
+      const res = await fetch(`${listener.redirectUri}?code=c&state=s1`);
+      expect(res.status).toBe(200);
+      await res.text();
+      await expect(wait).resolves.toMatchObject({ code: 'c' });
+      // Nothing on the other loopback address, nor on a non-loopback one.
+      const other = address === '::1' ? '127.0.0.1' : '::1';
+      expect(await connects(other, listener.port)).toBe(false);
+      for (const external of externalAddresses()) {
+        expect(await connects(external, listener.port)).toBe(false);
+      }
+    },
+  );
+
+  it('host localhost: the same port on 127.0.0.1 and ::1, redirect URI http://localhost:<port>', async () => {
+    listener = await startRedirectListener({ host: 'localhost' });
+    expect(listener.redirectUri).toBe(`http://localhost:${listener.port}/callback`);
+    for (const [i, origin] of [
+      `http://127.0.0.1:${listener.port}`,
+      `http://[::1]:${listener.port}`,
+      `http://localhost:${listener.port}`,
+    ].entries()) {
+      const wait = listener.expect({ state: `s${i}`, issuer: ISSUER });
+      const res = await fetch(`${origin}/callback?code=c${i}&state=s${i}`);
+      expect(res.status).toBe(200);
+      await res.text();
+      await expect(wait).resolves.toMatchObject({ code: `c${i}` });
+    }
+    for (const external of externalAddresses()) {
+      expect(await connects(external, listener.port)).toBe(false);
+    }
+  });
+
+  it('host localhost on a fixed port: refused when either address has it taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '::1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      await expect(startRedirectListener({ host: 'localhost', port })).rejects.toMatchObject({
+        code: 'ERR_REDIRECT_LISTENER',
+        message: `Port ${port} on [::1] is in use; pass another --port or omit it for a random one`,
+      });
+      // Nothing stays bound on 127.0.0.1 after the failure.
+      expect(await connects('127.0.0.1', port)).toBe(false);
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+
+  it.each([
     [{ port: -1 }, /"port"/],
+    [{ host: '0.0.0.0' }, /"host" must be one of localhost, 127.0.0.1, \[::1\]/],
+    [{ host: '::' }, /"host"/],
+    [{ host: '::1' }, /"host"/],
+    [{ host: 'example.com' }, /"host"/],
     [{ port: 70000 }, /"port"/],
     [{ path: 'callback' }, /"path"/],
     [{ path: '/cb?x=1' }, /"path"/],
   ])('refuses bad options %j', async (options, message) => {
-    await expect(startRedirectListener(options)).rejects.toThrow(message);
+    await expect(
+      startRedirectListener(options as Parameters<typeof startRedirectListener>[0]),
+    ).rejects.toThrow(message);
   });
 });
 

@@ -695,4 +695,86 @@ describe('with the local authorization server', () => {
       await as2.stop();
     }
   });
+
+  it('--origin: the CORS check sends that Origin (a server that allows only its own web client)', async () => {
+    const as2 = await startAuthServer({ resources: [] });
+    try {
+      const origins: string[] = [];
+      const rs = await fakeResource({
+        authorizationServer: () => as2.issuer,
+        corsOrigins: ['https://app.example.com'],
+        origins,
+        withToken: (_token, _req, res, prm) => {
+          res.writeHead(401, {
+            'www-authenticate': `Bearer error="invalid_token", resource_metadata="${prm}"`,
+          });
+          res.end();
+        },
+      });
+      const cli = async (extra: string[]) => {
+        const out: string[] = [];
+        const code = await runCli(
+          [rs.serverUrl, '--check', '--unauthenticated-only', '--json', ...extra],
+          { stdout: { write: (s: string) => out.push(s) }, stderr: { write: () => {} } },
+        );
+        const report = JSON.parse(out.join('')) as {
+          checks: { id: string; status: string; detail: string }[];
+        };
+        return {
+          code,
+          cors: report.checks.find((c) => c.id === 'cors_expose_www_authenticate')!,
+          failed: report.checks.filter((c) => c.status === 'fail'),
+        };
+      };
+      // The default Origin is not allowed: the check fails and names it.
+      const byDefault = await cli([]);
+      expect(byDefault.cors).toMatchObject({
+        status: 'fail',
+        detail: 'Origin: https://mcp-client.example → Access-Control-Expose-Headers: (none)',
+      });
+      expect(byDefault.code).toBe(1);
+      expect(origins).toEqual(['https://mcp-client.example']);
+      // The server's own web client's origin (a trailing / is dropped): the check passes.
+      origins.length = 0;
+      const allowed = await cli(['--origin', 'https://app.example.com/']);
+      expect(allowed.cors).toMatchObject({
+        status: 'pass',
+        detail: 'Access-Control-Expose-Headers: WWW-Authenticate',
+      });
+      expect(allowed.failed).toEqual([]);
+      expect(allowed.code).toBe(0);
+      expect(origins).toEqual(['https://app.example.com']);
+      // Another origin: refused again, and the detail says which one was sent.
+      origins.length = 0;
+      const other = await cli(['--origin', 'http://localhost:5173']);
+      expect(other.cors).toMatchObject({
+        status: 'fail',
+        detail: 'Origin: http://localhost:5173 → Access-Control-Expose-Headers: (none)',
+      });
+      expect(origins).toEqual(['http://localhost:5173']);
+    } finally {
+      await as2.stop();
+    }
+  });
+
+  it.each([['app.example.com'], ['https://app.example.com/path'], [''], [42]])(
+    'checkServer refuses origin %j with a TypeError naming it, before any request',
+    async (origin) => {
+      let requests = 0;
+      await expect(
+        checkServer('http://127.0.0.1:9/mcp', {
+          origin: origin as string,
+          fetch: async () => {
+            requests++;
+            return new Response(null, { status: 500 });
+          },
+        }),
+      ).rejects.toThrow(
+        new TypeError(
+          '"origin" must be an origin such as https://app.example.com (scheme, host, optional port)',
+        ),
+      );
+      expect(requests).toBe(0);
+    },
+  );
 });

@@ -388,6 +388,69 @@ describe('the CLI end to end', () => {
   });
 });
 
+describe('--redirect-host', () => {
+  it.each([
+    ['localhost', [], 'dynamic registration'],
+    ['[::1]', [], 'dynamic registration'],
+    ['127.0.0.1', [], 'dynamic registration'],
+    ['localhost', ['--client-id', 'mcp-public'], 'the pre-registered client'],
+  ])(
+    '%s with %s: the redirect URI names that host, and the flow succeeds',
+    async (host, extra, _client) => {
+      const registered: unknown[] = [];
+      const authorizeUrls: URL[] = [];
+      const delivered: URL[] = [];
+      const recording = async (input: string | URL | Request, init?: RequestInit) => {
+        const url = new URL(
+          typeof input === 'string' ? input : input instanceof URL ? input.href : input.url,
+        );
+        if (url.origin === das.origin && url.pathname.endsWith('/register')) {
+          registered.push(JSON.parse(String(init?.body)));
+        }
+        if (url.origin === das.origin && url.searchParams.has('redirect_uri'))
+          authorizeUrls.push(url);
+        if (url.pathname === '/callback') delivered.push(url);
+        return fetch(input, init);
+      };
+      const out: string[] = [];
+      const code = await runCli(
+        [
+          mcp.sseUrl,
+          '--non-interactive',
+          '--redirect-host',
+          host,
+          '--json',
+          '--call',
+          'whoami',
+          ...extra,
+        ],
+        {
+          stdout: { write: (s: string) => out.push(s) },
+          stderr: { write: () => {} },
+          fetch: recording,
+        },
+      );
+      const report = JSON.parse(out.join(''));
+      expect(report.error).toBeUndefined();
+      expect(code).toBe(0);
+      const redirectUri = authorizeUrls[0]!.searchParams.get('redirect_uri')!;
+      expect(redirectUri).toMatch(
+        new RegExp(`^http://${host.replace(/[.[\]]/g, '\\$&')}:\\d+/callback$`),
+      );
+      if (extra.length === 0) {
+        expect(registered).toEqual([expect.objectContaining({ redirect_uris: [redirectUri] })]);
+      } else {
+        expect(registered).toEqual([]);
+      }
+      // The authorization server sent the browser (here: the client itself) back to that host.
+      expect(delivered.map((u) => `${u.origin}${u.pathname}`)).toEqual([redirectUri]);
+      const token = report.steps.find((s: { id: string }) => s.id === 'token');
+      expect(token.sent[0]).toContain(`redirect_uri=${redirectUri}`);
+      expect(whoami(report.call.result).subject).toBe('user-1');
+    },
+  );
+});
+
 describe('--check against the SSE transport', () => {
   it('passes every check, including the other resource refused', async () => {
     const result = await checkServer(mcp.sseUrl, {

@@ -255,6 +255,13 @@ export async function startFakeResource(o: {
   challenge?: (prmUrl: string) => string;
   withToken?: (token: string, req: IncomingMessage, res: ServerResponse, prmUrl: string) => void;
   cors?: boolean;
+  /**
+   * CORS for these origins only (echoed in `Access-Control-Allow-Origin`, `WWW-Authenticate`
+   * exposed); other origins get no CORS headers. Overrides `cors`.
+   */
+  corsOrigins?: string[];
+  /** Every `Origin` header received, in order. */
+  origins?: string[];
   /** Accept any `?access_token=` (a server that must fail the conformance check). */
   acceptQueryToken?: boolean;
 }): Promise<TestHttpServer & { serverUrl: string; prmUrl: string }> {
@@ -276,7 +283,15 @@ export async function startFakeResource(o: {
       return;
     }
     const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (o.cors !== false) {
+    const origin = req.headers.origin;
+    if (origin !== undefined) o.origins?.push(origin);
+    if (o.corsOrigins) {
+      if (origin !== undefined && o.corsOrigins.includes(origin)) {
+        headers['access-control-allow-origin'] = origin;
+        headers['access-control-expose-headers'] = 'WWW-Authenticate';
+        headers.vary = 'Origin';
+      }
+    } else if (o.cors !== false) {
       headers['access-control-allow-origin'] = '*';
       headers['access-control-expose-headers'] = 'WWW-Authenticate';
     }
