@@ -265,3 +265,37 @@ describe('the official MCP SDK: requireBearerAuth({ verifier: validator })', () 
       );
   });
 });
+
+describe('the MCP SDK from CommonJS (built dist/index.cjs)', () => {
+  it('requireBearerAuth maps 401 and 403 with the SDK’s CommonJS error classes', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const run = promisify(execFile);
+    const root = new URL('../../../', import.meta.url).pathname;
+    await run(
+      'pnpm',
+      [
+        'exec',
+        'turbo',
+        'run',
+        'build',
+        '--filter=@mcp-auth/validator...',
+        '--output-logs=errors-only',
+      ],
+      {
+        cwd: root,
+        timeout: 180_000,
+      },
+    );
+    const { stdout } = await run(
+      process.execPath,
+      [new URL('./fixtures/sdk-cjs.cjs', import.meta.url).pathname],
+      {
+        env: { ...process.env, ISSUER: as.issuer, TOKEN: readOnly },
+        timeout: 30_000,
+      },
+    );
+    // no token → 401; bad signature → 401 (InvalidTokenError); valid token without mcp:admin → 403
+    expect(JSON.parse(stdout.trim())).toEqual([401, 401, 403]);
+  }, 200_000);
+});
