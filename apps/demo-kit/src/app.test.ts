@@ -172,7 +172,7 @@ describe('startDemoApp: ports, CORS and Redis', () => {
     }
   });
 
-  it('answers CORS for ALLOWED_ORIGIN only, also on the 403 of the scope gate', async () => {
+  it('answers CORS for ALLOWED_ORIGIN only, also on the 403 of the step-up tool', async () => {
     const app = await startDemoApp(generic, {
       env: { PORT: '0', ALLOWED_ORIGIN: 'https://app.example.com' },
     });
@@ -193,7 +193,8 @@ describe('startDemoApp: ports, CORS and Redis', () => {
       });
       expect(other.headers.get('access-control-allow-origin')).toBeNull();
 
-      // The gate's own 403 carries the same CORS headers, so a browser client can read the challenge.
+      // The transport's 403 for server_stats (auth.toolScopes) carries the same CORS headers, so a
+      // browser client can read the challenge.
       const token = await app.emulation!.getToken({
         resource: app.resourceUri,
         scope: 'mcp:tools',
@@ -222,7 +223,13 @@ describe('startDemoApp: ports, CORS and Redis', () => {
       expect(res.status).toBe(403);
       expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
       expect(res.headers.get('access-control-expose-headers')).toContain('WWW-Authenticate');
-      expect(res.headers.get('www-authenticate')).toContain('scope="mcp:tools mcp:admin"');
+      expect(res.headers.get('www-authenticate')).toBe(
+        `Bearer error="insufficient_scope", scope="mcp:tools mcp:admin", resource_metadata="${app.resourceMetadataUrl}", error_description="The token lacks a required scope"`,
+      );
+      expect(await res.json()).toEqual({
+        error: 'insufficient_scope',
+        error_description: 'The token lacks a required scope',
+      });
       await reader.cancel();
     } finally {
       await app.close();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { redisStore } from '@mcp-auth/cache';
 import type { DevAuthServer } from '@mcp-auth/dev-auth-server';
@@ -9,7 +9,6 @@ import { mergeEnv, readDotEnvFile } from './dotenv.js';
 import { ConfigError } from './errors.js';
 import { isPortFree, pickFreePort } from './ports.js';
 import type { ProviderDefinition } from './provider.js';
-import { createToolScopeGate } from './scope-gate.js';
 import { createDemoServer, describeCaller, STEP_UP_TOOL, type WhoAmI } from './tools.js';
 
 /** Log sink, the shape every @mcp-auth package accepts. */
@@ -220,7 +219,9 @@ export async function startDemoApp(
   let handler: SseHandler | undefined;
   const stats = () => ({ sessions: handler?.sessionCount ?? 0 });
   handler = createHandler({
-    auth: { provider },
+    // server_stats needs the step-up scope on top of the required ones: without it the transport
+    // answers 403 insufficient_scope (listing every scope the call needs) and clients step up.
+    auth: { provider, toolScopes: { [STEP_UP_TOOL]: [stepUpScope] } },
     cors: { allowOrigin },
     // The server-side browser flow (/oauth/authorize → callback): show who signed in; the tokens
     // stay on the server and are never written into the page.
@@ -253,14 +254,7 @@ export async function startDemoApp(
       }),
     logger,
   });
-  const gate = createToolScopeGate({
-    handler,
-    provider,
-    requiredScopes,
-    toolScopes: { [STEP_UP_TOOL]: [stepUpScope] },
-    headers: (req) => corsHeaders(req, allowOrigin),
-  });
-  const server = createHttpServer(gate);
+  const server = createHttpServer(handler);
   server.requestTimeout = 0; // SSE streams are long-lived
   server.headersTimeout = 30_000;
   try {
@@ -365,24 +359,6 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       resolve();
     });
   });
-}
-
-function corsHeaders(req: IncomingMessage, allow: '*' | string[]): Record<string, string> {
-  const origin = req.headers.origin;
-  if (allow === '*') {
-    return {
-      'access-control-allow-origin': '*',
-      'access-control-expose-headers': 'WWW-Authenticate',
-    };
-  }
-  if (typeof origin === 'string' && allow.includes(origin)) {
-    return {
-      'access-control-allow-origin': origin,
-      'access-control-expose-headers': 'WWW-Authenticate',
-      vary: 'Origin',
-    };
-  }
-  return {};
 }
 
 /** The page the server-side browser flow ends on: who signed in, never a token. */

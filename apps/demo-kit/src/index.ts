@@ -20,7 +20,6 @@ export {
 } from './flow.js';
 export { checkIssuerReachable, type IssuerCheck } from './preflight.js';
 export type { ProviderDefinition } from './provider.js';
-export { createToolScopeGate, type ToolScopeGateOptions } from './scope-gate.js';
 export {
   createDemoServer,
   type DemoServerOptions,
