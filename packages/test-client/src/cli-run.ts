@@ -423,7 +423,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
               exitCode: code,
               serverUrl: result.serverUrl,
               checks: result.checks,
-              steps: report.steps,
+              steps: report.toJSON().steps,
             },
             null,
             2,
@@ -455,7 +455,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           : {}),
         authorizationAttempts: result.authorizationAttempts,
         error: result.error,
-        steps: report.steps,
+        steps: report.toJSON().steps,
       };
       out(JSON.stringify(body, null, 2));
     } else {

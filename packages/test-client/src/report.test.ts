@@ -3,6 +3,28 @@ import { TestClientError } from './errors.js';
 import { formatStep, Report, sanitizeForTerminal } from './report.js';
 
 describe('Report', () => {
+  it('redacts a code in a Location line recorded before the code was registered', async () => {
+    const lines: string[] = [];
+    const report = new Report({ onStep: (s) => lines.push(formatStep(s)) });
+    const code = 'Wh1tEr4bB1tC0d3-0123456789';
+    await report.step('authorization_request', 'Authorization request', (s) => {
+      s.received(`303 Location: http://127.0.0.1:5000/callback?code=${code}&state=st4t3`);
+    });
+    expect(lines[0]).toContain('callback?code=Wh1t…6789&state=st4t3');
+    expect(lines[0]).not.toContain(code);
+  });
+
+  it('toJSON redacts again: a secret registered after a step is removed from it too', async () => {
+    const report = new Report();
+    const opaque = 'opaque-token-value-that-no-pattern-knows';
+    await report.step('call_tool', 'Call whoami', (s) => s.received(`{"echo":"${opaque}"}`));
+    expect(report.steps[0]!.received[0]).toContain(opaque);
+    report.secret(opaque);
+    const json = JSON.stringify(report);
+    expect(json).not.toContain(opaque);
+    expect(json).toContain('opaq…nows');
+  });
+
   it('records steps with durations, redacts secrets and rethrows failures', async () => {
     let t = 1000;
     const seen: string[] = [];

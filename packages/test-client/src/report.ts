@@ -130,7 +130,21 @@ export class Report {
 
   /** Appends a step recorded elsewhere (e.g. by a sub-flow's report), redacting it again. */
   record(step: StepRecord): void {
-    const record: StepRecord = {
+    const record = this.#redactStep(step);
+    this.steps.push(record);
+    for (const listener of this.#listeners) listener(record);
+  }
+
+  /**
+   * The JSON form of the report, redacted again at this point: a secret registered after a step was
+   * recorded (a token that a later response revealed) is removed from the earlier steps too.
+   */
+  toJSON(): { ok: boolean; steps: StepRecord[] } {
+    return { ok: this.ok, steps: this.steps.map((step) => this.#redactStep(step)) };
+  }
+
+  #redactStep(step: StepRecord): StepRecord {
+    return {
       ...step,
       sent: step.sent.map((l) => this.redact(l)),
       received: step.received.map((l) => this.redact(l)),
@@ -139,13 +153,6 @@ export class Report {
         ? { error: { code: step.error.code, message: this.redact(step.error.message) } }
         : {}),
     };
-    this.steps.push(record);
-    for (const listener of this.#listeners) listener(record);
-  }
-
-  /** The JSON form of the report (secrets redacted). */
-  toJSON(): { ok: boolean; steps: StepRecord[] } {
-    return { ok: this.ok, steps: this.steps };
   }
 }
 

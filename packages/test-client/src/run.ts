@@ -65,7 +65,13 @@ export async function run(serverUrl: string | URL, options: RunOptions = {}): Pr
         throw err;
       })
       .catch(() => {});
-    return { ok: false, report, authorizationAttempts: 0, error: describeError(err) };
+    const error = describeError(err);
+    return {
+      ok: false,
+      report,
+      authorizationAttempts: 0,
+      error: { code: error.code, message: report.redact(error.message) },
+    };
   }
   const result: RunResult = { ok: false, report, authorizationAttempts: 0 };
   let client: Client | undefined;
@@ -130,6 +136,9 @@ export async function run(serverUrl: string | URL, options: RunOptions = {}): Pr
     await session.close().catch(() => {});
   }
   if (!result.ok && !result.error && report.failure?.error) result.error = report.failure.error;
+  if (result.error) {
+    result.error = { code: result.error.code, message: report.redact(result.error.message) };
+  }
   return result;
 }
 

@@ -36,7 +36,8 @@ interface Collected {
   verifiers: Set<string>;
   accessTokens: Set<string>;
   refreshTokens: Set<string>;
-  /** ID tokens, client secrets, registration access tokens. */
+  registrationAccessTokens: Set<string>;
+  /** ID tokens, client secrets. */
   others: Set<string>;
 }
 
@@ -50,6 +51,7 @@ function spyFetch(): { fetch: typeof fetch; seen: Collected } {
     verifiers: new Set(),
     accessTokens: new Set(),
     refreshTokens: new Set(),
+    registrationAccessTokens: new Set(),
     others: new Set(),
   };
   const add = (set: Set<string>, v: unknown): void => {
@@ -89,7 +91,7 @@ function spyFetch(): { fetch: typeof fetch; seen: Collected } {
         add(seen.refreshTokens, json.refresh_token);
         add(seen.others, json.id_token);
         add(seen.others, json.client_secret);
-        add(seen.others, json.registration_access_token);
+        add(seen.registrationAccessTokens, json.registration_access_token);
       }
     }
     return res;
@@ -112,6 +114,7 @@ function assertNoLeak(output: string, seen: Collected): void {
     ...seen.verifiers,
     ...seen.accessTokens,
     ...seen.refreshTokens,
+    ...seen.registrationAccessTokens,
     ...seen.others,
   ];
   for (const secret of all) {
@@ -159,6 +162,8 @@ describe('no secret in the output of the whole flow', () => {
       expect(r.seen.verifiers.size).toBe(1);
       expect(r.seen.accessTokens.size).toBeGreaterThanOrEqual(2);
       expect(r.seen.refreshTokens.size).toBeGreaterThanOrEqual(1);
+      // oidc-provider answers a registration with a registration access token.
+      expect(r.seen.registrationAccessTokens.size).toBe(1);
       const output = r.stdout + r.stderr;
       assertNoLeak(output, r.seen);
       // The authorization request step reports the redirect's Location with the code redacted.
