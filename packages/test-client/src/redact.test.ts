@@ -116,6 +116,21 @@ describe('redact (the one redaction of every report line and of the CLI output)'
     expect(out).not.toContain(JSON.stringify(secret).slice(1, -1));
   });
 
+  it.each([
+    ['a quote', 'se"cret-0123456789'],
+    ['a backslash', 's\\ecret-0123456789'],
+    ['a quote among the first 4', 'a"bcdefghijklmnop'],
+    ['a backslash among the last 4', 'abcdefghijklmno\\p'],
+    ['a newline', 'abcdefgh\nijklmnop'],
+  ])('keeps JSON parseable for a registered secret with %s', (_what, secret) => {
+    const text = JSON.stringify({ line: `client_secret ${secret}`, client_secret: secret });
+    const out = redact(text, [secret]);
+    const parsed = JSON.parse(out) as { line: string; client_secret: string };
+    expect(out).not.toContain(JSON.stringify(secret).slice(1, -1));
+    expect(parsed.line).not.toContain(secret);
+    expect(parsed.client_secret).not.toContain(secret);
+  });
+
   it('is idempotent', () => {
     fc.assert(
       fc.property(
@@ -128,6 +143,64 @@ describe('redact (the one redaction of every report line and of the CLI output)'
           if (value.length > 12) expect(once).not.toContain(value);
         },
       ),
+    );
+  });
+});
+
+describe('redact on hostile and random input', () => {
+  const secretValue = fc.stringMatching(/^[A-Za-z0-9_~.-]{13,120}$/);
+  const contexts: ((v: string) => string)[] = [
+    (v) => `303 Location: http://127.0.0.1:1/callback?state=s&code=${v}&iss=x`,
+    (v) => `http://localhost:1/cb#access_token=${v}&token_type=bearer`,
+    (v) => `grant_type=refresh_token&refresh_token=${encodeURIComponent(v)}`,
+    (v) => `code_verifier=${v}`,
+    (v) => `{"id_token": "${v}", "token_type": "Bearer"}`,
+    (v) => JSON.stringify({ body: JSON.stringify({ registration_access_token: v }) }),
+    (v) => `Authorization: Bearer ${v}`,
+    (v) => `proxy-authorization: Basic ${v}`,
+    (v) => `client_secret=${v}; client_id=c`,
+  ];
+  it('never leaves a secret parameter value in any context', () => {
+    fc.assert(
+      fc.property(secretValue, fc.integer({ min: 0, max: contexts.length - 1 }), (value, i) => {
+        const out = redact(contexts[i]!(value));
+        expect(out).not.toContain(value);
+        expect(out).not.toContain(value.slice(4, -4));
+        expect(redact(out)).toBe(out);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('never throws on arbitrary text, never leaves a registered secret, and a second pass reveals nothing', () => {
+    const piece = fc.oneof(
+      fc.string(),
+      fc.constantFrom(
+        'code=',
+        'access_token=',
+        '"refresh_token":"',
+        'Authorization: ',
+        'Bearer ',
+        'Cookie: ',
+        '…',
+        '&',
+        '#',
+        '\\"',
+        '%2F',
+      ),
+    );
+    const secret = fc.stringMatching(/^[A-Za-z0-9_~.-]{13,60}$/);
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), secret, (parts, s) => {
+        const text = [...parts, s].join('');
+        const once = redact(text, [s]);
+        expect(once).not.toContain(s);
+        const twice = redact(once, [s]);
+        expect(twice).not.toContain(s);
+        // A second pass only ever hides more: it never makes the text longer.
+        expect(twice.length).toBeLessThanOrEqual(once.length);
+      }),
+      { numRuns: 3000 },
     );
   });
 });

@@ -35,9 +35,10 @@ export function redactSecrets(text: string, secrets: Iterable<string>): string {
     if (encoded !== secret && out.includes(encoded))
       out = out.split(encoded).join(redactToken(secret));
     // …and inside JSON strings (a `/` or `"` escaped).
+    // (replaced by the escaped redaction, so that JSON stays JSON).
     const quoted = JSON.stringify(secret).slice(1, -1);
     if (quoted !== secret && out.includes(quoted))
-      out = out.split(quoted).join(redactToken(secret));
+      out = out.split(quoted).join(JSON.stringify(redactToken(secret)).slice(1, -1));
   }
   return out;
 }
@@ -83,20 +84,14 @@ const SCHEME_CREDENTIAL = /\b((?:Bearer|Basic|DPoP)\s+)([A-Za-z0-9\-._~+/]{16,}=
 // `Cookie:` / `Set-Cookie:` values carry sessions.
 const COOKIE_HEADER = /\b((?:set-)?cookie\s*:\s*)([^\r\n]+)/gi;
 
-/** True for a value this module already produced (`eyJh…Q5fA`, `****`, or the `…` placeholder). */
+/** True for a value this module already produced (`eyJh…Q5fA`, `****`), or the `…` placeholder. */
 function isRedacted(value: string): boolean {
-  return /^[^…]{0,4}…[^…]{0,4}$/.test(value) || /^\*+$/.test(value) || value === '…';
+  return (value.length === 9 && value[4] === '…') || /^\*{4,}$/.test(value) || value === '…';
 }
 
+/** A value as found in the text (still URL-encoded: decoding could create new structure). */
 function redactValue(value: string): string {
-  if (isRedacted(value)) return value;
-  let decoded = value;
-  try {
-    decoded = decodeURIComponent(value.replace(/\+/g, ' '));
-  } catch {
-    // not URL-encoded: redact as is
-  }
-  return redactToken(decoded === value ? value : decoded);
+  return isRedacted(value) ? value : redactToken(value);
 }
 
 /**
@@ -106,7 +101,8 @@ function redactValue(value: string): string {
  * `code_verifier`, `registration_access_token`, …) in URLs' query strings and fragments, form bodies,
  * JSON bodies and `name=value` lines, the credentials of `Authorization` headers and of `Bearer` /
  * `Basic` / `DPoP` credentials, and cookies. Secrets keep their first and last 4 characters; values
- * of 12 characters or fewer are hidden entirely. Idempotent: redacting twice changes nothing.
+ * of 12 characters or fewer are hidden entirely. Redacting a line this function produced again
+ * changes nothing.
  *
  * @example
  * ```ts
@@ -122,9 +118,11 @@ export function redact(text: string, secrets: Iterable<string> = []): string {
   let out = redactSecrets(text, secrets);
   if (!out) return out;
   out = out.replace(PARAM, (_m, name: string, value: string) => `${name}=${redactValue(value)}`);
-  out = out.replace(JSON_FIELD, (m, prefix: string, value: string) =>
-    isRedacted(value) ? m : `${prefix}${redactToken(value)}`,
-  );
+  out = out.replace(JSON_FIELD, (m, prefix: string, value: string) => {
+    if (isRedacted(value)) return m;
+    // A value with escapes could be cut in the middle of one: hide it entirely, JSON stays JSON.
+    return `${prefix}${value.includes('\\') ? '********' : redactToken(value)}`;
+  });
   out = out.replace(AUTHORIZATION_HEADER, (_m, prefix: string, value: string) =>
     isRedacted(value) ? `${prefix}${value}` : `${prefix}${redactToken(value)}`,
   );
@@ -140,6 +138,7 @@ export function redact(text: string, secrets: Iterable<string> = []): string {
         const k = pair.slice(0, eq);
         const v = pair.slice(eq + 1);
         return /^(path|domain|expires|max-age|samesite|secure|httponly)$/i.test(k.trim()) ||
+          v === '' ||
           isRedacted(v)
           ? pair
           : `${k}=${redactToken(v)}`;
