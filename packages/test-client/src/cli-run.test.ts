@@ -189,6 +189,25 @@ describe('parseCliArgs', () => {
 });
 
 describe('runCli', () => {
+  it.each([
+    [
+      [
+        '--check',
+        '--origin',
+        'https://app.example.com/?access_token=eyJhbGciOiJSUzI1NiJ9.payload.sig',
+      ],
+    ],
+    [['--redirect-host', 'http://localhost:1/cb?code=SplxlOBeZQQYbYS6WxSbIA&state=x']],
+  ])('a usage error that quotes a secret parameter redacts it (%j)', async (extra) => {
+    const t = io();
+    expect(await runCli([URL_, ...extra], t.io)).toBe(EXIT_CODES.usage);
+    const err = t.err.join('');
+    expect(err).toMatch(/must be/);
+    expect(err).not.toContain('payload');
+    expect(err).not.toContain('lOBeZQQYbYS6WxS');
+    expect(err).toMatch(/(access_token=eyJh…\.sig|code=Splx…SbIA)/);
+  });
+
   it('prints the help with every flag', async () => {
     const t = io();
     expect(await runCli(['--help'], t.io)).toBe(0);

@@ -4,6 +4,7 @@ import { isTestClientError } from './errors.js';
 import type { FetchLike } from './internal/http.js';
 import type { OpenBrowser } from './open-browser.js';
 import type { TokenEndpointAuthMethod, TransportKind } from './options.js';
+import { redact } from './redact.js';
 import { parseRedirectHost } from './redirect-listener.js';
 import { formatStep, Report, sanitizeForTerminal } from './report.js';
 import { type RunOptions, run } from './run.js';
@@ -339,7 +340,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     parsed = parseCliArgs(argv, env);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr.write(`mcp-auth-test-client: ${err.message}\nRun with --help for the options.\n`);
+      // Usage errors quote what was typed: redacted and escaped like everything else printed.
+      io.stderr.write(
+        `mcp-auth-test-client: ${sanitizeForTerminal(redact(err.message))}\nRun with --help for the options.\n`,
+      );
       return EXIT_CODES.usage;
     }
     throw err;
@@ -471,7 +475,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return code;
   } catch (err) {
     if (err instanceof TypeError && !isTestClientError(err)) {
-      io.stderr.write(`mcp-auth-test-client: ${err.message}\n`);
+      io.stderr.write(`mcp-auth-test-client: ${sanitizeForTerminal(report.redact(err.message))}\n`);
       return EXIT_CODES.usage;
     }
     io.stderr.write(

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { runCli } from './cli-run.js';
+import { redact } from './redact.js';
+import { sanitizeForTerminal } from './report.js';
 
 const controller = new AbortController();
 let interrupted = false;
@@ -19,7 +21,9 @@ runCli(process.argv.slice(2), {
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`mcp-auth-test-client: ${(err as Error)?.message ?? String(err)}\n`);
+    process.stderr.write(
+      `mcp-auth-test-client: ${sanitizeForTerminal(redact((err as Error)?.message ?? String(err)))}\n`,
+    );
     process.exitCode = 1;
   },
 );
