@@ -488,6 +488,119 @@ describe('getOrLoad', () => {
     expect(cache.stats()).toMatchObject({ loads: 2, negativeSize: 0 });
   });
 
+  it('times out each of many staggered loads at its own deadline, with one timer for all', async () => {
+    const spy = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      const { cache } = track(make<string>({ loadTimeoutMs: 60 }));
+      const hung = () => new Promise<{ value: string }>(() => {});
+      const settled: Record<string, number> = {};
+      const starts: Record<string, number> = {};
+      const all: Promise<unknown>[] = [];
+      for (let i = 0; i < 4; i++) {
+        starts[`k${i}`] = performance.now();
+        all.push(
+          cache.getOrLoad(`k${i}`, hung).catch((err: { code?: string }) => {
+            expect(err.code).toBe('ERR_CACHE_TIMEOUT');
+            settled[`k${i}`] = performance.now();
+          }),
+        );
+        // 100 loads that settle in time arm no timer of their own
+        for (let j = 0; j < 25; j++) {
+          all.push(cache.getOrLoad(`ok${i}-${j}`, async () => ({ value: 'v' })));
+        }
+        await new Promise((r) => setTimeout(r, 15));
+      }
+      const timersBefore = spy.mock.calls.filter(([, ms]) => ms === 60).length;
+      await Promise.all(all);
+      for (let i = 0; i < 4; i++) {
+        // never early (timer granularity aside), and not late by more than scheduling noise
+        expect(settled[`k${i}`]! - starts[`k${i}`]!).toBeGreaterThanOrEqual(59);
+      }
+      // One watchdog armed with the full timeout at the first load: not one per load (104).
+      expect(timersBefore).toBe(1);
+      expect(cache.stats()).toMatchObject({ loads: 104, size: 100 });
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('the load watchdog does not keep the process alive', async () => {
+    const spy = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      const { cache } = track(make<string>({ loadTimeoutMs: 10_000 }));
+      let release!: (v: { value: string }) => void;
+      const p = cache.getOrLoad('k', () => new Promise((r) => (release = r)));
+      const timer = spy.mock.results.at(-1)?.value as NodeJS.Timeout;
+      expect(spy.mock.calls.at(-1)?.[1]).toBe(10_000);
+      expect(timer.hasRef()).toBe(false);
+      release({ value: 'v' });
+      expect(await p).toBe('v');
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('a result that arrives after the timeout is dropped, never stored', async () => {
+    const { cache } = track(make<string>({ loadTimeoutMs: 20 }));
+    let release!: (v: { value: string }) => void;
+    const p = cache.getOrLoad('k', () => new Promise((r) => (release = r)));
+    await expect(p).rejects.toMatchObject({ code: 'ERR_CACHE_TIMEOUT' });
+    release({ value: 'late' });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(cache.peek('k')).toBeUndefined();
+    expect(cache.stats()).toMatchObject({ size: 0, negativeSize: 0 });
+  });
+
+  it('a pending load still times out after close(): no caller waits forever', async () => {
+    const { cache } = make<string>({ loadTimeoutMs: 20 });
+    const p = cache.getOrLoad('k', () => new Promise<{ value: string }>(() => {}));
+    await cache.close();
+    await expect(p).rejects.toMatchObject({ code: 'ERR_CACHE_TIMEOUT' });
+  });
+
+  it.each([
+    [
+      'then throws',
+      {
+        // biome-ignore lint/suspicious/noThenProperty: a hostile thenable is the point of the test
+        then: () => {
+          throw new Error('boom');
+        },
+      },
+      'boom',
+    ],
+    [
+      'then calls back twice',
+      {
+        // biome-ignore lint/suspicious/noThenProperty: a hostile thenable is the point of the test
+        then: (ok: (v: unknown) => void, fail: (e: unknown) => void) => {
+          fail(new Error('first'));
+          ok({ value: 'second' });
+        },
+      },
+      'first',
+    ],
+  ])(
+    'a hostile thenable from the loader (%s) fails the load once, and cleans up',
+    async (_, thenable, message) => {
+      const { cache } = track(make<string>());
+      await expect(cache.getOrLoad('k', () => thenable as never)).rejects.toThrow(message);
+      expect(cache.peek('k')).toBeUndefined();
+      expect(await cache.getOrLoad('k', () => ({ value: 'fresh' }))).toBe('fresh');
+    },
+  );
+
+  it('a synchronous loader result is validated and stored like an async one', async () => {
+    const { cache } = track(make<unknown>());
+    await expect(cache.getOrLoad('bad', () => ({}) as never)).rejects.toThrow(
+      new TypeError('a getOrLoad loader must return { value } with a value other than undefined'),
+    );
+    await expect(cache.getOrLoad('neg', () => ({ error: 'no' }))).rejects.toBe('no');
+    expect(await cache.getOrLoad('ok', () => ({ value: 1, ttlSeconds: 5 }))).toBe(1);
+    expect(cache.peek('ok')).toBe(1);
+    expect(cache.stats()).toMatchObject({ size: 1, negativeSize: 1, loads: 3 });
+  });
+
   it('rejects a loader that is not a function', async () => {
     const { cache } = track(make<unknown>());
     await expect(cache.getOrLoad('k', 'x' as never)).rejects.toThrow(

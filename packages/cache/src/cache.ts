@@ -97,6 +97,15 @@ const consoleLogger: Logger = {
 /** How many open caches use each remote store (see close). */
 const storeUsers = new WeakMap<RemoteCacheStore, number>();
 
+/** A load waiting for its loader, watched for `loadTimeoutMs`. */
+interface PendingLoad {
+  /** `performance.now()` past which the load is abandoned. */
+  readonly deadline: number;
+  /** Set once the loader settled or the load timed out (whichever came first wins). */
+  settled: boolean;
+  readonly timeout: () => void;
+}
+
 interface Flight<V> {
   promise: Promise<V>;
   /** Cleared by a write to the key during the load: the (now stale) result is not stored. */
@@ -141,6 +150,10 @@ class TtlCache<V> implements Cache<V> {
   private readonly log: RateLimitedLog;
   private readonly flights = new Map<string, Flight<V>>();
   private readonly pendingWrites = new Set<Promise<void>>();
+  /** Loads waiting for their loader, oldest first (one timeout for all: start order = deadline order). */
+  private readonly pendingLoads = new Set<PendingLoad>();
+  /** One unref'd timer for the oldest pending load's deadline, armed only while loads are pending. */
+  private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly timer: ReturnType<typeof setInterval> | undefined;
   private closing: Promise<void> | undefined;
   private closed = false;
@@ -502,80 +515,173 @@ class TtlCache<V> implements Cache<V> {
     return flight.promise;
   }
 
-  private async load(
+  /**
+   * Runs one load. The memory-store case is a plain then-chain (no async frame, no extra promise
+   * per hop): it is the cold path of every cache miss.
+   */
+  private load(
     key: string,
     loader: () => Promise<LoadResult<V>> | LoadResult<V>,
     flight: Flight<V>,
   ): Promise<V> {
-    try {
-      if (this.remote !== undefined) {
-        const hit = await this.remoteGet(key);
-        if (hit !== undefined) return hit;
-      }
-      this.loads++;
-      const result = await this.withLoadTimeout(loader);
-      if (result === null || typeof result !== 'object') {
-        throw new TypeError(
-          'a getOrLoad loader must return { value, ttlSeconds?, expiresAt? } or { error, ttlSeconds? }',
-        );
-      }
-      if ('error' in result) {
-        const negative = this.negative;
-        if (negative !== undefined && flight.store && !this.closed) {
-          const ttl =
-            result.ttlSeconds === undefined
-              ? this.negativeTtlMs
-              : positiveSeconds('loader result ttlSeconds', result.ttlSeconds) * 1000;
-          negative.set(key, new NegativeEntry(result.error), this.now() + ttl);
-        }
-        throw result.error;
-      }
-      if (!('value' in result) || result.value === undefined) {
-        throw new TypeError(
-          'a getOrLoad loader must return { value } with a value other than undefined',
-        );
-      }
-      const value = result.value;
-      const now = this.now();
-      const life = this.lifeMs(result.ttlSeconds, result.expiresAt, now, 'loader result ');
-      this.remote?.assertStorable(value);
-      if (life > 0 && flight.store && !this.closed) this.write(key, value, life, now, false);
-      return value;
-    } finally {
-      if (this.flights.get(key) === flight) this.flights.delete(key);
-    }
+    if (this.remote !== undefined) return this.loadThroughRemote(key, loader, flight);
+    this.loads++;
+    return this.watch(key, loader, flight);
   }
 
-  /** Calls the loader (sync or async) and bounds it by `loadTimeoutMs`. */
-  private withLoadTimeout(
+  private async loadThroughRemote(
+    key: string,
     loader: () => Promise<LoadResult<V>> | LoadResult<V>,
-  ): Promise<LoadResult<V>> {
-    const ms = this.loadTimeoutMs;
-    return new Promise<LoadResult<V>>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(
-          new CacheError('ERR_CACHE_TIMEOUT', 'load', `loader did not settle within ${ms} ms`),
-        );
-      }, ms);
-      (timer as { unref?: () => void }).unref?.();
-      let pending: Promise<LoadResult<V>> | LoadResult<V>;
+    flight: Flight<V>,
+  ): Promise<V> {
+    let hit: V | undefined;
+    try {
+      hit = await this.remoteGet(key);
+    } catch (err) {
+      this.endFlight(key, flight);
+      throw err;
+    }
+    if (hit !== undefined) {
+      this.endFlight(key, flight);
+      return hit;
+    }
+    this.loads++;
+    return this.watch(key, loader, flight);
+  }
+
+  private endFlight(key: string, flight: Flight<V>): void {
+    if (this.flights.get(key) === flight) this.flights.delete(key);
+  }
+
+  /**
+   * Calls the loader (sync or async), bounds it by `loadTimeoutMs`, and turns its result into the
+   * flight's value (or failure). The timeout costs no timer per load: pending loads sit in a
+   * FIFO (all share one timeout, so start order is deadline order) watched by one unref'd timer
+   * armed for the oldest deadline (see {@link checkDeadlines}).
+   */
+  private watch(
+    key: string,
+    loader: () => Promise<LoadResult<V>> | LoadResult<V>,
+    flight: Flight<V>,
+  ): Promise<V> {
+    let pending: Promise<LoadResult<V>> | LoadResult<V>;
+    try {
+      pending = loader();
+    } catch (err) {
+      // A loader that throws synchronously is a failed load like any other.
+      this.endFlight(key, flight);
+      return Promise.reject(err);
+    }
+    if (
+      pending === null ||
+      typeof pending !== 'object' ||
+      typeof (pending as { then?: unknown }).then !== 'function'
+    ) {
       try {
-        pending = loader();
+        return Promise.resolve(this.accept(key, pending as LoadResult<V>, flight));
       } catch (err) {
-        // A loader that throws synchronously is a failed load like any other.
-        pending = Promise.reject(err);
+        return Promise.reject(err);
+      } finally {
+        this.endFlight(key, flight);
       }
+    }
+    return new Promise<V>((resolve, reject) => {
+      const watched: PendingLoad = {
+        deadline: performance.now() + this.loadTimeoutMs,
+        settled: false,
+        timeout: () => {
+          this.endFlight(key, flight);
+          reject(
+            new CacheError(
+              'ERR_CACHE_TIMEOUT',
+              'load',
+              `loader did not settle within ${this.loadTimeoutMs} ms`,
+            ),
+          );
+        },
+      };
+      this.pendingLoads.add(watched);
+      if (this.deadlineTimer === undefined) this.armDeadlineTimer(this.loadTimeoutMs);
+      // Promise.resolve adopts foreign thenables safely (a throwing or double-calling `then`).
       Promise.resolve(pending).then(
         (result) => {
-          clearTimeout(timer);
-          resolve(result);
+          if (watched.settled) return; // timed out: an abandoned result is never stored
+          watched.settled = true;
+          this.pendingLoads.delete(watched);
+          try {
+            resolve(this.accept(key, result, flight));
+          } catch (err) {
+            reject(err);
+          } finally {
+            this.endFlight(key, flight);
+          }
         },
         (err: unknown) => {
-          clearTimeout(timer);
+          if (watched.settled) return;
+          watched.settled = true;
+          this.pendingLoads.delete(watched);
+          this.endFlight(key, flight);
           reject(err);
         },
       );
     });
+  }
+
+  private armDeadlineTimer(ms: number): void {
+    const timer = setTimeout(() => {
+      this.deadlineTimer = undefined;
+      this.checkDeadlines();
+    }, ms);
+    // Never keep the process alive for a watchdog.
+    (timer as { unref?: () => void }).unref?.();
+    this.deadlineTimer = timer;
+  }
+
+  /** Times out every pending load past its deadline; re-arms for the oldest one left. */
+  private checkDeadlines(): void {
+    const now = performance.now();
+    for (const watched of this.pendingLoads) {
+      const remaining = watched.deadline - now;
+      if (remaining > 0) {
+        // Timers may fire a fraction of a millisecond early: never time out a load early.
+        this.armDeadlineTimer(Math.max(1, Math.ceil(remaining)));
+        return;
+      }
+      this.pendingLoads.delete(watched);
+      watched.settled = true;
+      watched.timeout();
+    }
+  }
+
+  /** Applies a loader result: stores a value or a negative entry. Returns the value or throws. */
+  private accept(key: string, result: LoadResult<V>, flight: Flight<V>): V {
+    if (result === null || typeof result !== 'object') {
+      throw new TypeError(
+        'a getOrLoad loader must return { value, ttlSeconds?, expiresAt? } or { error, ttlSeconds? }',
+      );
+    }
+    if ('error' in result) {
+      const negative = this.negative;
+      if (negative !== undefined && flight.store && !this.closed) {
+        const ttl =
+          result.ttlSeconds === undefined
+            ? this.negativeTtlMs
+            : positiveSeconds('loader result ttlSeconds', result.ttlSeconds) * 1000;
+        negative.set(key, new NegativeEntry(result.error), this.now() + ttl);
+      }
+      throw result.error;
+    }
+    if (!('value' in result) || result.value === undefined) {
+      throw new TypeError(
+        'a getOrLoad loader must return { value } with a value other than undefined',
+      );
+    }
+    const value = result.value;
+    const now = this.now();
+    const life = this.lifeMs(result.ttlSeconds, result.expiresAt, now, 'loader result ');
+    this.remote?.assertStorable(value);
+    if (life > 0 && flight.store && !this.closed) this.write(key, value, life, now, false);
+    return value;
   }
 
   // ---- housekeeping --------------------------------------------------------------------------
@@ -602,6 +708,8 @@ class TtlCache<V> implements Cache<V> {
     if (this.closing !== undefined) return this.closing;
     this.closed = true;
     if (this.timer !== undefined) clearInterval(this.timer);
+    // The deadline timer keeps running (unref'd) until pending loads settle or time out, so no
+    // caller of a hung loader waits forever after close().
     for (const flight of this.flights.values()) flight.store = false;
     this.flights.clear();
     this.local?.clear();
