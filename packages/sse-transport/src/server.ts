@@ -243,7 +243,8 @@ function principalOf(authInfo: AuthInfo | undefined): string {
  * @example
  * ```ts
  * const handler = createHandler({
- *   auth: { provider },
+ *   // server_stats also needs mcp:admin: without it, 403 insufficient_scope and the client steps up
+ *   auth: { provider, toolScopes: { server_stats: ['mcp:admin'] } },
  *   createMcpServer: () => {
  *     const server = new McpServer({ name: 'demo', version: '1.0.0' });
  *     server.registerTool('whoami', {}, async (_args, extra) => ({
@@ -256,6 +257,7 @@ function principalOf(authInfo: AuthInfo | undefined): string {
  * ```
  * @see https://modelcontextprotocol.io/specification/2024-11-05/basic/transports#http-with-sse
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#scope-challenge-handling
  */
 export function createHandler(options: SseServerOptions): SseHandler {
   if (options === null || typeof options !== 'object') {
