@@ -590,6 +590,15 @@ describe('getOrLoad', () => {
     },
   );
 
+  it('calls the loader with the key, so one loader function serves every key', async () => {
+    const { cache } = track(make<string>());
+    const loader = vi.fn(async (key: string) => ({ value: `v:${key}` }));
+    expect(await Promise.all([cache.getOrLoad('a', loader), cache.getOrLoad('b', loader)])).toEqual(
+      ['v:a', 'v:b'],
+    );
+    expect(loader.mock.calls).toEqual([['a'], ['b']]);
+  });
+
   it('a synchronous loader result is validated and stored like an async one', async () => {
     const { cache } = track(make<unknown>());
     await expect(cache.getOrLoad('bad', () => ({}) as never)).rejects.toThrow(

@@ -68,8 +68,14 @@ export interface Cache<V> {
   clear(): Promise<void>;
   /** Atomic get-and-delete: of concurrent callers, across processes sharing a remote store, exactly one gets the value. Rejects with a `CacheError` when the store fails. */
   take(key: string): Promise<V | undefined>;
-  /** Single-flight read-through: concurrent callers for one key share one loader call. */
-  getOrLoad(key: string, loader: () => Promise<LoadResult<V>> | LoadResult<V>): Promise<V>;
+  /**
+   * Single-flight read-through: concurrent callers for one key share one loader call. The loader
+   * is called with the key (so one loader function can serve every key, without a closure per call).
+   */
+  getOrLoad(
+    key: string,
+    loader: (key: string) => Promise<LoadResult<V>> | LoadResult<V>,
+  ): Promise<V>;
   stats(): CacheStats;
   /**
    * Stops the sweep timer, waits for background writes, and closes a remote store once the last
@@ -489,7 +495,10 @@ class TtlCache<V> implements Cache<V> {
 
   // ---- single flight -------------------------------------------------------------------------
 
-  getOrLoad(key: string, loader: () => Promise<LoadResult<V>> | LoadResult<V>): Promise<V> {
+  getOrLoad(
+    key: string,
+    loader: (key: string) => Promise<LoadResult<V>> | LoadResult<V>,
+  ): Promise<V> {
     if (this.closed) return Promise.reject(this.closedError('get'));
     if (typeof key !== 'string' || key.length === 0) return Promise.reject(cacheKeyError(key));
     if (typeof loader !== 'function') {
@@ -521,7 +530,7 @@ class TtlCache<V> implements Cache<V> {
    */
   private load(
     key: string,
-    loader: () => Promise<LoadResult<V>> | LoadResult<V>,
+    loader: (key: string) => Promise<LoadResult<V>> | LoadResult<V>,
     flight: Flight<V>,
   ): Promise<V> {
     if (this.remote !== undefined) return this.loadThroughRemote(key, loader, flight);
@@ -531,7 +540,7 @@ class TtlCache<V> implements Cache<V> {
 
   private async loadThroughRemote(
     key: string,
-    loader: () => Promise<LoadResult<V>> | LoadResult<V>,
+    loader: (key: string) => Promise<LoadResult<V>> | LoadResult<V>,
     flight: Flight<V>,
   ): Promise<V> {
     let hit: V | undefined;
@@ -561,12 +570,12 @@ class TtlCache<V> implements Cache<V> {
    */
   private watch(
     key: string,
-    loader: () => Promise<LoadResult<V>> | LoadResult<V>,
+    loader: (key: string) => Promise<LoadResult<V>> | LoadResult<V>,
     flight: Flight<V>,
   ): Promise<V> {
     let pending: Promise<LoadResult<V>> | LoadResult<V>;
     try {
-      pending = loader();
+      pending = loader(key);
     } catch (err) {
       // A loader that throws synchronously is a failed load like any other.
       this.endFlight(key, flight);

@@ -3,8 +3,27 @@ import { TokenValidationError } from './errors.js';
 /** The default largest token accepted, in characters (16 KB). */
 export const DEFAULT_MAX_TOKEN_LENGTH = 16_384;
 
-/** RFC 7235 token68: what a bearer token may contain (RFC 6750 §2.1 `b64token`). */
-const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
+/**
+ * RFC 7235 token68, what a bearer token may contain (RFC 6750 §2.1 `b64token`), sticky: matched
+ * in place from `lastIndex`, so the token is checked inside the header without a copy. (V8's
+ * compiled regex scans about twice as fast as a `charCodeAt` loop; measured, see the README.)
+ */
+const TOKEN68 = /[A-Za-z0-9\-._~+/]+=*/y;
+
+/** Whether `s[start, end)` is exactly one token68 token: one pass, no allocation. */
+function isToken68(s: string, start: number, end: number): boolean {
+  if (start >= end) return false;
+  TOKEN68.lastIndex = start;
+  // Greedy and without alternatives: the match ends at `end` iff the whole range is token68.
+  return TOKEN68.test(s) && TOKEN68.lastIndex === end;
+}
+
+function isSpaceOrTab(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/** "bearer" as char codes, lower case. */
+const BEARER = [98, 101, 97, 114, 101, 114];
 
 /** Something that carries request headers. */
 export type HeaderSource =
@@ -36,16 +55,26 @@ function authorizationValues(source: HeaderSource): string[] {
     return value === null ? [] : [value];
   }
   const withHeaders = source as { headers?: unknown; rawHeaders?: unknown };
-  if (isHeaders(withHeaders.headers)) return authorizationValues(withHeaders.headers);
+  // rawHeaders first: node's IncomingMessage builds `headers` lazily (every header, on first
+  // access), and only rawHeaders keeps repeated Authorization headers (`headers` keeps the first).
   if (Array.isArray(withHeaders.rawHeaders)) {
-    // node:http keeps only the first of repeated Authorization headers in `headers`; rawHeaders has all.
-    const raw = withHeaders.rawHeaders as string[];
+    const raw = withHeaders.rawHeaders as unknown[];
     const values: string[] = [];
     for (let i = 0; i + 1 < raw.length; i += 2) {
-      if (raw[i]!.toLowerCase() === 'authorization') values.push(raw[i + 1]!);
+      const name = raw[i];
+      // Length first: no lower-cased copy of every other header name.
+      if (
+        typeof name === 'string' &&
+        name.length === 13 &&
+        name.toLowerCase() === 'authorization' &&
+        typeof raw[i + 1] === 'string'
+      ) {
+        values.push(raw[i + 1] as string);
+      }
     }
     return values;
   }
+  if (isHeaders(withHeaders.headers)) return authorizationValues(withHeaders.headers);
   const record = (
     typeof withHeaders.headers === 'object' && withHeaders.headers !== null
       ? withHeaders.headers
@@ -92,7 +121,7 @@ export function checkTokenSyntax(token: unknown, maxLength: number): string {
       },
     );
   }
-  if (!TOKEN68.test(token)) {
+  if (!isToken68(token, 0, token.length)) {
     throw new TokenValidationError(
       'ERR_TOKEN_MALFORMED',
       'The access token contains characters outside the token68 set',
@@ -151,6 +180,26 @@ export function extractBearerToken(
       },
     );
   }
+  // The common case in one pass over char codes: [ \t]* "Bearer" SP+ token68 [ \t]*. Anything
+  // else goes to parseCredentials, which classifies the failure (same rules, same codes).
+  let start = 0;
+  let end = raw.length;
+  while (start < end && isSpaceOrTab(raw.charCodeAt(start))) start++;
+  while (end > start && isSpaceOrTab(raw.charCodeAt(end - 1))) end--;
+  let i = start;
+  if (end - start > 7 && raw.charCodeAt(start + 6) === 32) {
+    for (; i < start + 6; i++) if ((raw.charCodeAt(i) | 0x20) !== BEARER[i - start]) break;
+    if (i === start + 6) {
+      i++;
+      while (i < end && raw.charCodeAt(i) === 32) i++;
+      if (i < end && end - i <= maxLength && isToken68(raw, i, end)) return raw.slice(i, end);
+    }
+  }
+  return parseCredentials(raw, maxLength);
+}
+
+/** The reference parser of a single Authorization value; classifies every malformed one. */
+function parseCredentials(raw: string, maxLength: number): string {
   const value = raw.replace(/^[ \t]+|[ \t]+$/g, '');
   if (value === '') {
     throw new TokenValidationError('ERR_MISSING_TOKEN', 'The request carries no access token', {
@@ -198,7 +247,7 @@ export function extractBearerToken(
       },
     );
   }
-  if (!TOKEN68.test(rest)) {
+  if (!isToken68(rest, 0, rest.length)) {
     throw new TokenValidationError(
       'ERR_MALFORMED_HEADER',
       'The access token contains characters outside the token68 set',

@@ -53,6 +53,16 @@ export function extractScopes(
   claims: Readonly<Record<string, unknown>>,
   extraClaims: readonly string[] = [],
 ): string[] {
+  const scope = claims.scope;
+  // The common case (RFC 9068: one space-separated `scope`, nothing else): no Set, no copy.
+  if (typeof scope === 'string' && claims.scp === undefined && extraClaims.length === 0) {
+    const parts = scope.split(' ');
+    let clean = true;
+    for (let i = 0; i < parts.length && clean; i++) {
+      if (parts[i] === '' || parts.indexOf(parts[i]!) !== i) clean = false;
+    }
+    if (clean) return parts;
+  }
   const out = new Set<string>();
   addClaim(out, claims, 'scope');
   addClaim(out, claims, 'scp');

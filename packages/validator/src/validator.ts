@@ -21,8 +21,8 @@ import type {
 /** What the in-process cache holds per token: everything the hot path needs, precomputed. */
 interface CachedAuth {
   readonly authInfo: AuthInfo;
-  /** A settled promise of `authInfo`, returned as is on the hot path (no extra await). */
-  readonly promise: Promise<AuthInfo>;
+  /** A settled promise of `authInfo`, made on the first cache hit and returned as is after that. */
+  promise: Promise<AuthInfo> | undefined;
   /** `exp` in milliseconds: past it the entry is never used, whatever the cache says. */
   readonly validUntilMs: number;
   /** The granted scopes (short lists: `includes` beats building a Set per token). */
@@ -59,6 +59,9 @@ const CACHEABLE_REJECTIONS = new Set([
   'ERR_CUSTOM_VALIDATION_FAILED',
   'ERR_KEY_NOT_FOUND',
 ]);
+
+/** No extra AuthInfo fields (the common case: no custom validator). */
+const NO_EXTRA: Record<string, unknown> = Object.freeze({});
 
 function looksLikeJwt(token: string): boolean {
   const first = token.indexOf('.');
@@ -238,7 +241,7 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
       expiresAt: checked.expiresAt,
       resource: resourceUrl,
       extra: {
-        ...extra,
+        ...(extra === NO_EXTRA ? undefined : extra),
         subject: checked.subject,
         issuer: cfg.issuer,
         tokenType,
@@ -252,7 +255,7 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
     Object.freeze(authInfo);
     return {
       authInfo,
-      promise: Promise.resolve(authInfo),
+      promise: undefined,
       // The clock tolerance applies to a cached entry exactly as to a fresh check of `exp`.
       validUntilMs: (checked.expiresAt + cfg.jwt.clockToleranceSeconds) * 1000,
       scopes: checked.scopes,
@@ -310,7 +313,7 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
     nowMs: number,
   ): CachedAuth {
     const checked = checkAccessTokenClaims(claims, rules, nowMs / 1000, tokenType);
-    let extra: Record<string, unknown> = {};
+    let extra: Record<string, unknown> = NO_EXTRA;
     if (custom !== undefined) {
       if (custom.scopes !== undefined) {
         if (!Array.isArray(custom.scopes) || custom.scopes.some((s) => typeof s !== 'string')) {
@@ -484,6 +487,12 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
     throw err;
   }
 
+  const nowIsSystemClock = options.now === undefined;
+  const verifyOptions = Object.freeze({
+    algorithms: cfg.jwt.algorithms,
+    clockTolerance: cfg.jwt.clockToleranceSeconds,
+  });
+
   function load(token: string) {
     if (
       shared === undefined &&
@@ -495,11 +504,18 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
       // The cold path of the common case in a single continuation: signature (jose), header,
       // claims, entry, load result. Same checks as verify(); one promise instead of three.
       counters.jwtVerifications++;
-      return jwtVerify(token, keys.getKey, {
-        algorithms: cfg.jwt.algorithms,
-        clockTolerance: cfg.jwt.clockToleranceSeconds,
-        currentDate: new Date(now()),
-      }).then(
+      return jwtVerify(
+        token,
+        keys.getKey,
+        // With the system clock, jose's own `new Date()` is the same instant: one object for all.
+        nowIsSystemClock
+          ? verifyOptions
+          : {
+              algorithms: cfg.jwt.algorithms,
+              clockTolerance: cfg.jwt.clockToleranceSeconds,
+              currentDate: new Date(now()),
+            },
+      ).then(
         (result) => {
           try {
             const { claims } = checkHeader(result, cfg.jwt);
@@ -514,26 +530,40 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
     return (shared ? verifyWithSharedStore(token) : verify(token)).then(toLoadResult, toNegative);
   }
 
+  /** A loaded entry, for the request's default scopes (one function for all: no closure per call). */
+  function afterLoad(entry: CachedAuth): AuthInfo {
+    assertUnexpired(entry);
+    return checkScopes(entry, undefined) as AuthInfo;
+  }
+
+  function assertUnexpired(entry: CachedAuth): void {
+    if (now() >= entry.validUntilMs) {
+      throw new TokenValidationError('ERR_TOKEN_EXPIRED', 'The token has expired', {
+        claim: 'exp',
+        reason: 'check_failed',
+      });
+    }
+  }
+
+  /** @param syntaxChecked the token came from extractBearerToken (already size and token68 checked) */
   function slowValidate(
     token: string,
     requiredScopes: readonly string[] | undefined,
+    syntaxChecked: boolean,
   ): Promise<AuthInfo> {
-    try {
-      checkTokenSyntax(token, cfg.maxTokenLength);
-    } catch (err) {
-      return Promise.reject(err);
+    if (!syntaxChecked) {
+      try {
+        checkTokenSyntax(token, cfg.maxTokenLength);
+      } catch (err) {
+        return Promise.reject(err);
+      }
     }
-    return local
-      .getOrLoad(token, () => load(token))
-      .then((entry) => {
-        if (now() >= entry.validUntilMs) {
-          throw new TokenValidationError('ERR_TOKEN_EXPIRED', 'The token has expired', {
-            claim: 'exp',
-            reason: 'check_failed',
-          });
-        }
-        return checkScopes(entry, requiredScopes);
-      });
+    const loaded = local.getOrLoad(token, load);
+    if (requiredScopes === undefined || requiredScopes.length === 0) return loaded.then(afterLoad);
+    return loaded.then((entry) => {
+      assertUnexpired(entry);
+      return checkScopes(entry, requiredScopes);
+    });
   }
 
   function requiredFor(extra: readonly string[] | undefined): readonly string[] {
@@ -563,19 +593,40 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
     if (!Array.isArray(r) || r.some((s) => typeof s !== 'string' || s === '' || s.includes(' '))) {
       throw new TypeError('"requiredScopes" must be an array of scope strings');
     }
+    if (r.includes('offline_access')) {
+      throw new TypeError(
+        '"requiredScopes" must not contain offline_access (a refresh-token scope, never required by a resource)',
+      );
+    }
     return r;
+  }
+
+  /** The entry's settled promise, made once (on its first hit) and shared by every later hit. */
+  function settle(entry: CachedAuth): Promise<AuthInfo> {
+    entry.promise = Promise.resolve(entry.authInfo);
+    return entry.promise;
   }
 
   // The hot path: not async. A cached, unexpired token with the default scopes costs one
   // synchronous Map lookup, a clock read and a boolean, and returns the entry's settled promise.
   function validate(token: string, o?: { requiredScopes?: string[] }): Promise<AuthInfo> {
+    return validateToken(token, o, false);
+  }
+
+  function validateToken(
+    token: string,
+    o: { requiredScopes?: string[] } | undefined,
+    syntaxChecked: boolean,
+  ): Promise<AuthInfo> {
     const hit = typeof token === 'string' ? local.peek(token) : undefined;
     if (hit !== undefined && now() < hit.validUntilMs) {
-      if (o === undefined && hit.satisfiesDefault) return hit.promise;
+      if (o === undefined && hit.satisfiesDefault) {
+        return hit.promise ?? settle(hit);
+      }
       try {
         const extra = validateScopesOption(o);
         checkScopes(hit, extra);
-        return hit.promise;
+        return hit.promise ?? settle(hit);
       } catch (err) {
         return Promise.reject(err);
       }
@@ -586,7 +637,7 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
     } catch (err) {
       return Promise.reject(err);
     }
-    return slowValidate(token, extra);
+    return slowValidate(token, extra, syntaxChecked);
   }
 
   function authenticate(req: unknown, o?: { requiredScopes?: string[] }): Promise<AuthInfo> {
@@ -596,7 +647,7 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
     } catch (err) {
       return Promise.reject(err);
     }
-    return validate(token, o);
+    return validateToken(token, o, true);
   }
 
   function verifyAccessToken(token: string): Promise<AuthInfo> {

@@ -349,6 +349,8 @@ describe('options are checked at construction (TypeError naming the option)', ()
     ['resource', { resource: '/mcp' }],
     ['resource', { resource: 'https://mcp.example.com/mcp#frag' }],
     ['requiredScopes', { requiredScopes: ['a b'] }],
+    ['requiredScopes', { requiredScopes: ['offline_access'] }],
+    ['requiredScopes', { requiredScopes: ['mcp:read', 'offline_access'] }],
     ['tokenFormat', { tokenFormat: 'magic' }],
     ['jwt.algorithms', { jwt: { algorithms: ['HS256'] } }],
     ['jwt.algorithms', { jwt: { algorithms: ['none'] } }],
@@ -374,6 +376,25 @@ describe('options are checked at construction (TypeError naming the option)', ()
       TypeError,
     );
     expect(() => createTokenValidator({ ...base, ...(over as object) } as never)).toThrow(name);
+  });
+
+  it('offline_access is refused as a required scope, at construction and per call (never in a challenge)', async () => {
+    expect(() => createTokenValidator({ ...base, requiredScopes: ['offline_access'] })).toThrow(
+      new TypeError(
+        '"requiredScopes" must not contain offline_access (a refresh-token scope, never required by a resource)',
+      ),
+    );
+    // Scopes are case-sensitive (RFC 6749 §3.3): only the exact name is the refresh-token scope.
+    const validator = createTokenValidator({ ...base, requiredScopes: ['Offline_Access'] });
+    expect(validator.requiredScopes).toEqual(['Offline_Access']);
+    await expect(
+      validator.validate('abc', { requiredScopes: ['mcp:read', 'offline_access'] }),
+    ).rejects.toThrow(
+      new TypeError(
+        '"requiredScopes" must not contain offline_access (a refresh-token scope, never required by a resource)',
+      ),
+    );
+    await validator.close();
   });
 
   it('construction never touches the network; discovery is lazy and a dead issuer is a 503', async () => {

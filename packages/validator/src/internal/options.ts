@@ -137,6 +137,13 @@ export function resolveOptions(options: TokenValidatorOptions): ResolvedOptions 
   }
 
   const requiredScopes = stringList(options.requiredScopes, 'requiredScopes', { scopes: true });
+  if (requiredScopes.includes('offline_access')) {
+    // Required scopes end up in the insufficient_scope challenge; offline_access asks for a
+    // refresh token and is never a resource's requirement (SPEC-NOTES: never in a challenge).
+    throw new TypeError(
+      '"requiredScopes" must not contain offline_access (a refresh-token scope, never required by a resource)',
+    );
+  }
   const accepted = stringList(options.acceptedAudiences, 'acceptedAudiences');
   const audiences = new Set<string>([resource, ...accepted.map(normaliseAudience)]);
 
