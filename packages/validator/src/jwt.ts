@@ -144,6 +144,14 @@ export function checkHeader(
   result: { protectedHeader: JWTHeaderParameters; payload: unknown },
   settings: JwtSettings,
 ): { header: JWTHeaderParameters; claims: Record<string, unknown> } {
+  return { header: result.protectedHeader, claims: checkedClaims(result, settings) };
+}
+
+/** {@link checkHeader} returning the claims only (the validator's cold path). @internal */
+export function checkedClaims(
+  result: { protectedHeader: JWTHeaderParameters; payload: unknown },
+  settings: JwtSettings,
+): Record<string, unknown> {
   const header = result.protectedHeader;
   const claims = result.payload as Record<string, unknown>;
   assertNotIdToken(claims);
@@ -163,5 +171,5 @@ export function checkHeader(
       );
     }
   }
-  return { header, claims };
+  return claims;
 }

@@ -9,7 +9,7 @@ import { IssuerMetadata } from './internal/metadata.js';
 import { type ResolvedOptions, resolveOptions } from './internal/options.js';
 import { toSdkError } from './internal/sdk.js';
 import { type IntrospectionSettings, introspectToken } from './introspection.js';
-import { checkHeader, mapJoseError, verifyJwtSignature } from './jwt.js';
+import { checkedClaims, mapJoseError, verifyJwtSignature } from './jwt.js';
 import type {
   AuthInfo,
   CustomValidatorResult,
@@ -518,7 +518,7 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
       ).then(
         (result) => {
           try {
-            const { claims } = checkHeader(result, cfg.jwt);
+            const claims = checkedClaims(result, cfg.jwt);
             return toLoadResult(finish(token, 'jwt', claims, undefined, now()));
           } catch (err) {
             return toNegative(err);

@@ -47,13 +47,16 @@ function numericDate(claims: Readonly<Record<string, unknown>>, claim: string): 
   return value;
 }
 
+/** Claims of ID tokens that never appear in access tokens. */
+const ID_TOKEN_MARKERS = ['nonce', 'at_hash', 'c_hash', 's_hash'] as const;
+
 /**
  * Refuses ID tokens and other non-access tokens: OpenID Connect ID tokens are signed by the same
  * keys, and their hash and nonce claims never appear in access tokens; `token_use` (Cognito) must
  * be `access` when present; a sender-constrained token (`cnf`) cannot be used as a Bearer token.
  */
 export function assertNotIdToken(claims: Readonly<Record<string, unknown>>): void {
-  for (const marker of ['nonce', 'at_hash', 'c_hash', 's_hash']) {
+  for (const marker of ID_TOKEN_MARKERS) {
     if (claims[marker] !== undefined) {
       throw new TokenValidationError('ERR_NOT_ACCESS_TOKEN', 'An ID token is not an access token', {
         claim: marker,
@@ -195,19 +198,20 @@ export function checkAccessTokenClaims(
       });
     }
   } else {
-    const values = typeof aud === 'string' ? [aud] : aud;
-    if (
-      !Array.isArray(values) ||
-      values.length === 0 ||
-      values.some((v) => typeof v !== 'string')
-    ) {
-      throw invalid('aud', 'The "aud" claim must be a string or a non-empty array of strings');
-    }
-    let ours = false;
-    for (const value of values as string[]) {
-      if (rules.audiences.has(value) || rules.audiences.has(normaliseAudience(value))) {
-        ours = true;
-        break;
+    let ours: boolean;
+    if (typeof aud === 'string') {
+      // The common case (one audience): no array, no closure.
+      ours = rules.audiences.has(aud) || rules.audiences.has(normaliseAudience(aud));
+    } else {
+      if (!Array.isArray(aud) || aud.length === 0 || aud.some((v) => typeof v !== 'string')) {
+        throw invalid('aud', 'The "aud" claim must be a string or a non-empty array of strings');
+      }
+      ours = false;
+      for (const value of aud as string[]) {
+        if (rules.audiences.has(value) || rules.audiences.has(normaliseAudience(value))) {
+          ours = true;
+          break;
+        }
       }
     }
     if (!ours) {
