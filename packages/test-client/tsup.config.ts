@@ -1,23 +1,8 @@
 import { defineConfig } from 'tsup';
+import { publishedPackage } from '../../tsup.shared.ts';
 
 export default defineConfig([
-  {
-    entry: ['src/index.ts'],
-    format: ['esm', 'cjs'],
-    dts: true,
-    clean: true,
-    sourcemap: true,
-    target: 'node20',
-    splitting: false,
-  },
-  {
-    // The bin: ESM only; tsup keeps the shebang and makes the file executable.
-    entry: ['src/cli.ts'],
-    format: ['esm'],
-    dts: false,
-    clean: false,
-    sourcemap: true,
-    target: 'node20',
-    splitting: false,
-  },
+  { ...publishedPackage, entry: ['src/index.ts'] },
+  // The bin: ESM only; tsup keeps the shebang and makes the file executable.
+  { ...publishedPackage, entry: ['src/cli.ts'], format: ['esm'], dts: false, clean: false },
 ]);

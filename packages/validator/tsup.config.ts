@@ -1,13 +1,9 @@
 import { defineConfig } from 'tsup';
+import { publishedPackage } from '../../tsup.shared.ts';
 
 export default defineConfig({
+  ...publishedPackage,
   entry: ['src/index.ts', 'src/node.ts', 'src/fetch.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-  splitting: false,
   // Lets the SDK bridge (src/internal/sdk.ts) load the SDK's classes in the caller's module system.
   esbuildOptions(options, context) {
     options.define = {
