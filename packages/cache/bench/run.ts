@@ -156,6 +156,52 @@ async function hitScenario(
   await cache.close();
 }
 
+/**
+ * The miss path: every key new, 64 loads in flight, each loader an already-settled promise (the
+ * cache's own cost, not the loader's). Baseline: the same pool awaiting the loader and `Map.set`.
+ */
+async function coldLoads() {
+  const n = 20_000;
+  const keys = makeKeys(n, 'cold');
+  const value = { value: 1, ttlSeconds: 60 };
+  const loader = () => Promise.resolve(value);
+  async function pool(f: (key: string) => Promise<unknown>): Promise<number> {
+    let next = 0;
+    const t = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (next < n) await f(keys[next++]!);
+      }),
+    );
+    return ns(t) / n;
+  }
+  const ratios: number[] = [];
+  const base: number[] = [];
+  const sub: number[] = [];
+  for (let r = -2; r < ROUNDS; r++) {
+    const map = new Map<string, unknown>();
+    const b = await pool((k) => loader().then((v) => void map.set(k, v.value)));
+    const cache = createCache<number>({ maxEntries: n, logger: silent });
+    const c = await pool((k) => cache.getOrLoad(k, loader));
+    if (cache.stats().loads !== n) throw new Error('getOrLoad did not load every key');
+    await cache.close();
+    if (r < 0) continue; // warm-up
+    base.push(b);
+    sub.push(c);
+    ratios.push(c / b);
+  }
+  const ratio = median(ratios);
+  rows.push({
+    benchmark: 'getOrLoad miss (every key new, 64 in flight, settled loader)',
+    baseline: 'await loader, Map.set',
+    'baseline ns/op': median(base).toFixed(0),
+    'subject ns/op': median(sub).toFixed(0),
+    ratio: `${ratio.toFixed(2)}x`,
+    target: 'report',
+    pass: '-',
+  });
+}
+
 async function singleFlight() {
   const cache = createCache<string>({ logger: silent });
   let loaderCalls = 0;
@@ -230,6 +276,7 @@ async function main() {
   await hitScenario('hot', 10_000, 1_000, 'shuffled');
   await hitScenario('full', 10_000, 10_000, 'sequential');
   await hitScenario('fullr', 10_000, 10_000, 'shuffled');
+  await coldLoads();
   await singleFlight();
   await boundedMemory();
   console.table(rows);

@@ -103,20 +103,25 @@ const consoleLogger: Logger = {
 /** How many open caches use each remote store (see close). */
 const storeUsers = new WeakMap<RemoteCacheStore, number>();
 
-/** A load waiting for its loader, watched for `loadTimeoutMs`. */
-interface PendingLoad {
+/**
+ * One load in flight. While its loader is pending it is also a link in the cache's FIFO of
+ * watched loads (all share one timeout, so start order is deadline order).
+ */
+class Flight<V> {
+  promise: Promise<V> = undefined as unknown as Promise<V>;
+  /** Cleared by a write to the key during the load: the (now stale) result is not stored. */
+  store = true;
   /** `performance.now()` past which the load is abandoned. */
-  readonly deadline: number;
+  deadline = 0;
   /** Set once the loader settled or the load timed out (whichever came first wins). */
-  settled: boolean;
-  readonly timeout: () => void;
+  settled = false;
+  reject: (err: unknown) => void = noop;
+  prev: Flight<V> | undefined = undefined;
+  next: Flight<V> | undefined = undefined;
+  constructor(readonly key: string) {}
 }
 
-interface Flight<V> {
-  promise: Promise<V>;
-  /** Cleared by a write to the key during the load: the (now stale) result is not stored. */
-  store: boolean;
-}
+function noop(): void {}
 
 class NegativeEntry {
   constructor(readonly error: unknown) {}
@@ -156,8 +161,9 @@ class TtlCache<V> implements Cache<V> {
   private readonly log: RateLimitedLog;
   private readonly flights = new Map<string, Flight<V>>();
   private readonly pendingWrites = new Set<Promise<void>>();
-  /** Loads waiting for their loader, oldest first (one timeout for all: start order = deadline order). */
-  private readonly pendingLoads = new Set<PendingLoad>();
+  /** Loads waiting for their loader, oldest first: an intrusive list (no hashing per load). */
+  private oldest: Flight<V> | undefined;
+  private newest: Flight<V> | undefined;
   /** One unref'd timer for the oldest pending load's deadline, armed only while loads are pending. */
   private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly timer: ReturnType<typeof setInterval> | undefined;
@@ -517,7 +523,7 @@ class TtlCache<V> implements Cache<V> {
       this.coalesced++;
       return running.promise;
     }
-    const flight: Flight<V> = { promise: undefined as unknown as Promise<V>, store: true };
+    const flight = new Flight<V>(key);
     // Registered before the load starts, so a loader that throws synchronously still cleans up.
     this.flights.set(key, flight);
     flight.promise = this.load(key, loader, flight);
@@ -595,45 +601,56 @@ class TtlCache<V> implements Cache<V> {
       }
     }
     return new Promise<V>((resolve, reject) => {
-      const watched: PendingLoad = {
-        deadline: performance.now() + this.loadTimeoutMs,
-        settled: false,
-        timeout: () => {
-          this.endFlight(key, flight);
-          reject(
-            new CacheError(
-              'ERR_CACHE_TIMEOUT',
-              'load',
-              `loader did not settle within ${this.loadTimeoutMs} ms`,
-            ),
-          );
-        },
-      };
-      this.pendingLoads.add(watched);
-      if (this.deadlineTimer === undefined) this.armDeadlineTimer(this.loadTimeoutMs);
+      flight.deadline = performance.now() + this.loadTimeoutMs;
+      flight.reject = reject;
+      this.link(flight);
       // Promise.resolve adopts foreign thenables safely (a throwing or double-calling `then`).
       Promise.resolve(pending).then(
         (result) => {
-          if (watched.settled) return; // timed out: an abandoned result is never stored
-          watched.settled = true;
-          this.pendingLoads.delete(watched);
+          if (flight.settled) return; // timed out: an abandoned result is never stored
+          this.unlink(flight);
+          this.endFlight(key, flight);
+          let value: V;
           try {
-            resolve(this.accept(key, result, flight));
+            value = this.accept(key, result, flight);
           } catch (err) {
             reject(err);
-          } finally {
-            this.endFlight(key, flight);
+            return;
           }
+          resolve(value);
         },
         (err: unknown) => {
-          if (watched.settled) return;
-          watched.settled = true;
-          this.pendingLoads.delete(watched);
+          if (flight.settled) return;
+          this.unlink(flight);
           this.endFlight(key, flight);
           reject(err);
         },
       );
     });
+  }
+
+  private link(flight: Flight<V>): void {
+    const newest = this.newest;
+    if (newest === undefined) {
+      this.oldest = flight;
+      if (this.deadlineTimer === undefined) this.armDeadlineTimer(this.loadTimeoutMs);
+    } else {
+      newest.next = flight;
+      flight.prev = newest;
+    }
+    this.newest = flight;
+  }
+
+  /** Marks the load settled and takes it out of the watched list. */
+  private unlink(flight: Flight<V>): void {
+    flight.settled = true;
+    const { prev, next } = flight;
+    if (prev === undefined) this.oldest = next;
+    else prev.next = next;
+    if (next === undefined) this.newest = prev;
+    else next.prev = prev;
+    flight.prev = undefined;
+    flight.next = undefined;
   }
 
   private armDeadlineTimer(ms: number): void {
@@ -649,16 +666,22 @@ class TtlCache<V> implements Cache<V> {
   /** Times out every pending load past its deadline; re-arms for the oldest one left. */
   private checkDeadlines(): void {
     const now = performance.now();
-    for (const watched of this.pendingLoads) {
-      const remaining = watched.deadline - now;
+    for (let flight = this.oldest; flight !== undefined; flight = this.oldest) {
+      const remaining = flight.deadline - now;
       if (remaining > 0) {
         // Timers may fire a fraction of a millisecond early: never time out a load early.
         this.armDeadlineTimer(Math.max(1, Math.ceil(remaining)));
         return;
       }
-      this.pendingLoads.delete(watched);
-      watched.settled = true;
-      watched.timeout();
+      this.unlink(flight);
+      this.endFlight(flight.key, flight);
+      flight.reject(
+        new CacheError(
+          'ERR_CACHE_TIMEOUT',
+          'load',
+          `loader did not settle within ${this.loadTimeoutMs} ms`,
+        ),
+      );
     }
   }
 
