@@ -540,6 +540,25 @@ describe('getOrLoad', () => {
     }
   });
 
+  it('a loadTimeoutMs beyond what setTimeout honours neither fires early nor polls', async () => {
+    const spy = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      const { cache } = track(make<string>({ loadTimeoutMs: 2 ** 40 }));
+      let release!: (v: { value: string }) => void;
+      const p = cache.getOrLoad('k', () => new Promise((r) => (release = r)));
+      const before = spy.mock.calls.length;
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, 20));
+      // Only our own 20 ms sleep was scheduled meanwhile: no 1 ms re-arming loop.
+      expect(spy.mock.calls.length - before).toBe(1);
+      expect(spy.mock.calls.map(([, ms]) => ms)).toContain(2 ** 31 - 1);
+      release({ value: 'v' });
+      expect(await p).toBe('v');
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('a result that arrives after the timeout is dropped, never stored', async () => {
     const { cache } = track(make<string>({ loadTimeoutMs: 20 }));
     let release!: (v: { value: string }) => void;

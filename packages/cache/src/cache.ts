@@ -95,6 +95,8 @@ const MAX_LIFE_MS = 2 ** 47;
 /** The unref'd sweep timer inspects this many entries per tick and tier. */
 const SWEEP_INTERVAL_MS = 30_000;
 const SWEEP_BUDGET = 10_000;
+/** The longest delay setTimeout honours (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const consoleLogger: Logger = {
   warn: (msg, meta) => console.warn(msg, meta),
@@ -654,10 +656,14 @@ class TtlCache<V> implements Cache<V> {
   }
 
   private armDeadlineTimer(ms: number): void {
-    const timer = setTimeout(() => {
-      this.deadlineTimer = undefined;
-      this.checkDeadlines();
-    }, ms);
+    // setTimeout treats delays beyond 2^31 - 1 ms as 1 ms: wait at most that long, then look again.
+    const timer = setTimeout(
+      () => {
+        this.deadlineTimer = undefined;
+        this.checkDeadlines();
+      },
+      Math.min(ms, MAX_TIMER_MS),
+    );
     // Never keep the process alive for a watchdog.
     (timer as { unref?: () => void }).unref?.();
     this.deadlineTimer = timer;
