@@ -3,7 +3,7 @@ import { checkServer, formatCheckTable, parseOrigin } from './check.js';
 import { isTestClientError } from './errors.js';
 import type { FetchLike } from './internal/http.js';
 import type { OpenBrowser } from './open-browser.js';
-import type { TokenEndpointAuthMethod, TransportKind } from './options.js';
+import { PROTOCOL_PARAMS, type TokenEndpointAuthMethod, type TransportKind } from './options.js';
 import { redact } from './redact.js';
 import { parseRedirectHost } from './redirect-listener.js';
 import { formatStep, Report, sanitizeForTerminal } from './report.js';
@@ -218,17 +218,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     if (eq <= 0)
       throw new UsageError(`--auth-param must be key=value, got ${JSON.stringify(pair)}`);
     const key = pair.slice(0, eq);
-    const reserved = [
-      'response_type',
-      'client_id',
-      'redirect_uri',
-      'state',
-      'code_challenge',
-      'code_challenge_method',
-      'resource',
-      'scope',
-    ];
-    if (reserved.includes(key))
+    if (PROTOCOL_PARAMS.has(key))
       throw new UsageError(`--auth-param cannot set ${key}: the client sets it`);
     authorizationParams[key] = pair.slice(eq + 1);
   }

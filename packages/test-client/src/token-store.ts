@@ -1,17 +1,10 @@
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { TestClientError } from './errors.js';
+import type { TokenSet } from './options.js';
 
-/** Tokens obtained for one resource. `expiresAt` is in seconds since the epoch. */
-export interface StoredTokens {
-  accessToken: string;
-  tokenType: string;
-  refreshToken?: string;
-  idToken?: string;
-  scope?: string;
-  /** Seconds since the epoch. */
-  expiresAt?: number;
-}
+/** Tokens obtained for one resource: what the token endpoint returned. */
+export type StoredTokens = TokenSet;
 
 /** One entry of the token store: the tokens and the client they were issued to. */
 export interface TokenStoreEntry {
