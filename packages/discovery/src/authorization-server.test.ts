@@ -850,13 +850,13 @@ describe('discoverAuthorizationServer caching', () => {
     const o = { allowInsecureHttpForLoopback: true, cache };
     await expect(
       discoverAuthorizationServer(as.base, { ...o, requirePkceS256: false }),
-    ).resolves.toBeDefined();
+    ).resolves.toMatchObject({ flavour: 'oauth2', metadata: { issuer: as.base } });
     await expect(discoverAuthorizationServer(as.base, o)).rejects.toMatchObject({
       code: 'ERR_PKCE_METADATA_MISSING',
     });
     await expect(
       discoverAuthorizationServer(as.base, { ...o, allowMissingPkceMetadata: true }),
-    ).resolves.toBeDefined();
+    ).resolves.toMatchObject({ flavour: 'oauth2', metadata: { issuer: as.base } });
     expect(as.requests).toHaveLength(1);
     await cache.close();
   });

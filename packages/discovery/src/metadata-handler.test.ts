@@ -66,8 +66,7 @@ describe.each(variants)('%s metadata handler', (_name, setup) => {
 
   it.each([SUFFIXED, ROOT, `${SUFFIXED}?x=1`])('GET %s serves the document', async (path) => {
     const res = await call(path);
-    expect(res).toBeDefined();
-    expect(res!.status).toBe(200);
+    expect(res?.status).toBe(200);
     expect(JSON.parse(res!.body)).toEqual(metadata);
     expect(res!.headers.get('content-type')).toBe('application/json');
     expect(res!.headers.get('cache-control')).toBe('public, max-age=3600');
