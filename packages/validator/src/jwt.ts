@@ -1,4 +1,4 @@
-import { type CryptoKey, type JWTHeaderParameters, jwtVerify } from 'jose';
+import { type CryptoKey, compactVerify, errors, type JWTHeaderParameters } from 'jose';
 import { TokenValidationError } from './errors.js';
 import { assertNotIdToken } from './internal/claims.js';
 
@@ -29,6 +29,24 @@ export interface JwtSettings {
 
 /** The key function handed to jose (the issuer's remote key set). */
 export type KeyResolver = (header: JWTHeaderParameters) => Promise<CryptoKey> | CryptoKey;
+
+/**
+ * The issuer's key function behind the algorithm allowlist: a token whose `alg` is not allowed
+ * fails with jose's own `JOSEAlgNotAllowed` before any key is looked up. jose checks `crit` and the
+ * presence of `alg` before it calls the key function, and would check the allowlist at the same
+ * point, but from an `algorithms` option it builds a new `Set` on every call; this one is built
+ * once per validator. The resolver is the only way the validator hands keys to jose.
+ * @internal
+ */
+export function allowlistedKeys(algorithms: readonly string[], keys: KeyResolver): KeyResolver {
+  const allowed: ReadonlySet<string> = new Set(algorithms);
+  return (header) => {
+    if (!allowed.has(header.alg as string)) {
+      throw new errors.JOSEAlgNotAllowed('"alg" (Algorithm) Header Parameter value not allowed');
+    }
+    return keys(header);
+  };
+}
 
 function normaliseTyp(typ: string): string {
   const lower = typ.toLowerCase();
@@ -112,11 +130,94 @@ export function mapJoseError(err: unknown): TokenValidationError {
   }
 }
 
+/** jose's own decoder for JWT claims sets: invalid UTF-8 is an error, never replaced. */
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Object.prototype.toString.call(value) !== '[object Object]'
+  ) {
+    return false;
+  }
+  const proto = Object.getPrototypeOf(value);
+  return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
+function timeClaim(claims: Record<string, unknown>, claim: string): number | undefined {
+  const value = claims[claim];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number') {
+    throw new errors.JWTClaimValidationFailed(
+      `"${claim}" claim must be a number`,
+      claims,
+      claim,
+      'invalid',
+    );
+  }
+  return value;
+}
+
+/**
+ * What `jwtVerify` adds to `compactVerify` for the options the validator passes (algorithms and
+ * clock tolerance; issuer, audience and the rest are our own checks), in jose's order and with
+ * jose's errors, so {@link mapJoseError} maps every outcome exactly as before: no unencoded
+ * payload (`b64: false`), the payload is strict UTF-8 JSON of a plain object, `iat`/`nbf`/`exp`
+ * are numbers when present, `nbf` is not in the future and `exp` not in the past (whole seconds,
+ * with the tolerance). One `JSON.parse`, no `Date`, no option parsing per token.
+ * @internal
+ */
+export function parseClaims(
+  header: JWTHeaderParameters,
+  payload: Uint8Array,
+  clockToleranceSeconds: number,
+  nowMs: number,
+): Record<string, unknown> {
+  const crit = header.crit;
+  if (Array.isArray(crit) && crit.includes('b64') && header.b64 === false) {
+    throw new errors.JWTInvalid('JWTs MUST NOT use unencoded payload');
+  }
+  let claims: unknown;
+  try {
+    claims = JSON.parse(strictDecoder.decode(payload));
+  } catch (cause) {
+    throw new errors.JWTInvalid('JWT Claims Set must be a top-level JSON object', { cause });
+  }
+  if (!isPlainObject(claims)) {
+    throw new errors.JWTInvalid('JWT Claims Set must be a top-level JSON object');
+  }
+  const now = Math.floor(nowMs / 1000);
+  timeClaim(claims, 'iat');
+  const nbf = timeClaim(claims, 'nbf');
+  if (nbf !== undefined && nbf > now + clockToleranceSeconds) {
+    throw new errors.JWTClaimValidationFailed(
+      '"nbf" claim timestamp check failed',
+      claims,
+      'nbf',
+      'check_failed',
+    );
+  }
+  const exp = timeClaim(claims, 'exp');
+  if (exp !== undefined && exp <= now - clockToleranceSeconds) {
+    throw new errors.JWTExpired(
+      '"exp" claim timestamp check failed',
+      claims,
+      'exp',
+      'check_failed',
+    );
+  }
+  return claims;
+}
+
 /**
  * Verifies a JWT access token's signature with jose against the issuer's keys (never keys named by
  * the token: `jku`, `x5u`, `jwk` are ignored), with the algorithm allowlist, `crit` handling, and
  * explicit typing: `typ` must be `at+jwt` when required; any `typ` other than `at+jwt`/`JWT` (a
  * DPoP proof, a logout token, …) is refused always. Claims are checked by the caller.
+ *
+ * jose's `compactVerify` does the JWS part (header, `crit`, allowlist, key, signature); the
+ * claims-set rules of `jwtVerify` are {@link parseClaims}.
  *
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
  * @see https://www.rfc-editor.org/rfc/rfc8725#section-3.11
@@ -128,11 +229,24 @@ export function verifyJwtSignature(
   nowMs: number,
 ): Promise<{ header: JWTHeaderParameters; claims: Record<string, unknown> }> {
   // A then-chain rather than an async function: one frame less on the cold path.
-  return jwtVerify(token, keys, {
-    algorithms: settings.algorithms,
-    clockTolerance: settings.clockToleranceSeconds,
-    currentDate: new Date(nowMs),
-  }).then((result) => checkHeader(result, settings), rethrowMapped);
+  return compactVerify(token, keys, { algorithms: settings.algorithms }).then((result) => {
+    try {
+      return checkHeader(
+        {
+          protectedHeader: result.protectedHeader,
+          payload: parseClaims(
+            result.protectedHeader,
+            result.payload,
+            settings.clockToleranceSeconds,
+            nowMs,
+          ),
+        },
+        settings,
+      );
+    } catch (err) {
+      throw mapJoseError(err);
+    }
+  }, rethrowMapped);
 }
 
 function rethrowMapped(err: unknown): never {

@@ -1,6 +1,6 @@
 import { type Cache, createCache, hashKey } from '@mcp-auth/cache';
 import { protectedResourceMetadataUrl } from '@mcp-auth/discovery';
-import { jwtVerify } from 'jose';
+import { compactVerify, type JWTHeaderParameters } from 'jose';
 import { checkTokenSyntax, extractBearerToken, type HeaderSource } from './bearer.js';
 import { TokenValidationError } from './errors.js';
 import { type ClaimRules, checkAccessTokenClaims } from './internal/claims.js';
@@ -9,7 +9,13 @@ import { IssuerMetadata } from './internal/metadata.js';
 import { type ResolvedOptions, resolveOptions } from './internal/options.js';
 import { toSdkError } from './internal/sdk.js';
 import { type IntrospectionSettings, introspectToken } from './introspection.js';
-import { checkedClaims, mapJoseError, verifyJwtSignature } from './jwt.js';
+import {
+  allowlistedKeys,
+  checkedClaims,
+  mapJoseError,
+  parseClaims,
+  verifyJwtSignature,
+} from './jwt.js';
 import type {
   AuthInfo,
   CustomValidatorResult,
@@ -152,6 +158,9 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
     now,
     logger,
   });
+
+  /** The key function every JWT verification uses: the algorithm allowlist, then the issuer's keys. */
+  const jwtKeys = allowlistedKeys(cfg.jwt.algorithms, keys.getKey);
 
   async function introspectionSettings(): Promise<IntrospectionSettings> {
     const i = cfg.introspection!;
@@ -366,7 +375,7 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
       looksLikeJwt(token)
     ) {
       counters.jwtVerifications++;
-      return verifyJwtSignature(token, keys.getKey, cfg.jwt, now()).then((r) =>
+      return verifyJwtSignature(token, jwtKeys, cfg.jwt, now()).then((r) =>
         finish(token, 'jwt', r.claims, undefined, now()),
       );
     }
@@ -407,7 +416,7 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
         );
       }
       counters.jwtVerifications++;
-      const { header, claims } = await verifyJwtSignature(token, keys.getKey, cfg.jwt, now());
+      const { header, claims } = await verifyJwtSignature(token, jwtKeys, cfg.jwt, now());
       const custom = cfg.customValidator
         ? await applyCustom(token, 'jwt', claims, header as Record<string, unknown>)
         : undefined;
@@ -487,11 +496,28 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
     throw err;
   }
 
-  const nowIsSystemClock = options.now === undefined;
-  const verifyOptions = Object.freeze({
-    algorithms: cfg.jwt.algorithms,
-    clockTolerance: cfg.jwt.clockToleranceSeconds,
-  });
+  const clockTolerance = cfg.jwt.clockToleranceSeconds;
+
+  /** The signature-verified JWS of the cold path to a load result (header, claims, entry). */
+  function acceptJws(
+    token: string,
+    result: { protectedHeader: JWTHeaderParameters; payload: Uint8Array },
+  ) {
+    const nowMs = now();
+    const header = result.protectedHeader;
+    let payload: Record<string, unknown>;
+    try {
+      payload = parseClaims(header, result.payload, clockTolerance, nowMs);
+    } catch (err) {
+      return toNegative(mapJoseError(err));
+    }
+    try {
+      const claims = checkedClaims({ protectedHeader: header, payload }, cfg.jwt);
+      return toLoadResult(finish(token, 'jwt', claims, undefined, nowMs));
+    } catch (err) {
+      return toNegative(err);
+    }
+  }
 
   function load(token: string) {
     if (
@@ -501,29 +527,12 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
       cfg.tokenFormat !== 'custom' &&
       looksLikeJwt(token)
     ) {
-      // The cold path of the common case in a single continuation: signature (jose), header,
-      // claims, entry, load result. Same checks as verify(); one promise instead of three.
+      // The cold path of the common case in a single continuation: signature (jose's
+      // compactVerify; the algorithm allowlist is jwtKeys', checked where jose checks it, before
+      // any key lookup), claims set, header, claims, entry, load result. Same checks as verify().
       counters.jwtVerifications++;
-      return jwtVerify(
-        token,
-        keys.getKey,
-        // With the system clock, jose's own `new Date()` is the same instant: one object for all.
-        nowIsSystemClock
-          ? verifyOptions
-          : {
-              algorithms: cfg.jwt.algorithms,
-              clockTolerance: cfg.jwt.clockToleranceSeconds,
-              currentDate: new Date(now()),
-            },
-      ).then(
-        (result) => {
-          try {
-            const claims = checkedClaims(result, cfg.jwt);
-            return toLoadResult(finish(token, 'jwt', claims, undefined, now()));
-          } catch (err) {
-            return toNegative(err);
-          }
-        },
+      return compactVerify(token, jwtKeys).then(
+        (result) => acceptJws(token, result),
         (err) => toNegative(mapJoseError(err)),
       );
     }

@@ -709,6 +709,12 @@ const claimCases: [string, () => string, TokenValidationErrorCode, string?][] = 
     'client_id',
   ],
   ['payload a JSON array', () => ctl.sign('[1,2,3]'), 'ERR_TOKEN_MALFORMED'],
+  [
+    'unencoded payload (crit b64, b64 false), validly signed',
+    () =>
+      ctl.sign(claims(), { alg: 'RS256', typ: 'at+jwt', kid: ctl.kid, crit: ['b64'], b64: false }),
+    'ERR_TOKEN_MALFORMED',
+  ],
   ['payload not JSON', () => ctl.sign('not json at all'), 'ERR_TOKEN_MALFORMED'],
   ['payload JSON null', () => ctl.sign('null'), 'ERR_TOKEN_MALFORMED'],
 ];
