@@ -242,7 +242,7 @@ try {
     {
       benchmark: '1,000 concurrent validate() with one new token',
       baseline: '1 verification',
-      validator: `${sfVerifications} jwtVerify, ${subtleVerifies} crypto.subtle.verify`,
+      validator: `${sfVerifications} JWT verification(s), ${subtleVerifies} crypto.subtle.verify`,
       ratio: `${sfVerifications}`,
       target: '== 1',
       ok: sfVerifications === 1 && subtleVerifies === 1 ? 'yes' : 'NO',
