@@ -2,34 +2,21 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fakeProvider, openStream, postMessage, rawRequest } from '../test/helpers.js';
+import {
+  fakeProvider,
+  openStream,
+  postMessage,
+  rawRequest,
+  whoamiServer,
+} from '../test/helpers.js';
 import { createHandler, createServer, type SseServer, type SseServerOptions } from './server.js';
 
 const ALICE = 'Bearer user:alice:app-a:mcp:read';
 const BOB = 'Bearer user:bob:app-b:mcp:read';
 
 function mcpFactory(received: unknown[] = []): SseServerOptions['createMcpServer'] {
-  return () => {
-    const server = new McpServer({ name: 'test', version: '1.0.0' });
-    server.registerTool('whoami', { description: 'who am I' }, async (extra) => {
-      received.push(extra.authInfo);
-      return {
-        content: [
-          {
-            type: 'text',
-            text: JSON.stringify({
-              subject: extra.authInfo?.extra?.['subject'],
-              clientId: extra.authInfo?.clientId,
-              scopes: extra.authInfo?.scopes,
-            }),
-          },
-        ],
-      };
-    });
-    return server;
-  };
+  return () => whoamiServer(received);
 }
 
 let server: SseServer | undefined;
@@ -550,19 +537,19 @@ describe('CORS', () => {
 
 describe('routing', () => {
   it.each([
-    ['GET', '/health', 200],
-    ['HEAD', '/health', 200],
-    ['POST', '/health', 405],
-    ['POST', '/sse', 405],
-    ['GET', '/messages', 405],
-    ['PUT', '/messages', 405],
-    ['GET', '/nope', 404],
-    ['GET', '/oauth/authorize', 404], // no clientId: no OAuth endpoints
-  ])('%s %s → %i', async (method, path, status) => {
+    ['GET', '/health', 200, undefined],
+    ['HEAD', '/health', 200, undefined],
+    ['POST', '/health', 405, 'GET, HEAD'],
+    ['POST', '/sse', 405, 'GET, OPTIONS'],
+    ['GET', '/messages', 405, 'POST, OPTIONS'],
+    ['PUT', '/messages', 405, 'POST, OPTIONS'],
+    ['GET', '/nope', 404, undefined],
+    ['GET', '/oauth/authorize', 404, undefined], // no clientId: no OAuth endpoints
+  ])('%s %s → %i (Allow: %s)', async (method, path, status, allow) => {
     await start();
     const res = await rawRequest(`${url}${path}`, { method });
     expect(res.status).toBe(status);
-    if (status === 405) expect(res.headers.allow).toBeDefined();
+    expect(res.headers.allow).toBe(allow);
   });
 
   it('mounts in an existing server and passes other paths to next()', async () => {

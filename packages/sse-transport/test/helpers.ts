@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { SseAuthProvider } from '../src/server.js';
 
 export interface SseEvent {
@@ -249,4 +250,28 @@ export async function followAuthorization(
   }
   if (!location.startsWith(stopAt)) throw new Error('too many redirects');
   return location;
+}
+
+/**
+ * An SDK McpServer with a `whoami` tool answering the caller's subject, client and scopes from
+ * `extra.authInfo`; every AuthInfo it sees is pushed to `received`.
+ */
+export function whoamiServer(received: unknown[] = []): McpServer {
+  const server = new McpServer({ name: 'test', version: '1.0.0' });
+  server.registerTool('whoami', { description: 'Who is calling' }, async (extra) => {
+    received.push(extra.authInfo);
+    return {
+      content: [
+        {
+          type: 'text',
+          text: JSON.stringify({
+            subject: extra.authInfo?.extra?.['subject'],
+            clientId: extra.authInfo?.clientId,
+            scopes: extra.authInfo?.scopes,
+          }),
+        },
+      ],
+    };
+  });
+  return server;
 }

@@ -7,11 +7,16 @@ import { getFreePort } from '@mcp-auth/test-utils';
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, OAuthProvider, type SseServer } from '../src/index.js';
 import type { CallbackResult } from '../src/oauth-provider.js';
-import { followAuthorization, openStream, postMessage, rawRequest } from './helpers.js';
+import {
+  followAuthorization,
+  openStream,
+  postMessage,
+  rawRequest,
+  whoamiServer,
+} from './helpers.js';
 
 let das: DevAuthServer;
 let provider: OAuthProvider;
@@ -24,23 +29,6 @@ let bob: string; // user bob via the confidential client
 let writeOnly: string; // alice, but only mcp:write
 let foreign: string; // a token for another resource on the same authorization server
 const callbacks: CallbackResult[] = [];
-
-function whoamiServer(): McpServer {
-  const server = new McpServer({ name: 'e2e', version: '1.0.0' });
-  server.registerTool('whoami', { description: 'Who is calling' }, async (extra) => ({
-    content: [
-      {
-        type: 'text',
-        text: JSON.stringify({
-          subject: extra.authInfo?.extra?.['subject'],
-          clientId: extra.authInfo?.clientId,
-          scopes: extra.authInfo?.scopes,
-        }),
-      },
-    ],
-  }));
-  return server;
-}
 
 beforeAll(async () => {
   const port = await getFreePort();
@@ -69,7 +57,7 @@ beforeAll(async () => {
   server = createServer({
     port,
     auth: { provider },
-    createMcpServer: whoamiServer,
+    createMcpServer: () => whoamiServer(),
     oauth: {
       onCallback: (result, _req, res) => {
         callbacks.push(result);
@@ -117,7 +105,7 @@ describe('the SDK client over SSE with a bearer token', () => {
       },
     });
     await client.connect(transport);
-    expect(client.getServerVersion()).toEqual({ name: 'e2e', version: '1.0.0' });
+    expect(client.getServerVersion()).toEqual({ name: 'test', version: '1.0.0' });
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name)).toEqual(['whoami']);
     const result = await client.callTool({ name: 'whoami', arguments: {} });

@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authenticateRequest, withAuth } from '../src/fetch.js';
 import type { TokenValidator } from '../src/index.js';
 import { requireAuth } from '../src/node.js';
-import { OTHER_RESOURCE, serviceToken, startAuthServer, validatorFor } from './helpers.js';
+import {
+  buildValidatorPackages,
+  OTHER_RESOURCE,
+  run,
+  serviceToken,
+  startAuthServer,
+  validatorFor,
+} from './helpers.js';
 
 let as: DevAuthServer;
 let validator: TokenValidator;
@@ -268,25 +275,7 @@ describe('the official MCP SDK: requireBearerAuth({ verifier: validator })', () 
 
 describe('the MCP SDK from CommonJS (built dist/index.cjs)', () => {
   it('requireBearerAuth maps 401 and 403 with the SDK’s CommonJS error classes', async () => {
-    const { execFile } = await import('node:child_process');
-    const { promisify } = await import('node:util');
-    const run = promisify(execFile);
-    const root = new URL('../../../', import.meta.url).pathname;
-    await run(
-      'pnpm',
-      [
-        'exec',
-        'turbo',
-        'run',
-        'build',
-        '--filter=@mcp-auth/validator...',
-        '--output-logs=errors-only',
-      ],
-      {
-        cwd: root,
-        timeout: 180_000,
-      },
-    );
+    await buildValidatorPackages();
     const { stdout } = await run(
       process.execPath,
       [new URL('./fixtures/sdk-cjs.cjs', import.meta.url).pathname],

@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { type DevAuthServer, type DevAuthServerOptions, start } from '@mcp-auth/dev-auth-server';
 import {
   createTokenValidator,
@@ -87,4 +90,29 @@ export async function rejectsWith(
     );
   }
   return e;
+}
+
+/** `execFile` as a promise. */
+export const run = promisify(execFile);
+
+/** The workspace root. */
+export const WORKSPACE_ROOT = resolve(import.meta.dirname, '../../..');
+
+/**
+ * Builds the validator and its workspace dependencies (turbo answers from its cache when nothing
+ * changed), for the tests that use the built `dist`: never a stale one.
+ */
+export async function buildValidatorPackages(): Promise<void> {
+  await run(
+    'pnpm',
+    [
+      'exec',
+      'turbo',
+      'run',
+      'build',
+      '--filter=@mcp-auth/validator...',
+      '--output-logs=errors-only',
+    ],
+    { cwd: WORKSPACE_ROOT, timeout: 180_000 },
+  );
 }

@@ -1,19 +1,22 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import type { DevAuthServer } from '@mcp-auth/dev-auth-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceToken, startAuthServer } from './helpers.js';
+import {
+  buildValidatorPackages,
+  run,
+  serviceToken,
+  startAuthServer,
+  WORKSPACE_ROOT,
+} from './helpers.js';
 
 /**
  * "Install only the validator": pack the validator and its workspace dependencies, install the
  * tarballs with npm into a fresh project outside the workspace, and use it from ESM and CommonJS.
  */
-const run = promisify(execFile);
-const root = resolve(import.meta.dirname, '../../..');
+const root = WORKSPACE_ROOT;
 const packages = ['validator', 'cache', 'discovery'];
 /**
  * The environment of a fresh project: pnpm sets NODE_PATH to the workspace's store when it runs
@@ -29,22 +32,7 @@ let as: DevAuthServer;
 let token: string;
 
 beforeAll(async () => {
-  // Always build (turbo answers from its cache when nothing changed), so the test never uses a stale dist.
-  await run(
-    'pnpm',
-    [
-      'exec',
-      'turbo',
-      'run',
-      'build',
-      '--filter=@mcp-auth/validator...',
-      '--output-logs=errors-only',
-    ],
-    {
-      cwd: root,
-      timeout: 180_000,
-    },
-  );
+  await buildValidatorPackages();
   for (const p of packages)
     expect(existsSync(join(root, 'packages', p, 'dist', 'index.js'))).toBe(true);
   dir = await mkdtemp(join(tmpdir(), 'mcp-auth-validator-install-'));
