@@ -725,6 +725,74 @@ describe('dynamic client registration (RFC 7591)', () => {
     expect(decodeJwt(token).client_id).toBe(reg.client_id);
   });
 
+  // The body the official MCP SDK client's auth() (and the MCP Inspector) sends to the registration
+  // endpoint: a public client on a loopback redirect, with `scope` = the resource's scopes_supported.
+  const sdkRegistration = (scope: string) => ({
+    client_name: 'MCP Inspector',
+    redirect_uris: ['http://localhost:6274/oauth/callback'],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'none',
+    scope,
+  });
+
+  it('accepts the MCP SDK client’s registration with resource scopes in `scope` (201, scope echoed)', async () => {
+    const res = await fetch(as.endpoints.registration as string, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(sdkRegistration('mcp:tools mcp:read')),
+    });
+    expect(res.status).toBe(201);
+    const reg = (await res.json()) as Record<string, unknown>;
+    expect(reg.scope).toBe('mcp:tools mcp:read');
+    expect(reg.token_endpoint_auth_method).toBe('none');
+    expect(reg.client_secret).toBeUndefined();
+    const tokens = await as.authorizationCodeFlow({
+      resource: MCP,
+      scope: 'mcp:tools mcp:read',
+      clientId: reg.client_id as string,
+      redirectUri: 'http://localhost:6274/oauth/callback',
+    });
+    const payload = decodeJwt(tokens.access_token);
+    expect(payload.client_id).toBe(reg.client_id);
+    expect(payload.scope).toBe('mcp:tools mcp:read');
+    expect(tokens.refresh_token).toBeTypeOf('string');
+  });
+
+  it('accepts OpenID and resource scopes of several resources together', async () => {
+    const reg = await as.registerClient(sdkRegistration('openid email mcp:tools other:read'));
+    expect(reg.scope).toBe('openid email mcp:tools other:read');
+    const tokens = await as.authorizationCodeFlow({
+      resource: MCP,
+      scope: 'openid mcp:tools',
+      clientId: reg.client_id as string,
+      redirectUri: 'http://localhost:6274/oauth/callback',
+    });
+    expect(decodeJwt(tokens.access_token).scope).toBe('mcp:tools');
+    expect(tokens.id_token).toBeTypeOf('string');
+  });
+
+  it('accepts the scopes of a resource added at run time', async () => {
+    const uri = `http://127.0.0.1:3999/mcp-${Date.now()}`;
+    as.addResource({ uri, scopes: ['late:scope'] });
+    const reg = await as.registerClient(sdkRegistration('late:scope'));
+    expect(reg.scope).toBe('late:scope');
+  });
+
+  it.each([
+    ['a scope no resource has', 'mcp:tools mcp:admin'],
+    ['an unknown OpenID-looking scope', 'openid phone'],
+  ])('still refuses %s with invalid_client_metadata', async (_name, scope) => {
+    const err = await expectOAuthError(
+      as.registerClient(sdkRegistration(scope)),
+      'invalid_client_metadata',
+    );
+    expect(err.errorDescription).toBe(
+      'scope must only contain Authorization Server supported scope values',
+    );
+    expect(err.status).toBe(400);
+  });
+
   it.each([
     [{ redirect_uris: ['not a url'] }, 'invalid_redirect_uri'],
     [{ redirect_uris: ['http://127.0.0.1/cb#frag'] }, 'invalid_redirect_uri'],

@@ -14,6 +14,7 @@ import {
 } from './flows';
 import { createAdapter, MemoryStore } from './internal/adapter';
 import { createJwtTokenEndpoints } from './internal/jwt-introspection';
+import { registrationScope } from './internal/registration-scope';
 import { consentPage, escapeHtml, loginPage, messagePage } from './internal/views';
 import { generateSigningKey, isSigningAlg, KeyRing, SIGNING_ALGS } from './keys';
 import { PROFILES, type Profile, type StructuredToken } from './profiles/index';
@@ -687,6 +688,12 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
     });
   }
 
+  const registrationScopes = registrationScope({
+    advertised: () => new Set([...OIDC_SCOPES, ...resources.flatMap((r) => r.scopes)]),
+    openidScopes: new Set(OIDC_SCOPES),
+    InvalidClientMetadata: errors.InvalidClientMetadata,
+  });
+
   function configuration(): Record<string, unknown> {
     return {
       adapter: Adapter,
@@ -731,7 +738,11 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
             );
           },
         },
-        registration: { enabled: registration, initialAccessToken: false },
+        registration: {
+          enabled: registration,
+          initialAccessToken: false,
+          idFactory: registrationScopes.idFactory,
+        },
         resourceIndicators: {
           enabled: true,
           defaultResource: async (ctx: Ctx, _client: Token, oneOf?: string[]) => {
@@ -849,6 +860,7 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
         logger.debug?.(`dev-auth-server: ${event}`, { err: String(err) }),
       );
     }
+    next.on('registration_create.success', registrationScopes.onRegistered);
     provider = next;
     callback = next.callback();
   }

@@ -55,6 +55,7 @@ declare module 'oidc-provider' {
     InvalidTarget: new (description?: string) => Error;
     InvalidRequest: new (description?: string) => Error;
     AccessDenied: new (description?: string) => Error;
+    InvalidClientMetadata: new (description?: string) => Error;
   };
 
   export default Provider;
