@@ -209,6 +209,13 @@ function validateOptions(o: DevAuthServerOptions): void {
   }
 }
 
+/** The path of a request target, without its query; what a log line may show of a URL. */
+export function pathOnly(target: string | undefined): string {
+  const raw = target ?? '/';
+  const end = raw.search(/[?#]/);
+  return (end < 0 ? raw : raw.slice(0, end)).slice(0, 200);
+}
+
 function secret(): string {
   return randomBytes(32).toString('base64url');
 }
@@ -387,8 +394,10 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
 
   const createFront = (front: 'issuer' | 'endpoints') => {
     const srv = createServer((req, res) => {
+      // The query (and so the whole URL) can carry a code, a token or a secret: log the path only.
+      const path = pathOnly(req.url);
       (front === 'issuer' ? handle(req, res) : handleEndpoints(req, res)).catch((err: unknown) => {
-        logger.error?.('dev-auth-server: request failed', { err: String(err), url: req.url });
+        logger.error?.('dev-auth-server: request failed', { err: String(err), path });
         if (!res.headersSent) sendJson(res, 500, { error: 'server_error' });
         else res.destroy();
       });
@@ -569,7 +578,8 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
       const password = form.get('password') ?? '';
       const user = findUser(login);
       if (!user || !equalStrings(password, user.password)) {
-        logger.info?.('dev-auth-server: failed login', { login });
+        // Not the login typed: a password pasted into the wrong field would end up in the log.
+        logger.info?.('dev-auth-server: failed login', { knownUser: user !== undefined });
         return sendHtml(
           res,
           401,
