@@ -37,7 +37,7 @@ async function startOurs(auth: boolean): Promise<number> {
   let server: ReturnType<typeof createServer>;
   if (auth) {
     // Imported only here, so the auth-off target does not even load the validator.
-    const { OAuthProvider } = await import('../src/oauth-provider.js');
+    const { OAuthProvider } = await import('../src/oauth/provider.js');
     const provider = new OAuthProvider({
       authorizationServer: issuer,
       resourceUri: resource,

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeProvider, type OpenStream, openStream, rawRequest } from '../test/helpers.js';
 import { SseTransportError } from './errors.js';
-import { STATE_COOKIE } from './internal/oauth-routes.js';
+import { STATE_COOKIE } from './oauth/routes.js';
 import { createServer, type SseServer } from './server.js';
 
 const ALICE = 'Bearer user:alice:app-a:mcp:read';

@@ -2,14 +2,8 @@ export { SseTransportError, type SseTransportErrorCode } from './errors.js';
 export type { CorsOptions } from './internal/cors.js';
 export type { RenderedResponse } from './internal/http.js';
 export type { Logger } from './internal/logger.js';
-export { type OAuthRouteOptions, STATE_COOKIE } from './internal/oauth-routes.js';
-export {
-  type AuthorizationFlow,
-  type CallbackOptions,
-  type CallbackResult,
-  OAuthProvider,
-  type OAuthProviderOptions,
-} from './oauth-provider.js';
+export { OAuthProvider, type OAuthProviderOptions } from './oauth/provider.js';
+export { type OAuthRouteOptions, STATE_COOKIE } from './oauth/routes.js';
 export {
   createHandler,
   createServer,
@@ -18,7 +12,6 @@ export {
   type ScopesFor,
   type SessionContext,
   type SessionInfo,
-  type SseAuthProvider,
   type SseHandler,
   type SseServer,
   type SseServerOptions,
@@ -31,3 +24,9 @@ export {
   SseServerTransport,
   type SseServerTransportOptions,
 } from './transport.js';
+export type {
+  AuthorizationFlow,
+  CallbackOptions,
+  CallbackResult,
+  SseAuthProvider,
+} from './types.js';

@@ -14,7 +14,6 @@ import { type CorsOptions, resolveCors } from './internal/cors.js';
 import {
   hasBody,
   parseJsonContentType,
-  type RenderedResponse,
   readBody,
   requestPath,
   requestQuery,
@@ -27,47 +26,13 @@ import {
   type ScopesFor,
   type ToolScopes,
 } from './internal/message-scopes.js';
-import {
-  handleAuthorize,
-  handleCallback,
-  type OAuthRouteOptions,
-} from './internal/oauth-routes.js';
-import type { AuthorizationFlow, CallbackOptions, CallbackResult } from './oauth-provider.js';
+import { handleAuthorize, handleCallback, type OAuthRouteOptions } from './oauth/routes.js';
 import { parseJsonRpcMessages, type SseCloseReason, SseServerTransport } from './transport.js';
+import type { SseAuthProvider } from './types.js';
 
 export type { CorsOptions } from './internal/cors.js';
 export type { RenderedResponse } from './internal/http.js';
 export type { ScopesFor, ToolScopes } from './internal/message-scopes.js';
-
-/**
- * What the server needs from an authorization provider. {@link OAuthProvider} implements it.
- */
-export interface SseAuthProvider {
-  /** Validates the request's bearer token; rejects with an error that `getAuthError` renders. */
-  authenticate(req: IncomingMessage): Promise<AuthInfo>;
-  /** Renders a failure of `authenticate` as status, headers (`WWW-Authenticate`) and JSON body. */
-  getAuthError(error: unknown): RenderedResponse;
-  /** Serves the protected resource metadata at its well-known URLs; `true` when it answered. */
-  handleMetadataRequest(req: IncomingMessage, res: ServerResponse): boolean;
-  /**
-   * Scopes every request needs (the provider enforces them in `authenticate`). A 403 for a message
-   * that needs more (`auth.toolScopes`, `auth.scopesFor`) lists these first, then the extra ones.
-   */
-  readonly requiredScopes?: readonly string[];
-  /** The OAuth client id; the authorization endpoints exist only when it is set. */
-  readonly clientId?: string | undefined;
-  /** Path of the OAuth callback (e.g. `/oauth/callback`). */
-  readonly callbackPath: string;
-  /** The configured absolute redirect URI, whose path is `callbackPath`. */
-  readonly redirectUri?: string | undefined;
-  startAuthorizationFlow(redirectUri?: string): Promise<AuthorizationFlow>;
-  handleCallback(
-    code: string,
-    state: string,
-    redirectUri?: string,
-    options?: CallbackOptions,
-  ): Promise<CallbackResult>;
-}
 
 /** An SDK `McpServer` or `Server`: anything that connects to a transport and closes. */
 export interface McpServerLike {

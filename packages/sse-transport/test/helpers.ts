@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { SseAuthProvider } from '../src/server.js';
+import type { SseAuthProvider } from '../src/types.js';
 
 export interface SseEvent {
   event: string;

@@ -9,7 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, OAuthProvider, type SseServer } from '../src/index.js';
-import type { CallbackResult } from '../src/oauth-provider.js';
+import type { CallbackResult } from '../src/types.js';
 import {
   followAuthorization,
   openStream,

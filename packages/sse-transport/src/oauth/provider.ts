@@ -18,11 +18,16 @@ import {
 } from '@mcp-auth/validator';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import * as oauth from 'oauth4webapi';
-import { SseTransportError } from './errors.js';
-import type { RenderedResponse } from './internal/http.js';
-import type { Logger } from './internal/logger.js';
-import { isScopeToken } from './internal/message-scopes.js';
-import type { SseAuthProvider } from './server.js';
+import { SseTransportError } from '../errors.js';
+import type { RenderedResponse } from '../internal/http.js';
+import type { Logger } from '../internal/logger.js';
+import { isScopeToken } from '../internal/message-scopes.js';
+import type {
+  AuthorizationFlow,
+  CallbackOptions,
+  CallbackResult,
+  SseAuthProvider,
+} from '../types.js';
 
 /** Options of {@link OAuthProvider}. */
 export interface OAuthProviderOptions {
@@ -74,38 +79,6 @@ export interface OAuthProviderOptions {
   fetch?: typeof fetch;
   /** Clock in ms. */
   now?: () => number;
-}
-
-/** What {@link OAuthProvider.startAuthorizationFlow} returns. */
-export interface AuthorizationFlow {
-  /** Send the browser here. */
-  authorizationUrl: string;
-  /** The one-time `state`; bind it to the browser (the server sets an HttpOnly cookie). */
-  state: string;
-}
-
-/** Options of {@link OAuthProvider.handleCallback}: the other parameters of the authorization response. */
-export interface CallbackOptions {
-  /** RFC 9207 `iss` of the authorization response, when present. */
-  iss?: string | null;
-  /** `error` of the authorization response, when the authorization server refused. */
-  error?: string | null;
-  /** `error_description` of the authorization response (untrusted text). */
-  errorDescription?: string | null;
-}
-
-/** The validated result of a callback. Never render `tokens` into a page. */
-export interface CallbackResult {
-  tokens: {
-    access_token: string;
-    token_type: string;
-    expires_in?: number;
-    refresh_token?: string;
-    scope?: string;
-    id_token?: string;
-  };
-  /** The access token as the validator sees it (subject, client, scopes, expiry). */
-  authInfo: AuthInfo;
 }
 
 interface PendingAuthorization {

@@ -1,11 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SseTransportError } from '../errors.js';
-import type { AuthorizationFlow, CallbackResult } from '../oauth-provider.js';
-import type { SseAuthProvider } from '../server.js';
+import { requestQuery } from '../internal/http.js';
+import type { Logger } from '../internal/logger.js';
+import type { AuthorizationFlow, CallbackResult, SseAuthProvider } from '../types.js';
 import { readCookie, safeEqual, serializeCookie } from './cookies.js';
 import { HTML_HEADERS, renderPage } from './html.js';
-import { requestQuery } from './http.js';
-import type { Logger } from './logger.js';
 
 /** Hooks of the browser OAuth flow (`GET /oauth/authorize` and the callback). */
 export interface OAuthRouteOptions {
