@@ -170,6 +170,15 @@ export interface FakeAs extends TestHttpServer {
   tokenRequests: URLSearchParams[];
   authorizeRequests: URLSearchParams[];
   registrations: Record<string, unknown>[];
+  /** The headers of every token request, in order. */
+  tokenHeaders: IncomingMessage['headers'][];
+}
+
+/** What a fake endpoint answers: a status and a JSON body (optionally extra headers). */
+export interface FakeAnswer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
 }
 
 export async function startFakeAs(
@@ -177,8 +186,17 @@ export async function startFakeAs(
     metadata?: (issuer: string) => Record<string, unknown>;
     behaviour?: AuthorizeBehaviour;
     accessToken?: string;
+    /** Answers `/register` (default: 201 echoing the body with `client_id: dyn-<n>`). */
+    register?: (body: Record<string, unknown>, n: number) => FakeAnswer;
+    /** Answers `/token` instead of the fixed token when it returns an answer. */
+    token?: (
+      body: URLSearchParams,
+      headers: IncomingMessage['headers'],
+      n: number,
+    ) => FakeAnswer | undefined;
   } = {},
 ): Promise<FakeAs> {
+  const tokenHeaders: IncomingMessage['headers'][] = [];
   const tokenRequests: URLSearchParams[] = [];
   const authorizeRequests: URLSearchParams[] = [];
   const registrations: Record<string, unknown>[] = [];
@@ -222,6 +240,12 @@ export async function startFakeAs(
     if (url.pathname === '/token' && req.method === 'POST') {
       const body = new URLSearchParams((await readAll(req)).toString('utf8'));
       tokenRequests.push(body);
+      tokenHeaders.push(req.headers);
+      const answer = o.token?.(body, req.headers, tokenRequests.length);
+      if (answer) {
+        json(res, answer.status, answer.body, answer.headers);
+        return;
+      }
       json(res, 200, {
         access_token: o.accessToken ?? 'fake-access-token-0123456789',
         token_type: 'Bearer',
@@ -233,13 +257,21 @@ export async function startFakeAs(
     if (url.pathname === '/register' && req.method === 'POST') {
       const body = JSON.parse((await readAll(req)).toString('utf8')) as Record<string, unknown>;
       registrations.push(body);
-      json(res, 201, { ...body, client_id: `dyn-${registrations.length}` });
+      const answer = o.register?.(body, registrations.length);
+      if (answer) json(res, answer.status, answer.body, answer.headers);
+      else json(res, 201, { ...body, client_id: `dyn-${registrations.length}` });
       return;
     }
     json(res, 404, { error: 'not_found' });
   });
   issuer = http.url;
-  return Object.assign(http, { issuer, tokenRequests, authorizeRequests, registrations });
+  return Object.assign(http, {
+    issuer,
+    tokenRequests,
+    tokenHeaders,
+    authorizeRequests,
+    registrations,
+  });
 }
 
 /**
@@ -324,8 +356,13 @@ export async function startFakeResource(o: {
   return Object.assign(http, { serverUrl: `${self}${path}`, prmUrl });
 }
 
-export function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
+export function json(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 }
 

@@ -4,7 +4,6 @@ import {
   discoverAuthorizationServer,
   fetchProtectedResourceMetadata,
   isDiscoveryError,
-  type ProtectedResourceMetadata,
 } from '@mcp-auth/discovery';
 import { createPkcePair, generateState } from '@mcp-auth/pkce';
 import * as oauth from 'oauth4webapi';
@@ -21,6 +20,7 @@ import { Report, type StepContext } from '../report.js';
 import { parseScope, type ScopeSource, selectScope, unionScopes } from '../scope.js';
 import { FileTokenStore } from '../token-store.js';
 import { assertUrlAllowed, isLoopbackHttp } from '../url-policy.js';
+import { clientAuth } from './client-auth.js';
 import {
   type BearerChallenge,
   bearerChallenge,
@@ -34,6 +34,8 @@ import {
   snippet,
   WRONG_TRANSPORT_STATUSES,
 } from './http.js';
+import { processRegistrationResponse, type RegisteredClient } from './registration.js';
+import type { ClientIdentity, ClientSource, DiscoveredMetadata } from './types.js';
 
 /** At most this many authorization attempts in one session (initial + re-authorizations). */
 export const MAX_AUTHORIZATION_ATTEMPTS = 3;
@@ -41,26 +43,7 @@ const MAX_REDIRECT_HOPS = 20;
 const MAX_PAGE_BYTES = 64 * 1024;
 const MAX_OAUTH_RESPONSE_BYTES = 1024 * 1024;
 
-/** How the client identified itself. */
-export type ClientSource = 'pre-registered' | 'metadata-document' | 'dynamic-registration';
-
-/** The client identity used for the authorization. */
-export interface ClientIdentity {
-  clientId: string;
-  clientSecret?: string;
-  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
-  source: ClientSource;
-}
-
-/** What discovery found. */
-export interface DiscoveredMetadata {
-  /** The canonical resource tokens are requested for. */
-  resource: string;
-  protectedResource: ProtectedResourceMetadata;
-  protectedResourceMetadataUrl: string;
-  authorizationServer: AuthorizationServerMetadata;
-  authorizationServerMetadataUrl: string;
-}
+export type { ClientIdentity, ClientSource, DiscoveredMetadata } from './types.js';
 
 /**
  * One run of the MCP authorization flow against one server: discovery, client identity, the
@@ -380,7 +363,7 @@ export class AuthSession {
           application_type: 'native',
         };
         s.sent(`POST ${as.registration_endpoint} ${JSON.stringify(metadata)}`);
-        let registered: oauth.OmitSymbolProperties<oauth.Client>;
+        let registered: RegisteredClient;
         try {
           const response = await oauth.dynamicClientRegistrationRequest(
             this.#oauthAs(),
@@ -388,7 +371,7 @@ export class AuthSession {
             this.#requestOptions(as.registration_endpoint),
           );
           s.received(`${response.status}`);
-          registered = await oauth.processDynamicClientRegistrationResponse(response);
+          registered = await processRegistrationResponse(response, Math.floor(this.now / 1000));
         } catch (err) {
           throw oauthFailure(
             'ERR_REGISTRATION_FAILED',
@@ -397,18 +380,21 @@ export class AuthSession {
             as.registration_endpoint,
           );
         }
-        const secret =
-          typeof registered.client_secret === 'string' ? registered.client_secret : undefined;
+        const secret = registered.clientSecret;
         this.report.secret(secret);
-        const rat = (registered as { registration_access_token?: unknown })
-          .registration_access_token;
-        if (typeof rat === 'string') this.report.secret(rat);
-        const method =
-          (registered.token_endpoint_auth_method as TokenEndpointAuthMethod | undefined) ??
-          (secret ? 'client_secret_basic' : 'none');
-        s.received(`client_id=${registered.client_id}, token_endpoint_auth_method=${method}`);
+        this.report.secret(registered.registrationAccessToken);
+        const method = registered.tokenEndpointAuthMethod;
+        s.received(
+          `client_id=${registered.clientId}, token_endpoint_auth_method=${method}${
+            secret
+              ? registered.clientSecretExpiresAt === 0
+                ? ', client_secret (does not expire)'
+                : `, client_secret (expires ${new Date(registered.clientSecretExpiresAt * 1000).toISOString()})`
+              : ''
+          }`,
+        );
         return {
-          clientId: registered.client_id,
+          clientId: registered.clientId,
           ...(secret ? { clientSecret: secret } : {}),
           tokenEndpointAuthMethod: method,
           source: 'dynamic-registration' as const,
@@ -994,17 +980,6 @@ function chooseAuthMethod(
   if (supported.includes('client_secret_basic')) return 'client_secret_basic';
   if (supported.includes('client_secret_post')) return 'client_secret_post';
   return 'client_secret_basic';
-}
-
-function clientAuth(client: ClientIdentity): oauth.ClientAuth {
-  switch (client.tokenEndpointAuthMethod) {
-    case 'client_secret_basic':
-      return oauth.ClientSecretBasic(client.clientSecret!);
-    case 'client_secret_post':
-      return oauth.ClientSecretPost(client.clientSecret!);
-    default:
-      return oauth.None();
-  }
 }
 
 function wrapDiscoveryError(err: unknown, s: StepContext, issuer?: string): unknown {
