@@ -1,7 +1,8 @@
-export { type Cache, type CacheOptions, createCache } from './cache';
+export { type Cache, createCache } from './cache';
 export { CacheError, type CacheErrorCode, type CacheOperation } from './errors';
 export { hashKey } from './hash-key';
 export { memoryStore } from './memory-store';
+export type { CacheOptions } from './options';
 export { type RedisClientLike, type RedisStoreOptions, redisStore } from './redis-store';
 export type {
   CacheStats,
