@@ -1,5 +1,7 @@
+export { LOOPBACK_REDIRECT_URIS } from './clients';
+export { DEFAULT_USER } from './config';
 export { DevAuthServerError, type DevAuthServerErrorCode } from './errors';
-export { DEFAULT_USER, LOOPBACK_REDIRECT_URIS, start } from './server';
+export { start } from './server';
 export type {
   AuthorizationCodeFlowOptions,
   AuthorizeResult,

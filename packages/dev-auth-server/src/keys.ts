@@ -1,6 +1,6 @@
 import { generateKeyPair, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { KeyInfo, SigningAlg } from './types';
+import type { KeyInfo, KeyManager, SigningAlg } from './types';
 
 const generate = promisify(generateKeyPair);
 
@@ -103,4 +103,19 @@ export class KeyRing {
     if (!key) throw new Error(`unknown key "${kid}"`);
     return key;
   }
+}
+
+/** The `keys` member of a running server: key management over its ring. */
+export function keyManager(keys: KeyRing): KeyManager {
+  return {
+    add: (alg) => keys.add(alg),
+    rotate: async (alg) => {
+      const kid = await keys.add(alg);
+      keys.setCurrent(kid);
+      return kid;
+    },
+    setCurrent: (kid) => keys.setCurrent(kid),
+    remove: (kid) => keys.remove(kid),
+    list: () => keys.list(),
+  };
 }
