@@ -4,6 +4,8 @@ import { REDIRECT_HOSTS, type RedirectHost } from './redirect-listener.js';
 import type { Report } from './report.js';
 
 export type { FetchLike } from './internal/http.js';
+export type { OpenBrowser } from './open-browser.js';
+export type { RedirectHost } from './redirect-listener.js';
 
 /** Which MCP transport to use. `auto` tries Streamable HTTP first and falls back to SSE. */
 export type TransportKind = 'auto' | 'sse' | 'streamable-http';
