@@ -210,39 +210,47 @@ export function parseClaims(
   return claims;
 }
 
+/** A JWT whose signature, claims set and header were verified (claims are checked by the caller). */
+export interface VerifiedJwt {
+  readonly token: string;
+  readonly header: JWTHeaderParameters;
+  readonly claims: Record<string, unknown>;
+}
+
 /**
- * Verifies a JWT access token's signature with jose against the issuer's keys (never keys named by
- * the token: `jku`, `x5u`, `jwk` are ignored), with the algorithm allowlist, `crit` handling, and
- * explicit typing: `typ` must be `at+jwt` when required; any `typ` other than `at+jwt`/`JWT` (a
- * DPoP proof, a logout token, …) is refused always. Claims are checked by the caller.
+ * The one JWT verification path of the validator: jose's `compactVerify` does the JWS part
+ * (header, `crit`, the algorithm allowlist of `keys`, key selection, signature) against the
+ * issuer's keys (never keys named by the token: `jku`, `x5u`, `jwk` are ignored); then the
+ * claims-set rules of `jwtVerify` ({@link parseClaims}) and explicit typing ({@link checkJwtType}):
+ * `typ` must be `at+jwt` when required, any `typ` other than `at+jwt`/`JWT` (a DPoP proof, a
+ * logout token, …) is refused always, and ID tokens are refused. Every failure is a
+ * `TokenValidationError` ({@link mapJoseError}). The access-token claim rules (issuer, audience,
+ * times, binding, scopes) are the caller's, shared with introspection and custom tokens.
  *
- * jose's `compactVerify` does the JWS part (header, `crit`, allowlist, key, signature); the
- * claims-set rules of `jwtVerify` are {@link parseClaims}.
+ * `keys` must come from {@link allowlistedKeys}: the allowlist is checked there, where jose would
+ * check it, before any key lookup (jose would build a `Set` from an `algorithms` option per call).
  *
+ * @example
+ * ```ts
+ * const keys = allowlistedKeys(['RS256'], remoteKeySet.getKey);
+ * const { header, claims } = await verifyJwt(token, keys, settings, Date.now);
+ * ```
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
  * @see https://www.rfc-editor.org/rfc/rfc8725#section-3.11
  */
-export function verifyJwtSignature(
+export function verifyJwt(
   token: string,
   keys: KeyResolver,
   settings: JwtSettings,
-  nowMs: number,
-): Promise<{ header: JWTHeaderParameters; claims: Record<string, unknown> }> {
+  now: () => number,
+): Promise<VerifiedJwt> {
   // A then-chain rather than an async function: one frame less on the cold path.
-  return compactVerify(token, keys, { algorithms: settings.algorithms }).then((result) => {
+  return compactVerify(token, keys).then((result) => {
     try {
-      return checkHeader(
-        {
-          protectedHeader: result.protectedHeader,
-          payload: parseClaims(
-            result.protectedHeader,
-            result.payload,
-            settings.clockToleranceSeconds,
-            nowMs,
-          ),
-        },
-        settings,
-      );
+      const header = result.protectedHeader;
+      const claims = parseClaims(header, result.payload, settings.clockToleranceSeconds, now());
+      checkJwtType(header, claims, settings);
+      return { token, header, claims };
     } catch (err) {
       throw mapJoseError(err);
     }
@@ -253,21 +261,12 @@ function rethrowMapped(err: unknown): never {
   throw mapJoseError(err);
 }
 
-/** Explicit typing and ID-token checks after jose verified the signature. @internal */
-export function checkHeader(
-  result: { protectedHeader: JWTHeaderParameters; payload: unknown },
+/** Explicit typing (RFC 9068 §4, RFC 8725 §3.11) and ID-token checks after jose verified the signature. @internal */
+export function checkJwtType(
+  header: JWTHeaderParameters,
+  claims: Record<string, unknown>,
   settings: JwtSettings,
-): { header: JWTHeaderParameters; claims: Record<string, unknown> } {
-  return { header: result.protectedHeader, claims: checkedClaims(result, settings) };
-}
-
-/** {@link checkHeader} returning the claims only (the validator's cold path). @internal */
-export function checkedClaims(
-  result: { protectedHeader: JWTHeaderParameters; payload: unknown },
-  settings: JwtSettings,
-): Record<string, unknown> {
-  const header = result.protectedHeader;
-  const claims = result.payload as Record<string, unknown>;
+): void {
   assertNotIdToken(claims);
   const typ = header.typ;
   if (typ !== undefined || settings.requireTyp) {
@@ -285,5 +284,4 @@ export function checkedClaims(
       );
     }
   }
-  return claims;
 }

@@ -1,0 +1,136 @@
+import { TokenValidationError } from '../errors.js';
+import { introspectToken } from '../introspection.js';
+import { type VerifiedJwt, verifyJwt } from '../jwt.js';
+import { runCustomValidator } from './custom.js';
+import { acceptClaims, type CachedAuth, type EntryRules, type TokenType } from './entry.js';
+import type { IssuerClient } from './issuer-client.js';
+import type { ResolvedOptions } from './options.js';
+
+/** Three non-empty-prefix segments: the shape of a JWS compact serialisation. */
+export function looksLikeJwt(token: string): boolean {
+  const first = token.indexOf('.');
+  if (first <= 0) return false;
+  const second = token.indexOf('.', first + 1);
+  return second > first && token.indexOf('.', second + 1) === -1;
+}
+
+function malformed(message: string): TokenValidationError {
+  return new TokenValidationError('ERR_TOKEN_MALFORMED', message, { reason: 'not_a_jwt' });
+}
+
+/**
+ * Verifies a token that is not in any cache: decides how (`tokenFormat`, the token's shape,
+ * whether introspection and a custom validator are configured), then runs exactly one of three
+ * paths, each ending in {@link acceptClaims}:
+ *
+ * - JWT: {@link verifyJwt} (the one signature path), then the custom validator if any;
+ * - opaque: RFC 7662 introspection, then the custom validator if any;
+ * - custom: the custom validator alone supplies the claims.
+ */
+export class TokenVerifier {
+  /** Signature verifications started (for stats). */
+  jwtVerifications = 0;
+  /** Introspection requests started (for stats). */
+  introspections = 0;
+
+  constructor(
+    private readonly cfg: ResolvedOptions,
+    private readonly rules: EntryRules,
+    private readonly issuer: IssuerClient,
+  ) {}
+
+  /** The path a token takes. */
+  private route(token: string): TokenType | TokenValidationError {
+    const { tokenFormat: format, introspection, customValidator } = this.cfg;
+    const jwtShaped = looksLikeJwt(token);
+    if (
+      format === 'custom' ||
+      (format === 'auto' && !jwtShaped && introspection === undefined && customValidator)
+    ) {
+      return 'custom';
+    }
+    if (format === 'jwt' || (format === 'auto' && jwtShaped)) {
+      return jwtShaped ? 'jwt' : malformed('The token is not a JWT (three segments)');
+    }
+    if (introspection === undefined) {
+      return malformed('The token is not a JWT and token introspection is not configured');
+    }
+    return 'opaque';
+  }
+
+  verify(token: string): Promise<CachedAuth> {
+    const route = this.route(token);
+    switch (route) {
+      case 'jwt':
+        return this.verifyJwtToken(token);
+      case 'opaque':
+        return this.verifyOpaqueToken(token);
+      case 'custom':
+        return this.verifyCustomToken(token);
+      default:
+        return Promise.reject(route);
+    }
+  }
+
+  /** The common cold path (a JWT, no custom validator) is a plain then-chain: no async frame. */
+  private verifyJwtToken(token: string): Promise<CachedAuth> {
+    this.jwtVerifications++;
+    const verified = verifyJwt(token, this.issuer.jwtKeys, this.cfg.jwt, this.cfg.now);
+    return this.cfg.customValidator === undefined
+      ? verified.then(this.acceptJwt)
+      : verified.then(this.acceptJwtWithCustom);
+  }
+
+  private readonly acceptJwt = (jwt: VerifiedJwt): CachedAuth =>
+    acceptClaims(this.rules, jwt.token, 'jwt', jwt.claims, undefined, this.cfg.now());
+
+  private readonly acceptJwtWithCustom = async (jwt: VerifiedJwt): Promise<CachedAuth> => {
+    const custom = await this.runCustom(
+      jwt.token,
+      'jwt',
+      jwt.claims,
+      jwt.header as Record<string, unknown>,
+    );
+    return acceptClaims(this.rules, jwt.token, 'jwt', jwt.claims, custom, this.cfg.now());
+  };
+
+  private async verifyOpaqueToken(token: string): Promise<CachedAuth> {
+    const settings = await this.issuer.introspectionSettings();
+    this.introspections++;
+    const claims = await introspectToken(token, settings, this.cfg.http, this.cfg.logger);
+    const custom = await this.runCustom(token, 'opaque', claims, undefined);
+    return acceptClaims(this.rules, token, 'opaque', claims, custom, this.cfg.now());
+  }
+
+  private async verifyCustomToken(token: string): Promise<CachedAuth> {
+    const result = await this.runCustom(token, 'custom', undefined, undefined);
+    if (result === undefined || typeof result.claims !== 'object' || result.claims === null) {
+      throw new TokenValidationError(
+        'ERR_CUSTOM_VALIDATION_FAILED',
+        'The token was not recognised',
+        {
+          reason: 'no_claims',
+        },
+      );
+    }
+    const { claims, ...rest } = result;
+    return acceptClaims(this.rules, token, 'custom', { ...claims }, rest, this.cfg.now());
+  }
+
+  private runCustom(
+    token: string,
+    tokenType: TokenType,
+    claims: Record<string, unknown> | undefined,
+    header: Record<string, unknown> | undefined,
+  ) {
+    const custom = this.cfg.customValidator;
+    if (custom === undefined) return Promise.resolve(undefined);
+    return runCustomValidator(custom, token, {
+      tokenType,
+      claims,
+      header,
+      issuer: this.cfg.issuer,
+      resource: this.cfg.resource,
+    });
+  }
+}
