@@ -1,0 +1,219 @@
+import { createHash } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type DevAuthServer, start } from '@mcp-auth/dev-auth-server';
+import { getFreePort } from '@mcp-auth/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleApp } from './bundle';
+import { RUNTIMES, type RunningRuntime, startRuntime } from './runtimes';
+
+/**
+ * One real authorization server; for each runtime a real process serving the Fetch app built on
+ * the validator's dist, called over real HTTP on loopback. The JWKS requests are counted where
+ * they arrive: at the authorization server (Node's `http.server.request.start` channel).
+ */
+let as: DevAuthServer;
+let scratch: string;
+let jwksPath: string;
+const served: string[] = [];
+const onRequest = (message: unknown) => {
+  served.push((message as { request: IncomingMessage }).request.url ?? '');
+};
+
+beforeAll(async () => {
+  subscribe('http.server.request.start', onRequest);
+  as = await start();
+  jwksPath = new URL(as.jwksUri).pathname;
+  scratch = await mkdtemp(join(tmpdir(), 'mcp-auth-runtime-tests-'));
+  const { metafile } = await bundleApp(join(scratch, 'app.mjs'));
+  expect(Object.keys(metafile.inputs).length).toBeGreaterThan(5);
+});
+
+afterAll(async () => {
+  unsubscribe('http.server.request.start', onRequest);
+  await as?.stop();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+function jwksFetches(): number {
+  return served.filter((url) => url === jwksPath).length;
+}
+
+const b64urlJson = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** The same signature over a payload whose `sub` was changed: what an attacker would try. */
+function withForgedSubject(token: string): string {
+  const [header, payload, signature] = token.split('.') as [string, string, string];
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  return `${header}.${b64urlJson({ ...claims, sub: 'admin' })}.${signature}`;
+}
+
+/** One bit of the signature flipped. */
+function withBrokenSignature(token: string): string {
+  const [header, payload, signature] = token.split('.') as [string, string, string];
+  const bytes = Buffer.from(signature, 'base64url');
+  bytes[0]! ^= 1;
+  return `${header}.${payload}.${bytes.toString('base64url')}`;
+}
+
+const require = createRequire(import.meta.url);
+const versionOf = (pkg: string): string => require(`${pkg}/package.json`).version;
+
+/** What each process reports about itself: the binary really is the runtime in the test name. */
+const IDENTITY: Record<string, Record<string, unknown>> = {
+  [`node${process.versions.node.split('.')[0]}`]: {
+    userAgent: (globalThis as { navigator?: { userAgent: string } }).navigator?.userAgent ?? null,
+    node: process.versions.node,
+    bun: null,
+    deno: null,
+    getBuiltinModule: typeof process.getBuiltinModule === 'function',
+  },
+  node22: {
+    userAgent: 'Node.js/22',
+    node: expect.stringMatching(/^22\./),
+    bun: null,
+    deno: null,
+    getBuiltinModule: true,
+  },
+  node24: {
+    userAgent: 'Node.js/24',
+    node: expect.stringMatching(/^24\./),
+    bun: null,
+    deno: null,
+    getBuiltinModule: true,
+  },
+  bun: {
+    userAgent: `Bun/${versionOf('bun')}`,
+    node: expect.any(String),
+    bun: versionOf('bun'),
+    deno: null,
+    getBuiltinModule: true,
+  },
+  deno: {
+    userAgent: `Deno/${versionOf('deno')}`,
+    node: expect.any(String),
+    bun: null,
+    deno: versionOf('deno'),
+    getBuiltinModule: true,
+  },
+  // No nodejs_compat flag: no `process`, no Node built-ins at all.
+  workerd: {
+    userAgent: 'Cloudflare-Workers',
+    node: null,
+    bun: null,
+    deno: null,
+    getBuiltinModule: false,
+  },
+};
+
+const HASH_INPUTS = ['', 'abc', 'é€😀', 'lone \ud800 high', 'lone \udc00 low', 'x'.repeat(1000)];
+
+describe.each(RUNTIMES)('$name ($loads)', (runtime) => {
+  let server: RunningRuntime;
+  let resource: string;
+  let metadataUrl: string;
+  let token: string;
+  let jwksBefore: number;
+
+  beforeAll(async () => {
+    const port = await getFreePort();
+    resource = `http://127.0.0.1:${port}/mcp`;
+    metadataUrl = `http://127.0.0.1:${port}/.well-known/oauth-protected-resource/mcp`;
+    as.addResource({ uri: resource, scopes: ['mcp:tools', 'mcp:read'] });
+    // A user's token from a real authorization code flow (PKCE, resource indicator).
+    ({ access_token: token } = await as.authorizationCodeFlow({
+      resource,
+      scope: 'mcp:tools',
+    }));
+    jwksBefore = jwksFetches();
+    server = await startRuntime(runtime, { dir: scratch, port, issuer: as.issuer, resource });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    // Killed by the test: the process is gone, not just asked to stop.
+    if (server)
+      expect(server.child.exitCode !== null || server.child.signalCode !== null).toBe(true);
+  });
+
+  const call = (path: string, authorization?: string) =>
+    fetch(`${server.origin}${path}`, {
+      headers: authorization === undefined ? {} : { authorization },
+    });
+
+  it('is the runtime it claims to be', async () => {
+    const res = await call('/runtime');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(IDENTITY[runtime.name]);
+  });
+
+  it('answers 401 without error for a request without a token', async () => {
+    const res = await call('/mcp');
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${metadataUrl}"`);
+    expect(await res.json()).toEqual({
+      error: 'unauthorized',
+      error_description: 'The request carries no access token',
+    });
+  });
+
+  it('answers 200 with the subject for a valid token (withAuth)', async () => {
+    const res = await call('/mcp', `Bearer ${token}`);
+    expect(res.status, server.output()).toBe(200);
+    expect(await res.json()).toEqual({
+      runtime: runtime.name,
+      subject: 'user-1',
+      scopes: ['mcp:tools'],
+    });
+  });
+
+  it.each([
+    ['a forged subject', withForgedSubject],
+    ['a broken signature', withBrokenSignature],
+  ])('answers 401 invalid_token for a token with %s', async (_label, tamper) => {
+    const res = await call('/mcp', `Bearer ${tamper(token)}`);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe(
+      `Bearer error="invalid_token", resource_metadata="${metadataUrl}", ` +
+        'error_description="The token signature is invalid"',
+    );
+    expect(res.headers.get('access-control-expose-headers')).toBe('WWW-Authenticate, Retry-After');
+    expect(await res.json()).toEqual({
+      error: 'invalid_token',
+      error_description: 'The token signature is invalid',
+    });
+  });
+
+  it('authenticateRequest: 200 for the token, 401 with the route scope without one', async () => {
+    const ok = await call('/authenticate', `Bearer ${token}`);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ runtime: runtime.name, subject: 'user-1' });
+    const denied = await call('/authenticate');
+    expect(denied.status).toBe(401);
+    expect(denied.headers.get('www-authenticate')).toBe(
+      `Bearer scope="mcp:tools", resource_metadata="${metadataUrl}"`,
+    );
+  });
+
+  it('fetched the JWKS from the local authorization server exactly once', () => {
+    expect(jwksFetches() - jwksBefore).toBe(1);
+  });
+
+  it('hashKey gives node:crypto SHA-256 (UTF-8, lone surrogates as U+FFFD)', async () => {
+    const res = await fetch(`${server.origin}/hash-key`, {
+      method: 'POST',
+      body: JSON.stringify(HASH_INPUTS),
+    });
+    expect(res.status).toBe(200);
+    const { native, hashes } = (await res.json()) as { native: boolean; hashes: string[] };
+    // workerd (no nodejs_compat) has no process.getBuiltinModule: the portable SHA-256 runs there.
+    expect(native).toBe(runtime.name !== 'workerd');
+    expect(hashes).toEqual(
+      HASH_INPUTS.map((s) => createHash('sha256').update(s, 'utf8').digest('base64url')),
+    );
+  });
+});
