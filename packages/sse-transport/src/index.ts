@@ -1,32 +1,32 @@
 export { SseTransportError, type SseTransportErrorCode } from './errors.js';
+export { createHandler, type SseHandler } from './handler.js';
 export type { CorsOptions } from './internal/cors.js';
 export type { RenderedResponse } from './internal/http.js';
+export { parseJsonRpcMessages } from './internal/jsonrpc.js';
 export type { Logger } from './internal/logger.js';
+export type { ScopesFor, ToolScopes } from './internal/message-scopes.js';
 export { OAuthProvider, type OAuthProviderOptions } from './oauth/provider.js';
 export { type OAuthRouteOptions, STATE_COOKIE } from './oauth/routes.js';
-export {
-  createHandler,
-  createServer,
-  type McpServerFactory,
-  type McpServerLike,
-  type ScopesFor,
-  type SessionContext,
-  type SessionInfo,
-  type SseHandler,
-  type SseServer,
-  type SseServerOptions,
-  type ToolScopes,
-} from './server.js';
+export type { SseServerOptions, StreamableHttpOptions } from './options.js';
+export { createServer, type SseServer } from './server.js';
+export type { SessionInfo } from './sessions.js';
 export {
   generateSessionId,
-  parseJsonRpcMessages,
   type SseCloseReason,
   SseServerTransport,
   type SseServerTransportOptions,
-} from './transport.js';
+} from './sse/transport.js';
+export type { ModernHandler } from './streamable/modern.js';
+export {
+  StreamableHttpServerTransport,
+  type StreamableHttpServerTransportOptions,
+} from './streamable/transport.js';
 export type {
   AuthorizationFlow,
   CallbackOptions,
   CallbackResult,
+  McpServerFactory,
+  McpServerLike,
+  SessionContext,
   SseAuthProvider,
 } from './types.js';

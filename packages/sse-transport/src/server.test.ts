@@ -10,7 +10,7 @@ import {
   rawRequest,
   whoamiServer,
 } from '../test/helpers.js';
-import { createHandler, createServer, type SseServer, type SseServerOptions } from './server.js';
+import { createHandler, createServer, type SseServer, type SseServerOptions } from './index.js';
 
 const ALICE = 'Bearer user:alice:app-a:mcp:read';
 const BOB = 'Bearer user:bob:app-b:mcp:read';
@@ -497,9 +497,9 @@ describe('CORS', () => {
     expect(res.status).toBe(204);
     expect(res.headers['access-control-allow-origin']).toBe('https://app.example');
     expect(res.headers['access-control-allow-headers']).toBe(
-      'Authorization, Content-Type, Mcp-Protocol-Version, Last-Event-ID, X-Custom',
+      'Authorization, Content-Type, Mcp-Protocol-Version, Mcp-Session-Id, Mcp-Method, Mcp-Name, Last-Event-ID, X-Custom',
     );
-    expect(res.headers['access-control-allow-methods']).toBe('GET, POST, OPTIONS');
+    expect(res.headers['access-control-allow-methods']).toBe('GET, POST, DELETE, OPTIONS');
     expect(res.headers['access-control-max-age']).toBe('60');
     expect(res.headers.vary).toBe('Origin');
   });
@@ -519,12 +519,12 @@ describe('CORS', () => {
     const res = await rawRequest(`${url}/sse`, { headers: { origin: 'https://app.example' } });
     expect(res.status).toBe(401);
     expect(res.headers['access-control-allow-origin']).toBe('*');
-    expect(res.headers['access-control-expose-headers']).toBe('WWW-Authenticate, X-Request-Id');
+    expect(res.headers['access-control-expose-headers']).toBe('WWW-Authenticate, Mcp-Session-Id, X-Request-Id');
     const stream = await openStream(`${url}/sse`, {
       authorization: ALICE,
       origin: 'https://app.example',
     });
-    expect(stream.headers['access-control-expose-headers']).toBe('WWW-Authenticate, X-Request-Id');
+    expect(stream.headers['access-control-expose-headers']).toBe('WWW-Authenticate, Mcp-Session-Id, X-Request-Id');
     stream.close();
   });
 

@@ -9,9 +9,14 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fakeProvider, type OpenStream, openStream, postMessage } from '../test/helpers.js';
+import {
+  createHandler,
+  createServer,
+  parseJsonRpcMessages,
+  type SseServer,
+  type SseServerOptions,
+} from './index.js';
 import { createMessageScopeResolver } from './internal/message-scopes.js';
-import { createHandler, createServer, type SseServer, type SseServerOptions } from './server.js';
-import { parseJsonRpcMessages } from './transport.js';
 
 const PRM = 'http://127.0.0.1/.well-known/oauth-protected-resource/sse';
 const READ = 'Bearer user:alice:app-a:mcp:read';

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { RenderedResponse } from './internal/http.js';
 
 // The contract between the HTTP server and an authorization provider, in its own file so that
@@ -66,3 +67,23 @@ export interface CallbackResult {
   /** The access token as the validator sees it (subject, client, scopes, expiry). */
   authInfo: AuthInfo;
 }
+
+/** An SDK `McpServer` or `Server`: anything that connects to a transport and closes. */
+export interface McpServerLike {
+  connect(transport: Transport): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What the factory receives for each new session (or, stateless, for each request). */
+export interface SessionContext {
+  /** The new session's id; `undefined` for a stateless Streamable HTTP request. */
+  sessionId: string | undefined;
+  /** Which transport the session uses. */
+  transport: 'sse' | 'streamable-http';
+  /** The principal that opened the stream; undefined when the SSE endpoint is unauthenticated. */
+  authInfo: AuthInfo | undefined;
+  req: IncomingMessage;
+}
+
+/** Creates an MCP server for one session (or one stateless request). */
+export type McpServerFactory = (context: SessionContext) => McpServerLike | Promise<McpServerLike>;

@@ -218,7 +218,7 @@ describe('CORS with real challenges', () => {
   it('a browser can read WWW-Authenticate on a 401', async () => {
     const res = await rawRequest(`${base}/sse`, { headers: { origin: 'https://app.example' } });
     expect(res.status).toBe(401);
-    expect(res.headers['access-control-expose-headers']).toBe('WWW-Authenticate');
+    expect(res.headers['access-control-expose-headers']).toBe('WWW-Authenticate, Mcp-Session-Id');
     expect(res.headers['access-control-allow-origin']).toBe('*');
   });
 });

@@ -37,7 +37,7 @@ describe('resolveCors', () => {
     expect(headers['access-control-allow-origin']).toBe(allowed);
     expect(headers['vary']).toBe(vary);
     if (allowed !== undefined)
-      expect(headers['access-control-expose-headers']).toBe('WWW-Authenticate');
+      expect(headers['access-control-expose-headers']).toBe('WWW-Authenticate, Mcp-Session-Id');
     expect(headers['access-control-allow-credentials']).toBeUndefined();
   });
 
@@ -47,10 +47,10 @@ describe('resolveCors', () => {
       exposeHeaders: ['www-authenticate', 'X-Request-Id'],
     })!;
     expect(cors.preflight(req('https://a.example'))['access-control-allow-headers']).toBe(
-      'Authorization, Content-Type, Mcp-Protocol-Version, Last-Event-ID, X-Trace',
+      'Authorization, Content-Type, Mcp-Protocol-Version, Mcp-Session-Id, Mcp-Method, Mcp-Name, Last-Event-ID, X-Trace',
     );
     expect(cors.headers(req('https://a.example'))['access-control-expose-headers']).toBe(
-      'WWW-Authenticate, X-Request-Id',
+      'WWW-Authenticate, Mcp-Session-Id, X-Request-Id',
     );
   });
 

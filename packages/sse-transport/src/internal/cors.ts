@@ -7,14 +7,14 @@ export interface CorsOptions {
    * or a predicate.
    */
   allowOrigin?: string | string[] | ((origin: string) => boolean);
-  /** Default `['GET', 'POST', 'OPTIONS']`. */
+  /** Default `['GET', 'POST', 'DELETE', 'OPTIONS']`. */
   allowMethods?: string[];
   /**
    * Request headers browsers may send. `Authorization` and `Content-Type` are always added (and
-   * `Mcp-Protocol-Version`, `Last-Event-ID`).
+   * `Mcp-Protocol-Version`, `Mcp-Session-Id`, `Mcp-Method`, `Mcp-Name`, `Last-Event-ID`).
    */
   allowHeaders?: string[];
-  /** Response headers scripts may read. `WWW-Authenticate` is always added. */
+  /** Response headers scripts may read. `WWW-Authenticate` and `Mcp-Session-Id` are always added. */
   exposeHeaders?: string[];
   /** Seconds a preflight may be cached. Default 600. */
   maxAge?: number;
@@ -27,8 +27,16 @@ export interface ResolvedCors {
   preflight(req: IncomingMessage): Record<string, string>;
 }
 
-const ALWAYS_ALLOWED = ['Authorization', 'Content-Type', 'Mcp-Protocol-Version', 'Last-Event-ID'];
-const ALWAYS_EXPOSED = ['WWW-Authenticate'];
+const ALWAYS_ALLOWED = [
+  'Authorization',
+  'Content-Type',
+  'Mcp-Protocol-Version',
+  'Mcp-Session-Id',
+  'Mcp-Method',
+  'Mcp-Name',
+  'Last-Event-ID',
+];
+const ALWAYS_EXPOSED = ['WWW-Authenticate', 'Mcp-Session-Id'];
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 function mergeTokens(name: string, base: string[], extra: string[] | undefined): string {
@@ -67,7 +75,11 @@ export function resolveCors(options: CorsOptions | false | undefined): ResolvedC
       '"cors.allowOrigin" must be "*", an origin, a list of origins or a function',
     );
   }
-  const methods = mergeTokens('allowMethods', o.allowMethods ?? ['GET', 'POST', 'OPTIONS'], []);
+  const methods = mergeTokens(
+    'allowMethods',
+    o.allowMethods ?? ['GET', 'POST', 'DELETE', 'OPTIONS'],
+    [],
+  );
   const allowHeaders = mergeTokens('allowHeaders', ALWAYS_ALLOWED, o.allowHeaders);
   const exposeHeaders = mergeTokens('exposeHeaders', ALWAYS_EXPOSED, o.exposeHeaders);
   const maxAge = o.maxAge ?? 600;

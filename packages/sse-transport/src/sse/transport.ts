@@ -4,11 +4,8 @@ import type {
   Transport,
   TransportSendOptions,
 } from '@modelcontextprotocol/sdk/shared/transport.js';
-import {
-  type JSONRPCMessage,
-  JSONRPCMessageSchema,
-  type MessageExtraInfo,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import { isJsonRpcMessage } from '../internal/jsonrpc.js';
 
 /** Options of {@link SseServerTransport}. */
 export interface SseServerTransportOptions {
@@ -26,31 +23,6 @@ export interface SseServerTransportOptions {
   maxBufferedBytes?: number;
   /** Extra response headers sent with the stream (CORS headers, for example). */
   headers?: Record<string, string | string[]>;
-}
-
-/**
- * Validates a parsed POST body: one JSON-RPC 2.0 message, or a non-empty batch (an array) of them
- * (JSON-RPC 2.0 §6; MCP 2025-03-26 clients may send batches). Returns the messages as the SDK's
- * schema parsed them, or `undefined` when the body or any element of the batch is invalid: a batch
- * is accepted whole or not at all.
- *
- * @example
- * ```ts
- * parseJsonRpcMessages({ jsonrpc: '2.0', id: 1, method: 'ping' }); // [{ jsonrpc: '2.0', id: 1, method: 'ping' }]
- * parseJsonRpcMessages([]); // undefined
- * ```
- * @see https://www.jsonrpc.org/specification#batch
- */
-export function parseJsonRpcMessages(body: unknown): JSONRPCMessage[] | undefined {
-  const list = Array.isArray(body) ? body : [body];
-  if (list.length === 0) return undefined;
-  const messages: JSONRPCMessage[] = [];
-  for (const item of list) {
-    const parsed = JSONRPCMessageSchema.safeParse(item);
-    if (!parsed.success) return undefined;
-    messages.push(parsed.data);
-  }
-  return messages;
 }
 
 /** Why a stream ended, as told to {@link SseServerTransport.onclosereason} listeners. */
@@ -196,17 +168,16 @@ export class SseServerTransport implements Transport {
    * JSON-RPC message.
    */
   async handleMessage(message: unknown, extra?: MessageExtraInfo): Promise<void> {
-    const parsed = JSONRPCMessageSchema.safeParse(message);
-    if (!parsed.success) {
+    if (!isJsonRpcMessage(message)) {
       const error = new Error('Invalid JSON-RPC message');
       this.onerror?.(error);
       throw error;
     }
-    this.onmessage?.(parsed.data, extra);
+    this.onmessage?.(message, extra);
   }
 
   /**
-   * Hands messages already validated with {@link parseJsonRpcMessages} to `onmessage`, in order,
+   * Hands messages already validated (see `parseJsonRpcMessages`) to `onmessage`, in order,
    * each with the same `extra`. The server uses it to check a whole batch (syntax, scopes) before
    * any of it is delivered.
    */

@@ -1,0 +1,206 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { resolveCors } from './internal/cors.js';
+import { requestPath, sendError, sendJson } from './internal/http.js';
+import { createRequestAuth } from './internal/request-auth.js';
+import { handleAuthorize, handleCallback } from './oauth/routes.js';
+import {
+  checkPath,
+  type ResolvedOptions,
+  resolveOptions,
+  type SseServerOptions,
+} from './options.js';
+import { type SessionInfo, SessionRegistry } from './sessions.js';
+import { createSseEndpoints } from './sse/endpoint.js';
+import { createStreamableEndpoint } from './streamable/endpoint.js';
+
+/** A `(req, res, next?)` handler for `node:http`, connect or Express. */
+export interface SseHandler {
+  (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void;
+  /** Ends every stream, session and MCP server, and refuses new sessions. */
+  close(): Promise<void>;
+  /** Number of live sessions (both transports). */
+  readonly sessionCount: number;
+  /** The live sessions (a snapshot). */
+  sessions(): SessionInfo[];
+}
+
+type Route = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+/** One path's handlers by method; `OPTIONS` (preflight) and 405 come from the table. */
+type MethodTable = Partial<Record<'GET' | 'HEAD' | 'POST' | 'DELETE', Route>>;
+
+/**
+ * Creates the MCP endpoints with OAuth 2.1 as a `(req, res, next?)` handler, to mount in an
+ * existing `node:http`, connect or Express server. Requests for other paths go to `next()` (or get
+ * a 404 without `next`).
+ *
+ * Endpoints: the Streamable HTTP endpoint `/mcp` (POST, GET, DELETE), the deprecated HTTP+SSE pair
+ * `GET /sse` + `POST /messages?sessionId=…`, the protected resource metadata at both well-known
+ * URLs, `GET /oauth/authorize` and the callback (with a `clientId`), `GET /health`, and `OPTIONS`
+ * preflights.
+ *
+ * @example
+ * ```ts
+ * const handler = createHandler({
+ *   // server_stats also needs mcp:admin: without it, 403 insufficient_scope and the client steps up
+ *   auth: { provider, toolScopes: { server_stats: ['mcp:admin'] } },
+ *   createMcpServer: () => {
+ *     const server = new McpServer({ name: 'demo', version: '1.0.0' });
+ *     server.registerTool('whoami', {}, async (_args, extra) => ({
+ *       content: [{ type: 'text', text: String(extra.authInfo?.extra?.subject) }],
+ *     }));
+ *     return server;
+ *   },
+ * });
+ * http.createServer(handler).listen(3000, '127.0.0.1'); // MCP at http://127.0.0.1:3000/mcp
+ * ```
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#streamable-http
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#scope-challenge-handling
+ */
+export function createHandler(options: SseServerOptions): SseHandler {
+  const o = resolveOptions(options);
+  if (o.provider !== undefined && o.sse !== undefined && (!o.authSse || !o.authMessages)) {
+    o.logger.warn?.('sse-transport: an endpoint is served without authentication', {
+      sse: o.authSse,
+      messages: o.authMessages,
+    });
+  }
+  const cors = resolveCors(options.cors);
+  const corsHeaders = (req: IncomingMessage): Record<string, string> =>
+    cors ? cors.headers(req) : {};
+  const registry = new SessionRegistry({
+    maxSessions: o.maxSessions,
+    maxSessionsPerPrincipal: o.maxSessionsPerPrincipal,
+    idleTimeoutMs: o.streamable?.idleTimeoutMs ?? 30 * 60_000,
+    keepAliveMs: o.keepAliveMs,
+    closeOnTokenExpiry: o.closeOnTokenExpiry,
+    now: o.now,
+  });
+  let closing = false;
+  const routes = buildRoutes(o, registry, corsHeaders, () => closing);
+
+  function preflight(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(204, { ...(cors ? cors.preflight(req) : {}), 'content-length': '0' });
+    res.end();
+  }
+
+  async function route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next?: (err?: unknown) => void,
+  ): Promise<void> {
+    const target =
+      (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+    const path = requestPath(target);
+    if (path === undefined) {
+      sendError(res, 400, 'invalid_request', 'Invalid request target');
+      return;
+    }
+    // Every metadata URL is under /.well-known/ (RFC 9728 §3): no work for other requests.
+    if (path.startsWith('/.well-known/') && o.provider?.handleMetadataRequest(req, res)) return;
+    const table = routes.get(path);
+    if (table === undefined) {
+      if (next) next();
+      else sendError(res, 404, 'not_found', 'Not found', corsHeaders(req));
+      return;
+    }
+    const method = (req.method ?? 'GET') as keyof MethodTable | 'OPTIONS';
+    if (method === 'OPTIONS' && !routes.noPreflight.has(path)) return preflight(req, res);
+    const handle = method === 'OPTIONS' ? undefined : table[method];
+    if (handle !== undefined) return handle(req, res);
+    sendError(res, 405, 'invalid_request', 'Method not allowed', {
+      ...corsHeaders(req),
+      allow: allowHeader(table, !routes.noPreflight.has(path)),
+    });
+  }
+
+  const handler = ((req, res, next) => {
+    route(req, res, next).catch((error: unknown) => {
+      o.logger.error?.('sse-transport: request failed', { error: String(error) });
+      if (!res.headersSent) sendError(res, 500, 'server_error', 'Internal server error');
+      else if (!res.writableEnded) res.destroy();
+    });
+  }) as SseHandler;
+  Object.defineProperty(handler, 'sessionCount', { get: () => registry.size });
+  handler.sessions = () => registry.list();
+  handler.close = async () => {
+    closing = true;
+    registry.close();
+  };
+  return handler;
+}
+
+function allowHeader(table: MethodTable, preflight: boolean): string {
+  const methods: string[] = Object.keys(table);
+  if (preflight) methods.push('OPTIONS');
+  return methods.join(', ');
+}
+
+/** The routing table: path → method → handler (plus the paths that take no preflight). */
+function buildRoutes(
+  o: ResolvedOptions,
+  registry: SessionRegistry,
+  corsHeaders: (req: IncomingMessage) => Record<string, string>,
+  isClosing: () => boolean,
+): Map<string, MethodTable> & { noPreflight: Set<string> } {
+  const routes = new Map<string, MethodTable>() as Map<string, MethodTable> & {
+    noPreflight: Set<string>;
+  };
+  routes.noPreflight = new Set();
+  const requestAuth = (on: boolean) =>
+    on && o.provider !== undefined
+      ? createRequestAuth(o.provider, o.messageScopes, o.logger)
+      : undefined;
+  const shared = {
+    registry,
+    corsHeaders,
+    createMcpServer: o.createMcpServer,
+    maxMessageBytes: o.maxMessageBytes,
+    bodyTimeoutMs: o.bodyTimeoutMs,
+    maxBatchLength: o.maxBatchLength,
+    maxBufferedBytes: o.maxBufferedBytes,
+    logger: o.logger,
+    now: o.now,
+    isClosing,
+  };
+  if (o.streamable !== undefined) {
+    const mcp = createStreamableEndpoint({
+      ...shared,
+      auth: requestAuth(true),
+      stateful: o.streamable.stateful,
+      modern: o.streamable.modern,
+    });
+    routes.set(o.streamable.endpoint, { POST: mcp.post, GET: mcp.get, DELETE: mcp.delete });
+  }
+  if (o.sse !== undefined) {
+    const sse = createSseEndpoints({
+      ...shared,
+      streamAuth: requestAuth(o.authSse),
+      messageAuth: requestAuth(o.authMessages),
+      messageEndpoint: o.sse.messageEndpoint,
+    });
+    routes.set(o.sse.endpoint, { GET: sse.stream });
+    routes.set(o.sse.messageEndpoint, { POST: sse.message });
+  }
+  if (o.healthEndpoint !== undefined) {
+    const health: Route = (req, res) =>
+      sendJson(res, 200, { status: isClosing() ? 'closing' : 'ok' }, corsHeaders(req));
+    routes.set(o.healthEndpoint, { GET: health, HEAD: health });
+    routes.noPreflight.add(o.healthEndpoint);
+  }
+  const provider = o.provider;
+  if (provider?.clientId !== undefined) {
+    const oauthRoutes = o.oauthRoutes;
+    routes.set(o.authorizeEndpoint, {
+      GET: (req, res) => handleAuthorize(provider, req, res, oauthRoutes, o.logger),
+    });
+    const callbackPath = checkPath('callbackPath', provider.callbackPath);
+    routes.set(callbackPath, {
+      GET: (req, res) => handleCallback(provider, req, res, oauthRoutes, o.logger),
+    });
+    routes.noPreflight.add(o.authorizeEndpoint);
+    routes.noPreflight.add(callbackPath);
+  }
+  return routes;
+}
