@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseScope, selectScope, unionScopes } from './scope.js';
+import { parseScope, selectScope, unionScopes, withOfflineAccess } from './scope.js';
 
 describe('selectScope', () => {
   it.each([
@@ -21,5 +21,18 @@ describe('unionScopes and parseScope', () => {
   it('splits on spaces and tabs', () => {
     expect(parseScope('a\tb  c a')).toEqual(['a', 'b', 'c']);
     expect(parseScope(undefined)).toEqual([]);
+  });
+});
+
+describe('withOfflineAccess', () => {
+  it.each<[string[], boolean, unknown[] | undefined, string[]]>([
+    [['a', 'offline_access'], false, ['offline_access'], ['a']],
+    [['a'], true, ['openid', 'offline_access'], ['a', 'offline_access']],
+    [['a'], true, ['openid'], ['a']],
+    [['a'], true, undefined, ['a']],
+    [['offline_access', 'a'], true, ['offline_access'], ['a', 'offline_access']],
+    [[], true, ['offline_access'], ['offline_access']],
+  ])('%j wanted=%s AS lists %j: %j', (scopes, wanted, asScopesSupported, expected) => {
+    expect(withOfflineAccess(scopes, { wanted, asScopesSupported })).toEqual(expected);
   });
 });

@@ -57,3 +57,33 @@ export function selectScope(input: {
   if (supported.length > 0) return { scopes: unionScopes(supported), source: 'scopes_supported' };
   return { scopes: [], source: 'none' };
 }
+
+/**
+ * The `offline_access` rule: never ask for it because a resource server listed it (it is not the
+ * resource's scope to give), and ask for it only when the client wants a refresh token and the
+ * authorization server lists it in its `scopes_supported`.
+ *
+ * @example
+ * ```ts
+ * withOfflineAccess(['mcp:read', 'offline_access'], { wanted: false, asScopesSupported: ['offline_access'] });
+ * // ['mcp:read']
+ * withOfflineAccess(['mcp:read'], { wanted: true, asScopesSupported: ['openid', 'offline_access'] });
+ * // ['mcp:read', 'offline_access']
+ * ```
+ * @see https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization (scope selection strategy)
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#OfflineAccess
+ */
+export function withOfflineAccess(
+  scopes: readonly string[],
+  o: { wanted: boolean; asScopesSupported?: readonly unknown[] | undefined },
+): string[] {
+  const out = scopes.filter((s) => s !== 'offline_access');
+  if (
+    o.wanted &&
+    Array.isArray(o.asScopesSupported) &&
+    o.asScopesSupported.includes('offline_access')
+  ) {
+    out.push('offline_access');
+  }
+  return out;
+}

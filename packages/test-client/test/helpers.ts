@@ -186,6 +186,13 @@ export async function startFakeAs(
     metadata?: (issuer: string) => Record<string, unknown>;
     behaviour?: AuthorizeBehaviour;
     accessToken?: string;
+    /** A path for the issuer (`/tenant1`): endpoints live under it. */
+    issuerPath?: string;
+    /**
+     * The paths that serve the metadata document (default: the RFC 8414 path-inserted URL). The
+     * others answer 404, so a test sees the order a client tries them in.
+     */
+    metadataPaths?: (issuerPath: string) => string[];
     /** Answers `/register` (default: 201 echoing the body with `client_id: dyn-<n>`). */
     register?: (body: Record<string, unknown>, n: number) => FakeAnswer;
     /** Answers `/token` instead of the fixed token when it returns an answer. */
@@ -201,9 +208,20 @@ export async function startFakeAs(
   const authorizeRequests: URLSearchParams[] = [];
   const registrations: Record<string, unknown>[] = [];
   let issuer = '';
+  const issuerPath = o.issuerPath ?? '';
+  const metadataPaths = o.metadataPaths
+    ? o.metadataPaths(issuerPath)
+    : [`/.well-known/oauth-authorization-server${issuerPath}`];
   const http = await startHttpServer(async (req, res) => {
     const url = new URL(req.url ?? '/', issuer);
-    if (url.pathname === '/.well-known/oauth-authorization-server') {
+    if (url.pathname.includes('/.well-known/') && !metadataPaths.includes(url.pathname)) {
+      json(res, 404, { error: 'not_found' });
+      return;
+    }
+    if (url.pathname.startsWith(issuerPath) && !url.pathname.includes('/.well-known/')) {
+      url.pathname = url.pathname.slice(issuerPath.length) || '/';
+    }
+    if (metadataPaths.includes(url.pathname)) {
       const base = {
         issuer,
         authorization_endpoint: `${issuer}/authorize`,
@@ -264,7 +282,7 @@ export async function startFakeAs(
     }
     json(res, 404, { error: 'not_found' });
   });
-  issuer = http.url;
+  issuer = `${http.url}${issuerPath}`;
   return Object.assign(http, {
     issuer,
     tokenRequests,
@@ -296,17 +314,27 @@ export async function startFakeResource(o: {
   origins?: string[];
   /** Accept any `?access_token=` (a server that must fail the conformance check). */
   acceptQueryToken?: boolean;
+  /** Where the metadata is served: the path-suffixed well-known URL (default), the root one, or both. */
+  prmAt?: 'path' | 'root' | 'both';
+  /** The metadata's `scopes_supported` (default `['mcp:read']`; null: none). */
+  scopesSupported?: string[] | null;
 }): Promise<TestHttpServer & { serverUrl: string; prmUrl: string }> {
   const path = o.path ?? '/mcp';
   let self = '';
   let prmUrl = '';
   const http = await startHttpServer((req, res) => {
     const url = new URL(req.url ?? '/', self);
-    if (url.pathname === `/.well-known/oauth-protected-resource${path}`) {
+    const at = o.prmAt ?? 'path';
+    const prmPaths = [
+      ...(at !== 'root' ? [`/.well-known/oauth-protected-resource${path}`] : []),
+      ...(at !== 'path' ? ['/.well-known/oauth-protected-resource'] : []),
+    ];
+    if (prmPaths.includes(url.pathname)) {
+      const scopes = o.scopesSupported === undefined ? ['mcp:read'] : o.scopesSupported;
       json(res, 200, {
         resource: o.resource ? o.resource(`${self}${path}`) : `${self}${path}`,
         authorization_servers: [o.authorizationServer()],
-        scopes_supported: ['mcp:read'],
+        ...(scopes ? { scopes_supported: scopes } : {}),
       });
       return;
     }

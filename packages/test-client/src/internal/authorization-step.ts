@@ -2,7 +2,7 @@ import { createPkcePair, generateState } from '@mcp-auth/pkce';
 import { TestClientError } from '../errors.js';
 import { openSystemBrowser } from '../open-browser.js';
 import type { TokenSet } from '../options.js';
-import { type ScopeSource, selectScope, unionScopes } from '../scope.js';
+import { type ScopeSource, selectScope, unionScopes, withOfflineAccess } from '../scope.js';
 import { ensureClient } from './client-identity.js';
 import { followAuthorizationUrl } from './follow-authorization.js';
 import { MAX_AUTHORIZATION_ATTEMPTS, type SessionState } from './session-state.js';
@@ -42,6 +42,24 @@ export async function authorizeOnce(
         challenge: foreign ? undefined : input.challengeScope,
         scopesSupported: foreign ? undefined : metadata.protectedResource.scopes_supported,
       });
+      if (chosen.source !== 'option') {
+        const wanted = session.options.refresh === true || session.options.tokenStore !== undefined;
+        const before = chosen.scopes;
+        chosen = {
+          ...chosen,
+          scopes: withOfflineAccess(before, { wanted, asScopesSupported: as.scopes_supported }),
+        };
+        if (before.includes('offline_access') && !chosen.scopes.includes('offline_access')) {
+          s.note(
+            'offline_access left out: no refresh token wanted, or the authorization server does not list it',
+          );
+        }
+        if (!before.includes('offline_access') && chosen.scopes.includes('offline_access')) {
+          s.note(
+            'offline_access added: a refresh token is wanted and the authorization server lists it',
+          );
+        }
+      }
     }
     const label = {
       option: '--scope',

@@ -96,6 +96,9 @@ async function handleOnce(
       // fall through to a new authorization
     }
   }
+  // A refused token: the server may trust another authorization server now, so discover again
+  // (ensureClient then registers anew there rather than presenting the old credentials).
+  if (tokenUsed !== undefined) session.metadata = undefined;
   await discover(session, challenge);
   await authorizeOnce(session, { challengeScope: challenge?.params.scope });
 }

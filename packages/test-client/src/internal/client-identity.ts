@@ -9,11 +9,19 @@ import type { ClientIdentity } from './types.js';
 
 /** Step 4: the client identity. */
 export async function ensureClient(session: SessionState): Promise<ClientIdentity> {
-  if (session.client) return session.client;
-  const listener = await session.ensureListener();
   const as = session.metadata!.authorizationServer;
+  // Credentials belong to the authorization server that issued them: a new one gets a new identity.
+  if (session.client && session.clientIssuer === as.issuer) return session.client;
+  const previousIssuer = session.client ? session.clientIssuer : undefined;
+  session.client = undefined;
+  const listener = await session.ensureListener();
   const o = session.options;
   session.client = await session.report.step('client', 'Client identity', async (s) => {
+    if (previousIssuer !== undefined) {
+      s.note(
+        `the authorization server changed from ${previousIssuer} to ${as.issuer}: the client registered there is not sent here`,
+      );
+    }
     if (o.clientId) {
       const method = o.tokenEndpointAuth ?? chooseAuthMethod(as, o.clientSecret !== undefined);
       s.note(`pre-registered client ${o.clientId}, token endpoint auth ${method}`);
@@ -41,7 +49,7 @@ export async function ensureClient(session: SessionState): Promise<ClientIdentit
         redirect_uris: [listener.redirectUri],
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
-        token_endpoint_auth_method: 'none',
+        token_endpoint_auth_method: registrationAuthMethod(as),
         application_type: 'native',
       };
       s.sent(`POST ${as.registration_endpoint} ${JSON.stringify(metadata)}`);
@@ -93,10 +101,29 @@ export async function ensureClient(session: SessionState): Promise<ClientIdentit
       }`,
     );
   });
+  session.clientIssuer = as.issuer;
   return session.client;
 }
 
-function chooseAuthMethod(
+/**
+ * The `token_endpoint_auth_method` to register with: `none` (a public native client, PKCE) unless
+ * the server lists methods without `none`; then the first secret method it lists that this client
+ * performs. The server's answer decides in the end (see `processRegistrationResponse`).
+ */
+export function registrationAuthMethod(as: AuthorizationServerMetadata): TokenEndpointAuthMethod {
+  const supported = as.token_endpoint_auth_methods_supported;
+  if (!Array.isArray(supported) || supported.includes('none')) return 'none';
+  if (supported.includes('client_secret_basic')) return 'client_secret_basic';
+  if (supported.includes('client_secret_post')) return 'client_secret_post';
+  return 'none';
+}
+
+/**
+ * The token endpoint authentication of a pre-registered client: `none` without a secret; with one,
+ * `client_secret_basic` when the server lists it (or lists nothing: the RFC 8414 default), else
+ * `client_secret_post` when listed.
+ */
+export function chooseAuthMethod(
   as: AuthorizationServerMetadata,
   hasSecret: boolean,
 ): TokenEndpointAuthMethod {

@@ -29,6 +29,8 @@ export class SessionState {
   attempts = 0;
   metadata: DiscoveredMetadata | undefined;
   client: ClientIdentity | undefined;
+  /** The issuer `client` belongs to: it is never presented to another authorization server. */
+  clientIssuer: string | undefined;
   /** The first probe's response. */
   probeResult: ProbeResponse | undefined;
   /** The error that ended the session, when a transport swallowed it. */
