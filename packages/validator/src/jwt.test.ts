@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import type { CryptoKey } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
-import { allowlistedKeys, mapJoseError, parseClaims } from './jwt.js';
+import { allowlistedKeys, assertCanonicalJws, mapJoseError, parseClaims } from './jwt.js';
 
 const NOW_MS = 1_700_000_000_500; // 1,700,000,000.5 s: jose compares whole seconds (floor)
 const NOW = 1_700_000_000;
@@ -95,3 +96,45 @@ function captured(f: () => unknown): unknown {
   }
   throw new Error('did not throw');
 }
+
+describe('assertCanonicalJws', () => {
+  const enc = (b: Uint8Array) => Buffer.from(b).toString('base64url');
+  const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+  it.each([
+    ['canonical', 'eyJhbGciOiJSUzI1NiJ9.e30.AAAA', true],
+    ['empty signature (jose refuses it by alg)', 'eyJhbGciOiJSUzI1NiJ9.e30.', true],
+    ['unused bits set (2 chars)', 'eyJhbGciOiJSUzI1NiJ9.e30.AB', false],
+    ['unused bits set (3 chars)', 'eyJhbGciOiJSUzI1NiJ9.e30.AAB', false],
+    ['= padding', 'eyJhbGciOiJSUzI1NiJ9.e30.AA==', false],
+    ['length 4n+1', 'eyJhbGciOiJSUzI1NiJ9.e30.AAAAA', false],
+    ['standard alphabet +', 'eyJhbGciOiJSUzI1NiJ9.e30.AA+A', false],
+    ['standard alphabet /', 'eyJhbGciOiJSUzI1NiJ9.e30.AA/A', false],
+    ['non-ASCII', 'eyJhbGciOiJSUzI1NiJ9.e30.AAÀA', false],
+    ['two segments', 'eyJhbGciOiJSUzI1NiJ9.e30', false],
+    ['four segments', 'eyJhbGciOiJSUzI1NiJ9.e30.AAAA.AAAA', false],
+  ])('%s', (_name, token, ok) => {
+    if (ok) expect(() => assertCanonicalJws(token)).not.toThrow();
+    else {
+      expect(() => assertCanonicalJws(token)).toThrow(
+        expect.objectContaining({ code: 'ERR_TOKEN_MALFORMED', reason: 'base64url_not_canonical' }),
+      );
+    }
+  });
+
+  it('property: the canonical encoding of any bytes passes; every other spelling of them fails', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.nat(3), (bytes, low) => {
+        const seg = enc(bytes);
+        expect(() => assertCanonicalJws(`${seg}.${seg}.${seg}`)).not.toThrow();
+        const unused = seg.length % 4 === 2 ? 4 : seg.length % 4 === 3 ? 2 : 0;
+        if (unused === 0) return;
+        const bits = (low % ((1 << unused) - 1)) + 1; // a non-zero value of the unused bits
+        const variant = seg.slice(0, -1) + ALPHABET[ALPHABET.indexOf(seg.at(-1)!) | bits];
+        expect(Buffer.from(variant, 'base64url').equals(Buffer.from(bytes))).toBe(true);
+        expect(() => assertCanonicalJws(`${seg}.${seg}.${variant}`)).toThrow();
+        expect(() => assertCanonicalJws(`${variant}.${seg}.${seg}`)).toThrow();
+      }),
+    );
+  });
+});

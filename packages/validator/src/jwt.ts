@@ -210,6 +210,59 @@ export function parseClaims(
   return claims;
 }
 
+/** base64url alphabet index by char code (255: not in the alphabet; `=` padding is not). */
+const B64URL_INDEX = (() => {
+  const table = new Uint8Array(128).fill(255);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = i;
+  return table;
+})();
+
+/** Whether `token[start, end)` is the one canonical unpadded base64url spelling of some bytes. */
+function canonicalSegment(token: string, start: number, end: number): boolean {
+  const length = end - start;
+  if (length === 0) return true; // zero bytes (an empty signature is jose's to refuse, by alg)
+  if (length % 4 === 1) return false;
+  // The last character of a 2- or 3-character group carries 4 or 2 bits no byte uses: zero in
+  // the canonical spelling (RFC 4648 §3.5), so each token has exactly one spelling.
+  const last = B64URL_INDEX[token.charCodeAt(end - 1)]!;
+  return length % 4 === 2 ? (last & 15) === 0 : length % 4 === 3 ? (last & 3) === 0 : true;
+}
+
+/**
+ * Refuses any JWS compact serialisation that is not spelled canonically: three
+ * segments of unpadded base64url (RFC 7515 §2, RFC 4648 §5) whose unused low bits are zero. A
+ * decoder that ignores those bits or `=` padding accepts 16 or more spellings of one token, each a
+ * different cache key and a way around any deny-list keyed on the token.
+ *
+ * @example
+ * ```ts
+ * assertCanonicalJws(token); // throws ERR_TOKEN_MALFORMED (reason base64url_not_canonical)
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc4648#section-3.5
+ * @see https://www.rfc-editor.org/rfc/rfc7515#section-7.1
+ */
+export function assertCanonicalJws(token: string): void {
+  let start = 0;
+  let segments = 0;
+  for (let i = 0; i <= token.length; i++) {
+    const c = i === token.length ? 46 : token.charCodeAt(i);
+    if (c === 46) {
+      if (!canonicalSegment(token, start, i)) break;
+      segments++;
+      start = i + 1;
+    } else if (c > 127 || B64URL_INDEX[c] === 255) {
+      break;
+    }
+  }
+  if (segments === 3 && start === token.length + 1) return;
+  throw new TokenValidationError(
+    'ERR_TOKEN_MALFORMED',
+    'The token is not canonical base64url (padding, unused bits or other characters)',
+    { reason: 'base64url_not_canonical' },
+  );
+}
+
 /** A JWT whose signature, claims set and header were verified (claims are checked by the caller). */
 export interface VerifiedJwt {
   readonly token: string;
@@ -244,6 +297,11 @@ export function verifyJwt(
   settings: JwtSettings,
   now: () => number,
 ): Promise<VerifiedJwt> {
+  try {
+    assertCanonicalJws(token);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   // A then-chain rather than an async function: one frame less on the cold path.
   return compactVerify(token, keys).then((result) => {
     try {

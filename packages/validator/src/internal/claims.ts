@@ -53,7 +53,7 @@ const ID_TOKEN_MARKERS = ['nonce', 'at_hash', 'c_hash', 's_hash'] as const;
 /**
  * Refuses ID tokens and other non-access tokens: OpenID Connect ID tokens are signed by the same
  * keys, and their hash and nonce claims never appear in access tokens; `token_use` (Cognito) must
- * be `access` when present; a sender-constrained token (`cnf`) cannot be used as a Bearer token.
+ * be `access` when present; a token with a confirmation claim (`cnf`, any shape) is refused.
  */
 export function assertNotIdToken(claims: Readonly<Record<string, unknown>>): void {
   for (const marker of ID_TOKEN_MARKERS) {
@@ -70,9 +70,10 @@ export function assertNotIdToken(claims: Readonly<Record<string, unknown>>): voi
       reason: claims.token_use === 'id' ? 'id_token' : 'token_use',
     });
   }
-  // RFC 9449 §7.1 / RFC 8705 §3: a sender-constrained token presented as a plain Bearer token.
-  const cnf = claims.cnf;
-  if (cnf !== undefined && cnf !== null && typeof cnf === 'object') {
+  // RFC 7800 confirmation (RFC 9449 §6 DPoP `jkt`, RFC 8705 §3 mTLS `x5t#S256`, or any other
+  // shape): the validator enforces no confirmation method yet, so a token that carries one, of
+  // any type (object, string, null, …), is refused rather than accepted as a plain Bearer token.
+  if (claims.cnf !== undefined) {
     throw new TokenValidationError(
       'ERR_NOT_ACCESS_TOKEN',
       'A sender-constrained (DPoP or mTLS) token cannot be used as a Bearer token',
