@@ -34,8 +34,18 @@ describe('resolveCors', () => {
     ['*', 'https://a.example', '*', undefined],
     [['https://a.example'], 'https://a.example', 'https://a.example', 'Origin'],
     [['https://a.example'], 'https://b.example', undefined, 'Origin'],
-    [(o: string) => o.endsWith('.trusted.example'), 'https://x.trusted.example', 'https://x.trusted.example', 'Origin'],
-    [(o: string) => o.endsWith('.trusted.example'), 'https://trusted.example.evil', undefined, 'Origin'],
+    [
+      (o: string) => o.endsWith('.trusted.example'),
+      'https://x.trusted.example',
+      'https://x.trusted.example',
+      'Origin',
+    ],
+    [
+      (o: string) => o.endsWith('.trusted.example'),
+      'https://trusted.example.evil',
+      undefined,
+      'Origin',
+    ],
   ])('allowOrigin %j, Origin %s → %s', (allowOrigin, origin, allowed, vary) => {
     const headers = resolveCors({ allowOrigin: allowOrigin as never })!.headers(origin);
     expect(headers['access-control-allow-origin']).toBe(allowed);
@@ -50,9 +60,13 @@ describe('resolveCors', () => {
       exposeHeaders: ['www-authenticate', 'X-Request-Id'],
       maxAge: 0,
     })!;
-    expect(cors.preflight('https://a.example')['access-control-allow-headers']).toBe(`${ALLOWED}, X-Trace`);
+    expect(cors.preflight('https://a.example')['access-control-allow-headers']).toBe(
+      `${ALLOWED}, X-Trace`,
+    );
     expect(cors.preflight('https://a.example')['access-control-max-age']).toBe('0');
-    expect(cors.headers('https://a.example')['access-control-expose-headers']).toBe(`${EXPOSED}, X-Request-Id`);
+    expect(cors.headers('https://a.example')['access-control-expose-headers']).toBe(
+      `${EXPOSED}, X-Request-Id`,
+    );
   });
 
   it.each([

@@ -29,35 +29,96 @@ describe('checkMcpHeaders', () => {
     [[call('whoami')], undefined, undefined, 'garbage', undefined, undefined],
     [[call('ünï')], 'tools/call', b64('ünï'), MODERN, undefined, undefined],
     [[call('ünï')], 'tools/call', 'ünï', MODERN, undefined, undefined],
-    [[call('ünï')], 'tools/call', Buffer.from('ünï', 'utf8').toString('latin1'), MODERN, 'Mcp-Name', 'mismatch'],
+    [
+      [call('ünï')],
+      'tools/call',
+      Buffer.from('ünï', 'utf8').toString('latin1'),
+      MODERN,
+      'Mcp-Name',
+      'mismatch',
+    ],
     [[call('whoami')], 'tools/call', '=?base64?!!!?=', MODERN, 'Mcp-Name', 'mismatch'],
-    [[{ jsonrpc: '2.0', method: 'notifications/initialized' }], undefined, undefined, MODERN, undefined, undefined],
-    [[{ jsonrpc: '2.0', id: 2, method: 'tools/list' }], undefined, undefined, MODERN, 'Mcp-Method', 'missing'],
-    [[{ jsonrpc: '2.0', id: 2, method: 'tools/list' }], 'tools/list', 'x', MODERN, 'Mcp-Name', 'mismatch'],
-    [[{ jsonrpc: '2.0', id: 2, method: 'resources/read', params: { uri: 'file:///a' } }], 'resources/read', 'file:///a', MODERN, undefined, undefined],
-    [[{ jsonrpc: '2.0', id: 2, result: {} }], 'tools/call', undefined, MODERN, 'Mcp-Method', 'mismatch'],
+    [
+      [{ jsonrpc: '2.0', method: 'notifications/initialized' }],
+      undefined,
+      undefined,
+      MODERN,
+      undefined,
+      undefined,
+    ],
+    [
+      [{ jsonrpc: '2.0', id: 2, method: 'tools/list' }],
+      undefined,
+      undefined,
+      MODERN,
+      'Mcp-Method',
+      'missing',
+    ],
+    [
+      [{ jsonrpc: '2.0', id: 2, method: 'tools/list' }],
+      'tools/list',
+      'x',
+      MODERN,
+      'Mcp-Name',
+      'mismatch',
+    ],
+    [
+      [{ jsonrpc: '2.0', id: 2, method: 'resources/read', params: { uri: 'file:///a' } }],
+      'resources/read',
+      'file:///a',
+      MODERN,
+      undefined,
+      undefined,
+    ],
+    [
+      [{ jsonrpc: '2.0', id: 2, result: {} }],
+      'tools/call',
+      undefined,
+      MODERN,
+      'Mcp-Method',
+      'mismatch',
+    ],
     [[call('a'), call('b')], 'tools/call', 'a', '2025-11-25', 'Mcp-Name', 'mismatch'],
-    [[call('a'), { jsonrpc: '2.0', id: 3, method: 'ping' }], 'tools/call', undefined, '2025-11-25', 'Mcp-Method', 'mismatch'],
-  ] as const)('%j Mcp-Method %j Mcp-Name %j version %j → %s %s', (messages, method, name, version, header, reason) => {
-    const result = checkMcpHeaders(messages as unknown as JsonRpcMessage[], {
-      method,
-      name,
-      protocolVersion: version,
-    });
-    if (header === undefined) expect(result).toBeUndefined();
-    else expect(result).toMatchObject({ header, reason });
-  });
+    [
+      [call('a'), { jsonrpc: '2.0', id: 3, method: 'ping' }],
+      'tools/call',
+      undefined,
+      '2025-11-25',
+      'Mcp-Method',
+      'mismatch',
+    ],
+  ] as const)(
+    '%j Mcp-Method %j Mcp-Name %j version %j → %s %s',
+    (messages, method, name, version, header, reason) => {
+      const result = checkMcpHeaders(messages as unknown as JsonRpcMessage[], {
+        method,
+        name,
+        protocolVersion: version,
+      });
+      if (header === undefined) expect(result).toBeUndefined();
+      else expect(result).toMatchObject({ header, reason });
+    },
+  );
 
   it('accepts exactly the header the SDK client would send, for any tool name (property)', () => {
     fc.assert(
       fc.property(fc.string({ minLength: 1, maxLength: 40, unit: 'grapheme' }), (name) => {
-        const printable = /^[\x20-\x7e\t]+$/.test(name) && name === name.trim() && !name.startsWith('=?base64?');
+        const printable =
+          /^[\x20-\x7e\t]+$/.test(name) && name === name.trim() && !name.startsWith('=?base64?');
         const header = printable ? name : b64(name);
         expect(
-          checkMcpHeaders([call(name)], { method: 'tools/call', name: header, protocolVersion: MODERN }),
+          checkMcpHeaders([call(name)], {
+            method: 'tools/call',
+            name: header,
+            protocolVersion: MODERN,
+          }),
         ).toBeUndefined();
         expect(
-          checkMcpHeaders([call(name)], { method: 'tools/call', name: `${header}x`, protocolVersion: MODERN }),
+          checkMcpHeaders([call(name)], {
+            method: 'tools/call',
+            name: `${header}x`,
+            protocolVersion: MODERN,
+          }),
         ).toMatchObject({ header: 'Mcp-Name', reason: 'mismatch' });
       }),
       { numRuns: 500 },

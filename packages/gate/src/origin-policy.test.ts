@@ -70,7 +70,10 @@ describe('createOriginPolicy options', () => {
   it.each([
     [{ resource: 'not a url' }, '"resource"'],
     [{ resource: 'http://127.0.0.1/mcp', allowedOrigins: 'https://a.example' }, '"allowedOrigins"'],
-    [{ resource: 'http://127.0.0.1/mcp', allowedOrigins: ['https://a.example/'] }, '"allowedOrigins"'],
+    [
+      { resource: 'http://127.0.0.1/mcp', allowedOrigins: ['https://a.example/'] },
+      '"allowedOrigins"',
+    ],
     [{ resource: 'http://127.0.0.1/mcp', allowedOrigins: ['*'] }, '"allowedOrigins"'],
     [{ resource: 'http://127.0.0.1/mcp', allowedHosts: ['https://a.example'] }, '"allowedHosts"'],
     [{ resource: 'http://127.0.0.1/mcp', allowedHosts: ['a b'] }, '"allowedHosts"'],

@@ -23,7 +23,11 @@ describe('createScopeHierarchy', () => {
   });
 
   it('expands transitively and knows which scopes are implied', () => {
-    expect([...scopes.expand(['mcp:admin'])].sort()).toEqual(['mcp:admin', 'mcp:read', 'mcp:write']);
+    expect([...scopes.expand(['mcp:admin'])].sort()).toEqual([
+      'mcp:admin',
+      'mcp:read',
+      'mcp:write',
+    ]);
     expect(scopes.isImplied('mcp:read')).toBe(true);
     expect(scopes.isImplied('mcp:admin')).toBe(false);
   });

@@ -38,7 +38,12 @@ describe('memorySessionStore', () => {
 describe('principalKey / isValidSessionId', () => {
   it('keys on issuer, subject and client, unambiguously', () => {
     const key = (issuer: string, subject: string, clientId: string) =>
-      principalKey({ token: 't', clientId, scopes: [], extra: { issuer, subject, tokenType: 'jwt', claims: {} } });
+      principalKey({
+        token: 't',
+        clientId,
+        scopes: [],
+        extra: { issuer, subject, tokenType: 'jwt', claims: {} },
+      });
     expect(key('https://as', 'user-1', 'c')).toBe('["https://as","user-1","c"]');
     expect(key('https://as', 'a","b', 'c')).not.toBe(key('https://as', 'a', 'b","c'));
     expect(key('https://as', 'user-1', 'c')).not.toBe(key('https://as', 'user-2', 'c'));
