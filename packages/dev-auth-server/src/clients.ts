@@ -1,4 +1,6 @@
+import { JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT } from './grants/names';
 import { secret } from './internal/http';
+import { generateSigningKey } from './keys';
 import type { ClientConfig, DevAuthServer, DevAuthServerOptions } from './types';
 
 /** The built-in clients every server has, with secrets fresh for each start. */
@@ -24,17 +26,29 @@ export interface Clients {
   info: DevAuthServer['clients'];
 }
 
-export function createClients(options: DevAuthServerOptions): Clients {
+/** Whether the JWT-bearer grant is on (some issuer is trusted for it). */
+export function jwtBearerEnabled(options: DevAuthServerOptions): boolean {
+  return Boolean(options.trustedIdJagIssuers?.length || options.trustedWorkloadIssuers?.length);
+}
+
+export async function createClients(options: DevAuthServerOptions): Promise<Clients> {
   const confidential = secret();
   const service = secret();
   const introspector = secret();
+  const serviceKey = await generateSigningKey('ES256');
+  const { d: _d, ...servicePublicKey } = serviceKey;
+  const jwtBearer = jwtBearerEnabled(options);
+  const idp = Boolean(options.enterpriseIdp);
+  // Extension grants join the built-in clients only when they are on (oidc-provider refuses a
+  // client whose grant_types name a grant it does not have).
+  const extra = (...grants: [boolean, string][]) => grants.filter(([on]) => on).map(([, g]) => g);
   const builtin: ClientConfig[] = [
     {
       client_id: 'mcp-public',
       client_name: 'MCP public client (PKCE, loopback redirect)',
       application_type: 'native',
       token_endpoint_auth_method: 'none',
-      grant_types: ['authorization_code', 'refresh_token'],
+      grant_types: ['authorization_code', 'refresh_token', ...extra([idp, TOKEN_EXCHANGE_GRANT])],
       response_types: ['code'],
       redirect_uris: [...LOOPBACK_REDIRECT_URIS],
     },
@@ -44,7 +58,11 @@ export function createClients(options: DevAuthServerOptions): Clients {
       application_type: 'native',
       client_secret: confidential,
       token_endpoint_auth_method: 'client_secret_basic',
-      grant_types: ['authorization_code', 'refresh_token'],
+      grant_types: [
+        'authorization_code',
+        'refresh_token',
+        ...extra([jwtBearer, JWT_BEARER_GRANT], [idp, TOKEN_EXCHANGE_GRANT]),
+      ],
       response_types: ['code'],
       redirect_uris: [...LOOPBACK_REDIRECT_URIS],
     },
@@ -57,6 +75,28 @@ export function createClients(options: DevAuthServerOptions): Clients {
       response_types: [],
       redirect_uris: [],
     },
+    {
+      client_id: 'mcp-service-jwt',
+      client_name: 'MCP service (client credentials, private_key_jwt)',
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'ES256',
+      jwks: { keys: [servicePublicKey] },
+      grant_types: ['client_credentials', ...extra([jwtBearer, JWT_BEARER_GRANT])],
+      response_types: [],
+      redirect_uris: [],
+    },
+    ...(options.trustedWorkloadIssuers?.length
+      ? [
+          {
+            client_id: 'mcp-workload',
+            client_name: 'Workload (JWT-bearer grant with a workload JWT)',
+            token_endpoint_auth_method: 'none',
+            grant_types: [JWT_BEARER_GRANT],
+            response_types: [],
+            redirect_uris: [],
+          },
+        ]
+      : []),
     {
       client_id: 'mcp-introspector',
       client_name: 'Resource server (introspection)',
@@ -87,6 +127,13 @@ export function createClients(options: DevAuthServerOptions): Clients {
       },
       service: { clientId: 'mcp-service', clientSecret: service },
       introspector: { clientId: 'mcp-introspector', clientSecret: introspector },
+      serviceJwt: {
+        clientId: 'mcp-service-jwt',
+        privateJwk: { ...serviceKey },
+        alg: 'ES256',
+        kid: serviceKey.kid,
+      },
+      workload: options.trustedWorkloadIssuers?.length ? { clientId: 'mcp-workload' } : undefined,
     },
   };
 }

@@ -1,6 +1,13 @@
 import { isSigningAlg, SIGNING_ALGS } from './keys';
 import { PROFILES, type Profile } from './profiles/index';
-import type { DevAuthServerOptions, Logger, ResourceConfig, UserConfig } from './types';
+import type {
+  DevAuthServerOptions,
+  Logger,
+  ResourceConfig,
+  TrustedIssuer,
+  TrustedWorkloadIssuer,
+  UserConfig,
+} from './types';
 
 /**
  * The server's configuration: checks the options (a TypeError naming the option, before anything
@@ -154,6 +161,58 @@ export function validateOptions(o: DevAuthServerOptions): void {
   }
   if (o.auth0Rfc9068Profile !== undefined && o.profile !== 'auth0') {
     throw new TypeError('"auth0Rfc9068Profile" applies to profile "auth0" only');
+  }
+  if (o.requireDpopNonce !== undefined && typeof o.requireDpopNonce !== 'boolean') {
+    throw new TypeError('"requireDpopNonce" must be a boolean');
+  }
+  validateTrustedIssuers(o.trustedIdJagIssuers, 'trustedIdJagIssuers');
+  validateTrustedIssuers(o.trustedWorkloadIssuers, 'trustedWorkloadIssuers');
+  validateEnterpriseIdp(o.enterpriseIdp);
+}
+
+function validateTrustedIssuers(list: readonly TrustedIssuer[] | undefined, name: string): void {
+  if (list === undefined) return;
+  if (!Array.isArray(list)) throw new TypeError(`"${name}" must be an array`);
+  for (const [i, t] of list.entries()) {
+    const at = `"${name}[${i}]`;
+    if (t === null || typeof t !== 'object') throw new TypeError(`${at}" must be an object`);
+    if (typeof t.issuer !== 'string' || !URL.parse(t.issuer)) {
+      throw new TypeError(`${at}.issuer" must be an absolute URL`);
+    }
+    const hasJwks = t.jwks !== undefined;
+    const hasUri = t.jwksUri !== undefined;
+    if (hasJwks === hasUri) throw new TypeError(`${at}" needs exactly one of "jwks" and "jwksUri"`);
+    if (hasJwks && !Array.isArray(t.jwks?.keys)) {
+      throw new TypeError(`${at}.jwks" must be { keys: JWK[] }`);
+    }
+    if (hasUri && (typeof t.jwksUri !== 'string' || !URL.parse(t.jwksUri))) {
+      throw new TypeError(`${at}.jwksUri" must be an absolute URL`);
+    }
+    for (const list of ['clientIds', 'subjects'] as const) {
+      const v = (t as TrustedWorkloadIssuer)[list];
+      if (v !== undefined && (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))) {
+        throw new TypeError(`${at}.${list}" must be an array of strings`);
+      }
+    }
+  }
+}
+
+function validateEnterpriseIdp(v: DevAuthServerOptions['enterpriseIdp']): void {
+  if (v === undefined || typeof v === 'boolean') return;
+  if (v === null || typeof v !== 'object') {
+    throw new TypeError('"enterpriseIdp" must be a boolean or an object');
+  }
+  const ttl = v.idJagTtlSeconds;
+  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl <= 0)) {
+    throw new TypeError('"enterpriseIdp.idJagTtlSeconds" must be a positive integer');
+  }
+  if (
+    v.clientIdAt !== undefined &&
+    (v.clientIdAt === null ||
+      typeof v.clientIdAt !== 'object' ||
+      !Object.values(v.clientIdAt).every((x) => typeof x === 'string' && x))
+  ) {
+    throw new TypeError('"enterpriseIdp.clientIdAt" must map issuers to client ids');
   }
 }
 

@@ -30,4 +30,6 @@ export interface ServerContext {
   /** The current oidc-provider instance and its request listener. */
   provider: Provider | undefined;
   callback: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  /** The last DPoP nonce the token endpoint sent the helpers. */
+  dpopNonce: string | undefined;
 }

@@ -10,7 +10,11 @@ import type { AuthorizeResult, TokenResponse, UserConfig } from './types';
 export interface ClientCredentials {
   clientId: string;
   clientSecret?: string | undefined;
+  /** An RFC 7523 client assertion (private_key_jwt); sent instead of a secret. */
+  clientAssertion?: string | undefined;
 }
+
+export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 const TIMEOUT_MS = 15_000;
 
@@ -35,19 +39,28 @@ export function basicAuth(clientId: string, clientSecret: string): string {
   return `Basic ${Buffer.from(`${enc(clientId)}:${enc(clientSecret)}`).toString('base64')}`;
 }
 
-/** POSTs a form to an endpoint with client authentication (basic with a secret, else `client_id`). */
+/**
+ * POSTs a form to an endpoint with client authentication (an RFC 7523 assertion, basic with a secret,
+ * else `client_id`), plus any extra headers (a `DPoP` proof).
+ */
 export async function postForm(
   url: string,
   params: Record<string, string | undefined>,
   client: ClientCredentials,
+  extraHeaders: Record<string, string> = {},
 ): Promise<{ status: number; body: unknown; headers: Headers }> {
   const form = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined) form.set(k, v);
   const headers: Record<string, string> = {
     'content-type': 'application/x-www-form-urlencoded',
     accept: 'application/json',
+    ...extraHeaders,
   };
-  if (client.clientSecret !== undefined) {
+  if (client.clientAssertion !== undefined) {
+    form.set('client_id', client.clientId);
+    form.set('client_assertion_type', CLIENT_ASSERTION_TYPE);
+    form.set('client_assertion', client.clientAssertion);
+  } else if (client.clientSecret !== undefined) {
     headers.authorization = basicAuth(client.clientId, client.clientSecret);
   } else {
     form.set('client_id', client.clientId);

@@ -10,6 +10,7 @@ import {
   request,
   runAuthorization,
 } from './flows';
+import { tokenRequest } from './token-request';
 import type {
   AuthorizationCodeFlowOptions,
   DevAuthServer,
@@ -85,10 +86,12 @@ export function createHelpers(s: ServerContext, metadata: Record<string, unknown
         ...(o.clientSecret ? { clientSecret: o.clientSecret } : {}),
         ...(o.extraTokenParams ? { extraTokenParams: o.extraTokenParams } : {}),
         ...(o.format ? { format: o.format } : {}),
+        ...(o.dpop ? { dpop: o.dpop } : {}),
       });
     },
     refresh: async (o) => {
-      const r = await postForm(
+      const r = await tokenRequest(
+        s,
         token,
         {
           grant_type: 'refresh_token',
@@ -97,7 +100,9 @@ export function createHelpers(s: ServerContext, metadata: Record<string, unknown
           scope: o.scope,
           [FORMAT_PARAM]: o.format,
         },
-        clientFor(s, o, 'mcp-public'),
+        o,
+        'mcp-public',
+        o.dpop,
       );
       return assertTokenResponse('refresh_token grant', r);
     },
@@ -127,7 +132,8 @@ async function clientCredentialsGrant(
   tokenEndpoint: string,
   o: GetTokenOptions,
 ): Promise<TokenResponse> {
-  const r = await postForm(
+  const r = await tokenRequest(
+    s,
     tokenEndpoint,
     {
       grant_type: 'client_credentials',
@@ -135,7 +141,9 @@ async function clientCredentialsGrant(
       scope: o.scope ?? defaultScope(s, o.resource),
       [FORMAT_PARAM]: o.format,
     },
-    clientFor(s, o, 'mcp-service'),
+    o,
+    'mcp-service',
+    o.dpop,
   );
   return assertTokenResponse('client_credentials grant', r);
 }
@@ -145,7 +153,8 @@ async function exchangeCodeGrant(
   tokenEndpoint: string,
   o: ExchangeCodeOptions,
 ): Promise<TokenResponse> {
-  const r = await postForm(
+  const r = await tokenRequest(
+    s,
     tokenEndpoint,
     {
       grant_type: 'authorization_code',
@@ -156,7 +165,9 @@ async function exchangeCodeGrant(
       [FORMAT_PARAM]: o.format,
       ...o.extraTokenParams,
     },
-    clientFor(s, o, 'mcp-public'),
+    o,
+    'mcp-public',
+    o.dpop,
   );
   return assertTokenResponse('authorization_code grant', r);
 }

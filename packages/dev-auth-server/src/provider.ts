@@ -1,10 +1,13 @@
-import { FORMAT_PARAM, findResource, findUser, OIDC_SCOPES } from './config';
+import { randomBytes } from 'node:crypto';
+import { findUser, OIDC_SCOPES } from './config';
 import type { ServerContext } from './context';
+import { registerExtensionGrants } from './grants/index';
 import { createAdapter } from './internal/adapter';
 import { secret } from './internal/http';
 import { type RegistrationScope, registrationScope } from './internal/registration-scope';
 import { escapeHtml, messagePage } from './internal/views';
 import type { StructuredToken } from './profiles/index';
+import { resourceServerInfo } from './resource-server';
 
 /**
  * Provider construction: the oidc-provider configuration of one server (clients, keys, scopes,
@@ -59,12 +62,16 @@ interface Persistent {
   Adapter: ReturnType<typeof createAdapter>;
   cookieKeys: string[];
   registrationScopes: RegistrationScope;
+  /** Key of oidc-provider's stateless DPoP nonces (RFC 9449 §8). */
+  dpopNonceSecret: Buffer;
 }
+
+/** DPoP proof algorithms accepted: oidc-provider's (ES256, EdDSA) plus RSA ones clients use. */
+const DPOP_ALGS = ['ES256', 'Ed25519', 'EdDSA', 'RS256', 'PS256'];
 
 /** oidc-provider's configuration for this server, read afresh at each (re)build. */
 function configuration(s: ServerContext, p: Persistent): Record<string, unknown> {
-  const { options, profile, users, resources, registration, accessTokenTtl, refreshTokenTtl } =
-    s.config;
+  const { profile, users, resources, registration, accessTokenTtl, refreshTokenTtl } = s.config;
   const { errors } = s.oidc;
   return {
     adapter: p.Adapter,
@@ -87,8 +94,14 @@ function configuration(s: ServerContext, p: Persistent): Record<string, unknown>
     responseTypes: ['code'],
     conformIdTokenClaims: false,
     extraParams: profile.extraAuthorizationParams,
+    enabledJWA: { dPoPSigningAlgValues: DPOP_ALGS },
     features: {
       devInteractions: { enabled: false },
+      dPoP: {
+        enabled: true,
+        nonceSecret: p.dpopNonceSecret,
+        requireNonce: () => s.config.options.requireDpopNonce === true,
+      },
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,
@@ -122,31 +135,8 @@ function configuration(s: ServerContext, p: Persistent): Record<string, unknown>
           );
         },
         useGrantedResource: async () => true,
-        getResourceServerInfo: async (ctx: Ctx, indicator: string) => {
-          const r = findResource(resources, indicator);
-          if (!r) throw new errors.InvalidTarget();
-          const params = ctx?.oidc?.params;
-          if (
-            profile.clientCredentialsGetsAllScopes &&
-            params?.grant_type === 'client_credentials' &&
-            !params.scope
-          ) {
-            // oidc-provider reads the requested scopes after resolving the resource.
-            params.scope = r.scopes.join(' ');
-          }
-          const alg = r.alg ?? 'RS256';
-          // Dev-only token request extension (the helpers' `format`): the same resource as JWT or
-          // opaque, so a resource server can be tested with both kinds of token for its own URI.
-          const asked = ctx?.oidc?.route === 'token' ? ctx.oidc.body?.[FORMAT_PARAM] : undefined;
-          const format = asked === 'jwt' || asked === 'opaque' ? asked : (r.format ?? 'jwt');
-          return {
-            scope: r.scopes.join(' '),
-            audience: profile.audience(r.uri, options),
-            accessTokenTTL: r.accessTokenTtlSeconds ?? accessTokenTtl,
-            accessTokenFormat: format,
-            ...(format === 'opaque' ? {} : { jwt: { sign: { alg, kid: s.keys.currentKid(alg) } } }),
-          };
-        },
+        getResourceServerInfo: async (ctx: Ctx, indicator: string) =>
+          resourceServerInfo(s, ctx, indicator),
       },
       userinfo: { enabled: true },
       rpInitiatedLogout: { enabled: true },
@@ -220,6 +210,7 @@ export function providerBuilder(s: ServerContext): () => void {
   const persistent: Persistent = {
     Adapter: createAdapter(s.store),
     cookieKeys: [secret()],
+    dpopNonceSecret: randomBytes(32),
     registrationScopes: registrationScope({
       advertised: () => new Set([...OIDC_SCOPES, ...s.config.resources.flatMap((r) => r.scopes)]),
       openidScopes: new Set(OIDC_SCOPES),
@@ -248,6 +239,7 @@ function buildProvider(s: ServerContext, p: Persistent): void {
     );
   }
   next.on('registration_create.success', p.registrationScopes.onRegistered);
+  registerExtensionGrants(s, next);
   s.provider = next;
   s.callback = next.callback();
 }

@@ -1,6 +1,7 @@
 import { createClients } from './clients';
 import { findResource, resolveConfig, validateResource, withResourceDefaults } from './config';
 import type { ServerContext } from './context';
+import { createExtensionHelpers } from './extension-helpers';
 import { createFronts, type Fronts } from './front';
 import { createHelpers, endpointOf } from './helpers';
 import { MemoryStore } from './internal/adapter';
@@ -32,7 +33,7 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
   const oidc = await loadOidcProvider();
   const s: ServerContext = {
     config,
-    clients: createClients(options),
+    clients: await createClients(options),
     keys: new KeyRing(() => rebuild()),
     store: new MemoryStore(),
     oidc,
@@ -45,6 +46,7 @@ export async function start(options: DevAuthServerOptions = {}): Promise<DevAuth
     documentsReady: false,
     provider: undefined,
     callback: undefined,
+    dpopNonce: undefined,
   };
   const rebuild = providerBuilder(s);
   for (const key of await Promise.all(SIGNING_ALGS.map((alg) => generateSigningKey(alg)))) {
@@ -136,6 +138,7 @@ function assemble(s: ServerContext, fronts: Fronts, metadata: Record<string, unk
   const { profile, issuerPath, registration, interactive, resources, users } = s.config;
   const paths = profile.discoveryPaths(issuerPath);
   const endpoint = (name: string) => endpointOf(metadata, name);
+  const helpers = createHelpers(s, metadata);
   const dev: DevAuthServer = {
     issuer: s.issuer,
     origin: s.origin,
@@ -162,7 +165,8 @@ function assemble(s: ServerContext, fronts: Fronts, metadata: Record<string, unk
     },
     keys: keyManager(s.keys),
     addResource: (r) => addResource(s, metadata, r),
-    ...createHelpers(s, metadata),
+    ...helpers,
+    ...createExtensionHelpers(s, metadata, helpers),
     endpointsOrigin: s.endpointsOrigin,
     stop: async () => {
       await stopFronts(fronts);

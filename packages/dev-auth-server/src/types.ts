@@ -1,3 +1,7 @@
+import type { JWK } from 'jose';
+import type { PrivateKeyJwtKey } from './client-assertion';
+import type { DpopKeyPair } from './dpop';
+
 /** Log sink, the same shape every @mcp-auth package accepts. */
 export interface Logger {
   debug?: (msg: string, meta?: object) => void;
@@ -92,7 +96,60 @@ export interface DevAuthServerOptions {
   keycloakAudienceMapper?: boolean;
   /** Auth0 profile: the RFC 9068 token profile (`typ: at+jwt`, `client_id`); off by default. */
   auth0Rfc9068Profile?: boolean;
+  /**
+   * DPoP (RFC 9449): the token endpoint demands a server nonce in every proof (`use_dpop_nonce` with
+   * a `DPoP-Nonce` header, then the proof again with the nonce). Off by default: nonces are offered,
+   * not required. DPoP itself is always on: a token request with a proof gets a DPoP-bound token.
+   */
+  requireDpopNonce?: boolean;
+  /**
+   * Enterprise-managed authorization: enterprise IdPs whose identity assertion JWTs (ID-JAG, header
+   * `typ: oauth-id-jag+jwt`, `aud` = this issuer, `client_id` = the presenting client) the JWT-bearer
+   * grant accepts. Turns the grant on (`urn:ietf:params:oauth:grant-type:jwt-bearer`).
+   */
+  trustedIdJagIssuers?: TrustedIssuer[];
+  /**
+   * Workload identity federation: issuers whose workload JWTs (`aud` = this issuer) the JWT-bearer
+   * grant accepts as `assertion`. Turns the grant on and adds the public client `mcp-workload`.
+   */
+  trustedWorkloadIssuers?: TrustedWorkloadIssuer[];
+  /**
+   * Enterprise IdP mode: RFC 8693 token exchange of an ID token this server issued
+   * (`subject_token_type` id_token) for an ID-JAG addressed to another authorization server
+   * (`requested_token_type` `urn:ietf:params:oauth:token-type:id-jag`, `audience` = its issuer).
+   */
+  enterpriseIdp?: boolean | EnterpriseIdpOptions;
   logger?: Logger;
+}
+
+/** An issuer whose JWTs the JWT-bearer grant (RFC 7523) accepts as `assertion`. */
+export interface TrustedIssuer {
+  /** Its `iss`, compared exactly. */
+  issuer: string;
+  /** Its public keys; or `jwksUri`. */
+  jwks?: { keys: JWK[] };
+  /** Where its public keys are (fetched when needed); or `jwks`. */
+  jwksUri?: string;
+  /**
+   * Clients allowed to present its assertions; any client allowed the grant when omitted. Another
+   * client gets `unauthorized_client`.
+   */
+  clientIds?: string[];
+}
+
+export interface TrustedWorkloadIssuer extends TrustedIssuer {
+  /** Workload identities (`sub`) accepted; any when omitted. Another gets `invalid_grant`. */
+  subjects?: string[];
+}
+
+export interface EnterpriseIdpOptions {
+  /** Lifetime of the ID-JAGs it issues; 300 s by default. */
+  idJagTtlSeconds?: number;
+  /**
+   * The `client_id` an ID-JAG names, per audience (the other server's issuer); by default the
+   * requesting client's own id (the dev servers share their built-in client ids).
+   */
+  clientIdAt?: Record<string, string>;
 }
 
 /** A token endpoint response. */
@@ -137,6 +194,13 @@ export interface GetTokenOptions {
   /** Defaults to the built-in `mcp-service` client. */
   clientId?: string;
   clientSecret?: string;
+  /**
+   * Authenticate with an RFC 7523 client assertion signed by this key (`private_key_jwt`) instead
+   * of a secret. The built-in `mcp-service-jwt` client needs none: its key is used.
+   */
+  privateKeyJwt?: PrivateKeyJwtKey;
+  /** Send a DPoP proof made with this key pair: the token is DPoP-bound (RFC 9449). */
+  dpop?: DpopKeyPair;
 }
 
 export interface AuthorizationCodeFlowOptions {
@@ -157,6 +221,8 @@ export interface AuthorizationCodeFlowOptions {
   extraTokenParams?: Record<string, string>;
   /** Access token format, overriding the resource's (see `GetTokenOptions.format`). */
   format?: 'jwt' | 'opaque';
+  /** DPoP proof at the token request: the tokens are DPoP-bound (RFC 9449). */
+  dpop?: DpopKeyPair;
 }
 
 export interface AuthorizeResult {
@@ -177,6 +243,60 @@ export interface ExchangeCodeOptions {
   clientSecret?: string;
   extraTokenParams?: Record<string, string>;
   format?: 'jwt' | 'opaque';
+  dpop?: DpopKeyPair;
+}
+
+/** `getDpopToken`: a DPoP-bound token through a real grant. */
+export interface DpopTokenOptions {
+  keyPair: DpopKeyPair;
+  /** `'client_credentials'` (default, client `mcp-service`) or `'authorization_code'` (`mcp-public`). */
+  grant?: 'client_credentials' | 'authorization_code';
+  /** The resource indicator; `null` sends none (authorization code only). */
+  resource: string | null;
+  scope?: string;
+  clientId?: string;
+  clientSecret?: string;
+  privateKeyJwt?: PrivateKeyJwtKey;
+  /** Authorization code: the user to sign in as. */
+  user?: string;
+  redirectUri?: string;
+}
+
+/** `jwtBearer`: the RFC 7523 JWT-bearer grant. */
+export interface JwtBearerOptions {
+  /** The ID-JAG or workload JWT. */
+  assertion: string;
+  resource?: string;
+  scope?: string;
+  /** Defaults to `mcp-confidential` (with its secret); `mcp-workload` for workload JWTs. */
+  clientId?: string;
+  clientSecret?: string;
+  privateKeyJwt?: PrivateKeyJwtKey;
+}
+
+/** `tokenExchange` / `getIdJag`: RFC 8693 at an enterprise IdP (`enterpriseIdp`). */
+export interface IdJagRequestOptions {
+  /** An ID token this server issued to the client. */
+  idToken: string;
+  /** The issuer of the authorization server the ID-JAG is for. */
+  audience: string;
+  /** The resource (MCP server) the ID-JAG is for. */
+  resource?: string;
+  scope?: string;
+  /** Defaults to `mcp-confidential` (with its secret). */
+  clientId?: string;
+  clientSecret?: string;
+}
+
+/** `signWorkloadJwt`: this server playing a workload identity issuer. */
+export interface WorkloadJwtOptions {
+  /** The workload identity (`sub`). */
+  subject: string;
+  /** The authorization server it is for (`aud`): that server's issuer. */
+  audience: string;
+  ttlSeconds?: number;
+  /** Extra claims. */
+  claims?: Record<string, unknown>;
 }
 
 /** The running server. */
@@ -203,6 +323,10 @@ export interface DevAuthServer {
     confidential: { clientId: 'mcp-confidential'; clientSecret: string; redirectUris: string[] };
     service: { clientId: 'mcp-service'; clientSecret: string };
     introspector: { clientId: 'mcp-introspector'; clientSecret: string };
+    /** client_credentials with `private_key_jwt` (RFC 7523); its ES256 key, generated at start. */
+    serviceJwt: { clientId: 'mcp-service-jwt'; privateJwk: JWK; alg: 'ES256'; kid: string };
+    /** Public client for workload JWTs (with `trustedWorkloadIssuers`). */
+    workload: { clientId: 'mcp-workload' } | undefined;
   };
   /**
    * Adds a protected resource at run time (for a server whose URL is known only once it listens).
@@ -225,7 +349,22 @@ export interface DevAuthServer {
     resource?: string;
     scope?: string;
     format?: 'jwt' | 'opaque';
+    /** Required for a refresh token bound to a DPoP key (public clients). */
+    dpop?: DpopKeyPair;
   }): Promise<TokenResponse>;
+  /**
+   * A DPoP-bound token for `keyPair` through a real client_credentials or authorization code grant
+   * (a `use_dpop_nonce` answer is retried once with the nonce).
+   */
+  getDpopToken(o: DpopTokenOptions): Promise<TokenResponse>;
+  /** The JWT-bearer grant (RFC 7523) with an ID-JAG or a workload JWT. */
+  jwtBearer(o: JwtBearerOptions): Promise<TokenResponse>;
+  /** Enterprise IdP mode: RFC 8693 exchange of an ID token for an ID-JAG; the whole response. */
+  tokenExchange(o: IdJagRequestOptions): Promise<TokenResponse>;
+  /** `tokenExchange`, returning the ID-JAG. */
+  getIdJag(o: IdJagRequestOptions): Promise<string>;
+  /** Signs a workload JWT (`iss` = this issuer, verifiable with its JWKS): a workload issuer. */
+  signWorkloadJwt(o: WorkloadJwtOptions): Promise<string>;
   /** RFC 7662 introspection as `mcp-introspector`. */
   introspect(token: string, o?: { tokenTypeHint?: string }): Promise<Record<string, unknown>>;
   /** RFC 7009 revocation as the client the token was issued to (default `mcp-service`). */

@@ -44,6 +44,11 @@ function looksLikeJwt(token: string): boolean {
   }
 }
 
+function isDpopBound(payload: Record<string, unknown>): boolean {
+  const cnf = payload.cnf as { jkt?: unknown } | undefined;
+  return typeof cnf === 'object' && cnf !== null && typeof cnf.jkt === 'string';
+}
+
 function equal(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
@@ -232,7 +237,8 @@ export function createJwtTokenEndpoints(ctx: JwtTokenEndpointsContext) {
         active: true,
         ...(scope !== undefined ? { scope } : {}),
         ...(owner !== undefined ? { client_id: owner } : {}),
-        token_type: 'Bearer',
+        // RFC 9449 §6.2: a DPoP-bound token (cnf.jkt) introspects as token_type DPoP
+        token_type: isDpopBound(payload) ? 'DPoP' : 'Bearer',
       });
     }
     // revocation: the owner or the introspector (the resource servers' client) may revoke

@@ -36,6 +36,15 @@ declare module 'oidc-provider' {
       find(id: string): Promise<{ clientSecret?: string; clientAuthMethod: string } | undefined>;
     };
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
+    registerGrantType(
+      name: string,
+      // biome-ignore lint/suspicious/noExplicitAny: koa context
+      handler: (ctx: any) => Promise<void>,
+      params?: string[],
+      dupes?: string[],
+    ): void;
+    // biome-ignore lint/suspicious/noExplicitAny: koa middleware
+    use(middleware: (ctx: any, next: () => Promise<void>) => Promise<void>): void;
     interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
     interactionFinished(
       req: IncomingMessage,
@@ -56,6 +65,8 @@ declare module 'oidc-provider' {
     InvalidRequest: new (description?: string) => Error;
     AccessDenied: new (description?: string) => Error;
     InvalidClientMetadata: new (description?: string) => Error;
+    InvalidScope: new (description: string, scope?: string) => Error;
+    CustomOIDCProviderError: new (error: string, description?: string) => Error;
   };
 
   export default Provider;
