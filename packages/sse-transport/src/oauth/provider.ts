@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Cache, type CacheStore, createCache, hashKey } from '@mcp-auth/cache';
+import type { CacheStore } from '@mcp-auth/cache';
 import {
   type AuthorizationServerMetadata,
   canonicalizeResourceUri,
@@ -10,7 +10,7 @@ import {
   type ProtectedResourceMetadata,
   protectedResourceMetadataUrl,
 } from '@mcp-auth/discovery';
-import { createPkcePair, generateState } from '@mcp-auth/pkce';
+import { computeCodeChallenge } from '@mcp-auth/pkce';
 import {
   createTokenValidator,
   type TokenValidator,
@@ -28,6 +28,14 @@ import type {
   CallbackResult,
   SseAuthProvider,
 } from '../types.js';
+import {
+  type FlowKeySource,
+  type FlowSecret,
+  flowKeySource,
+  parseFlowSecrets,
+} from './flow-keys.js';
+import { type FlowKeys, flowCodeVerifier, mintFlowState, openFlowState } from './flow-state.js';
+import { type UsedStates, usedStates } from './used-states.js';
 
 /** Options of {@link OAuthProvider}. */
 export interface OAuthProviderOptions {
@@ -65,10 +73,20 @@ export interface OAuthProviderOptions {
   /** `resource_name` of the protected resource metadata. */
   resourceName?: string;
   /**
-   * A store of `@mcp-auth/cache` (e.g. `redisStore()`), shared by the token cache and the pending
-   * authorizations, so a callback can land on another instance. Default: in memory.
+   * A store of `@mcp-auth/cache` (e.g. `redisStore()`), shared by the token cache and the set of
+   * used flow states, so a callback can land on another instance. Without `flowSecret`, the flow
+   * secret is also kept there (created once) so every instance sharing the store shares it.
+   * Default: in memory.
    */
   cache?: CacheStore;
+  /**
+   * The secret that authenticates pending browser sign-ins (their `state`) and derives their PKCE
+   * code verifiers: a string or Uint8Array of at least 32 random bytes, or a list of up to 4 (the
+   * first signs, all verify: rotate by prepending a new one). Every instance that may receive a
+   * callback must have the same. Default: kept in the `cache` store when it is a remote store,
+   * else random for this process (a restart abandons the sign-ins in progress).
+   */
+  flowSecret?: FlowSecret | readonly FlowSecret[];
   /** Extra parameters of the authorization request (e.g. `{ prompt: 'consent' }`). */
   additionalAuthorizationParameters?: Record<string, string>;
   /** Options passed to `createTokenValidator` as they are (`jwt`, `introspection`, `tokenFormat`, …). */
@@ -81,14 +99,10 @@ export interface OAuthProviderOptions {
   now?: () => number;
 }
 
-interface PendingAuthorization {
-  codeVerifier: string;
-  redirectUri: string;
-  createdAt: number;
-}
-
+/** How long a browser sign-in may take, from `/oauth/authorize` to the callback. */
 const STATE_TTL_SECONDS = 600;
-const STATE_KEY_PREFIX = 'sse-transport:oauth-state:';
+/** How much longer a used state is remembered (instances' clocks may disagree a little). */
+const USED_STATE_MARGIN_MS = 5 * 60 * 1000;
 
 function stringList(name: string, value: unknown): string[] {
   if (value === undefined) return [];
@@ -114,9 +128,11 @@ function isTypedValidationError(error: unknown): error is {
 /**
  * OAuth 2.1 for an MCP server: validates bearer tokens of incoming requests (with
  * `@mcp-auth/validator`), publishes the protected resource metadata (with `@mcp-auth/discovery`) and,
- * with a `clientId`, runs the browser authorization code flow with PKCE (`@mcp-auth/pkce`), keeping
- * pending authorizations in `@mcp-auth/cache` for at most 10 minutes, so a callback can land on any
- * instance sharing a Redis store.
+ * with a `clientId`, runs the browser authorization code flow with PKCE (`@mcp-auth/pkce`). A pending
+ * sign-in is kept with the browser, not on the server: its `state` is authenticated with the flow
+ * secret and carries its expiry (10 minutes), and the PKCE verifier is derived from it, so starting
+ * a flow stores nothing and a callback can land on any instance sharing the secret. Only successful
+ * callbacks record their state (one-time use), in memory or in the shared store.
  *
  * @example
  * ```ts
@@ -149,7 +165,9 @@ export class OAuthProvider implements SseAuthProvider {
   readonly #extraParams: Record<string, string>;
   readonly #metadata: ProtectedResourceMetadata;
   readonly #metadataHandler: (req: IncomingMessage, res: ServerResponse) => boolean;
-  readonly #pending: Cache<PendingAuthorization>;
+  readonly #flowKeys: FlowKeySource;
+  readonly #usedStates: UsedStates;
+  readonly #flowBinding: string;
   readonly #allowHttp: boolean;
   readonly #fetch: typeof fetch | undefined;
   readonly #logger: Logger;
@@ -284,13 +302,15 @@ export class OAuthProvider implements SseAuthProvider {
     } as TokenValidatorOptions;
     this.validator = createTokenValidator(validatorOptions);
 
-    this.#pending = createCache<PendingAuthorization>({
-      ttlSeconds: STATE_TTL_SECONDS,
-      ...(o.cache ? { store: o.cache } : {}),
-      ...(o.now ? { now: o.now } : {}),
-      ...(o.logger ? { logger: o.logger } : {}),
-      name: 'sse-transport:oauth-state',
-    });
+    this.#flowKeys = flowKeySource(parseFlowSecrets(o.flowSecret), o.cache);
+    this.#usedStates = usedStates(o.cache, o.now);
+    // What a state is valid for: another issuer, client, redirect URI or resource never accepts it.
+    this.#flowBinding = JSON.stringify([
+      this.issuer,
+      this.clientId ?? null,
+      this.redirectUri ?? null,
+      this.resourceUri,
+    ]);
   }
 
   /**
@@ -368,8 +388,10 @@ export class OAuthProvider implements SseAuthProvider {
   }
 
   /**
-   * Starts the authorization code flow: PKCE S256, a one-time `state` kept in the cache store for at
-   * most 10 minutes with the code verifier, and `resource` in the request (RFC 8707).
+   * Starts the authorization code flow: PKCE S256 and `resource` in the request (RFC 8707), and a
+   * one-time `state` that is authenticated with the flow secret, carries its expiry (10 minutes)
+   * and derives the PKCE verifier. Nothing is stored: bind `state` to the browser (an HttpOnly
+   * cookie, as the server's `/oauth/authorize` does) and give it back to `handleCallback`.
    *
    * @example
    * ```ts
@@ -389,34 +411,18 @@ export class OAuthProvider implements SseAuthProvider {
         'The authorization server metadata has no authorization_endpoint',
       );
     }
-    const pkce = await createPkcePair();
-    const state = generateState();
-    try {
-      // A remote store drops failed writes (counted, not thrown): notice it and fail closed now
-      // rather than at the callback.
-      const failuresBefore = this.#pending.stats().writeFailures;
-      await this.#pending.set(STATE_KEY_PREFIX + hashKey(state), {
-        codeVerifier: pkce.codeVerifier,
-        redirectUri: redirect,
-        createdAt: this.#now(),
-      });
-      if (this.#pending.stats().writeFailures > failuresBefore) {
-        throw new Error('the store dropped the write');
-      }
-    } catch (error) {
-      throw new SseTransportError(
-        'ERR_STATE_STORE_UNAVAILABLE',
-        'Could not store the pending authorization',
-        { cause: error },
-      );
-    }
+    const [keys] = await this.#keyring();
+    // Rounded up: a flow has at least the full 10 minutes.
+    const expiresAt = Math.ceil(this.#now() / 1000) + STATE_TTL_SECONDS;
+    const state = mintFlowState(keys!, this.#flowBinding, expiresAt);
+    const codeChallenge = await computeCodeChallenge(flowCodeVerifier(keys!, state));
     const url = new URL(as.authorization_endpoint);
     const params = url.searchParams;
     for (const [name, value] of Object.entries(this.#extraParams)) params.set(name, value);
     params.set('response_type', 'code');
     params.set('client_id', clientId);
     params.set('redirect_uri', redirect);
-    params.set('code_challenge', pkce.codeChallenge);
+    params.set('code_challenge', codeChallenge);
     params.set('code_challenge_method', 'S256');
     params.set('state', state);
     params.set('resource', this.resourceUri);
@@ -427,9 +433,10 @@ export class OAuthProvider implements SseAuthProvider {
   }
 
   /**
-   * Completes the flow: takes `state` once (a replay fails), checks the redirect URI and RFC 9207
-   * `iss`, exchanges the code with the verifier, `resource` and client authentication, and validates
-   * the access token before returning it.
+   * Completes the flow: verifies `state` (minted here for this configuration, not expired, not
+   * used by an earlier successful callback), checks the redirect URI and RFC 9207 `iss`, exchanges
+   * the code with the derived verifier, `resource` and client authentication, validates the access
+   * token, and only then records the state as used (a replay fails with `ERR_STATE_INVALID`).
    *
    * @example
    * ```ts
@@ -449,25 +456,52 @@ export class OAuthProvider implements SseAuthProvider {
     if (typeof state !== 'string' || !/^[A-Za-z0-9_-]{16,256}$/.test(state)) {
       throw new SseTransportError('ERR_CALLBACK_INVALID', 'The callback has no valid state');
     }
-    let pending: PendingAuthorization | undefined;
+    const opened = openFlowState(await this.#keyring(), this.#flowBinding, state);
+    const nowMs = this.#now();
+    if (opened === undefined || nowMs > opened.expiresAt * 1000) throw stateInvalid();
+    // One callback per state at a time in this process; a used state is refused before any
+    // request to the authorization server.
+    if (!this.#usedStates.claim(state)) throw stateInvalid();
     try {
-      pending = await this.#pending.take(STATE_KEY_PREFIX + hashKey(state));
-    } catch (error) {
-      throw new SseTransportError(
-        'ERR_STATE_STORE_UNAVAILABLE',
-        'Could not read the pending authorization',
-        { cause: error },
+      let used: boolean;
+      try {
+        used = await this.#usedStates.isUsed(state);
+      } catch (error) {
+        throw storeUnavailable('Could not read the used flow states', error);
+      }
+      if (used) throw stateInvalid();
+      const result = await this.#redeem(
+        clientId,
+        redirect,
+        code,
+        state,
+        flowCodeVerifier(opened.keys, state),
+        options,
       );
+      try {
+        await this.#usedStates.markUsed(
+          state,
+          opened.expiresAt * 1000 - nowMs + USED_STATE_MARGIN_MS,
+        );
+      } catch (error) {
+        // Fail closed: a state we cannot mark used could be replayed.
+        throw storeUnavailable('Could not record the used flow state', error);
+      }
+      return result;
+    } finally {
+      this.#usedStates.release(state);
     }
-    if (pending === undefined || this.#now() - pending.createdAt > STATE_TTL_SECONDS * 1000) {
-      throw new SseTransportError('ERR_STATE_INVALID', 'Unknown, expired or already used state');
-    }
-    if (pending.redirectUri !== redirect) {
-      throw new SseTransportError(
-        'ERR_REDIRECT_URI_MISMATCH',
-        'The redirect URI differs from the one the flow started with',
-      );
-    }
+  }
+
+  /** Validates the authorization response, exchanges the code and validates the access token. */
+  async #redeem(
+    clientId: string,
+    redirect: string,
+    code: string,
+    state: string,
+    codeVerifier: string,
+    options: CallbackOptions,
+  ): Promise<CallbackResult> {
     const as = (await this.#authorizationServer()) as oauth.AuthorizationServer;
     const client: oauth.Client = { client_id: clientId };
     const response = new URLSearchParams({ state });
@@ -492,7 +526,7 @@ export class OAuthProvider implements SseAuthProvider {
         clientAuth,
         callbackParameters,
         redirect,
-        pending.codeVerifier,
+        codeVerifier,
         {
           additionalParameters: { resource: this.resourceUri },
           ...this.#httpOptions(),
@@ -555,7 +589,16 @@ export class OAuthProvider implements SseAuthProvider {
 
   /** Releases the validator and the caches. */
   async close(): Promise<void> {
-    await Promise.allSettled([this.validator.close(), this.#pending.close()]);
+    await Promise.allSettled([this.validator.close(), this.#usedStates.close()]);
+  }
+
+  /** The flow keys (the first mints); a shared store that cannot be read fails closed. */
+  async #keyring(): Promise<readonly FlowKeys[]> {
+    try {
+      return await this.#flowKeys.keyring();
+    } catch (error) {
+      throw storeUnavailable('Could not read the flow secret from the store', error);
+    }
   }
 
   #requireClient(): string {
@@ -650,4 +693,12 @@ export class OAuthProvider implements SseAuthProvider {
     }
     return this.#as;
   }
+}
+
+function stateInvalid(): SseTransportError {
+  return new SseTransportError('ERR_STATE_INVALID', 'Unknown, expired or already used state');
+}
+
+function storeUnavailable(message: string, cause: unknown): SseTransportError {
+  return new SseTransportError('ERR_STATE_STORE_UNAVAILABLE', message, { cause });
 }

@@ -25,7 +25,11 @@ export interface OAuthRouteOptions {
   onError?: (error: unknown, req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 }
 
-/** The cookie that binds `state` to the browser that started the flow. */
+/**
+ * The cookie that binds `state` to the browser that started the flow. The state itself is the
+ * pending sign-in (authenticated, with its expiry; see `flow-state.ts`), so the server keeps nothing
+ * per started flow.
+ */
 export const STATE_COOKIE = 'mcp_oauth_state';
 const STATE_MAX_AGE_SECONDS = 600;
 const STATE_FORMAT = /^[A-Za-z0-9_-]{16,256}$/;
@@ -145,7 +149,8 @@ export async function handleCallback(
     if (errorParam === null && code === '') {
       throw new SseTransportError('ERR_CALLBACK_INVALID', 'The callback has no code');
     }
-    // The provider takes the state first (so it is used once, even on an error response).
+    // The provider verifies the state (ours, unexpired, unused) before anything else, and records
+    // it as used only when the sign-in succeeded: failed callbacks write nothing server-side.
     result = await provider.handleCallback(code, state, undefined, {
       iss: params.get('iss'),
       error: errorParam,
