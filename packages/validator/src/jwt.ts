@@ -258,7 +258,8 @@ export function assertCanonicalJws(token: string): void {
   if (segments === 3 && start === token.length + 1) return;
   throw new TokenValidationError(
     'ERR_TOKEN_MALFORMED',
-    'The token is not canonical base64url (padding, unused bits or other characters)',
+    // The same description as any other malformed JWT; `reason` tells them apart.
+    'The token is not a well-formed JWT',
     { reason: 'base64url_not_canonical' },
   );
 }

@@ -78,12 +78,12 @@ const script = (kind: 'esm' | 'cjs') => {
     });
     const auth = await validator.validate(process.env.TOKEN);
     let code;
-    try { await validator.validate(process.env.TOKEN + 'x'); } catch (e) { code = e.code; }
+    try { await validator.validate(process.env.TAMPERED); } catch (e) { code = e.code; }
     // The MCP SDK must not be resolvable from the installed validator (not pulled in, not leaked).
     const req = (await import('node:module')).createRequire(process.cwd() + '/node_modules/@mcp-auth/validator/package.json');
     let where; try { where = req.resolve('@modelcontextprotocol/sdk/server/auth/errors.js'); } catch (e) { where = String(e.code); }
     let sdkless;
-    try { await validator.verifyAccessToken(process.env.TOKEN + 'x'); } catch (e) { sdkless = e.name + ':' + e.code; }
+    try { await validator.verifyAccessToken(process.env.TAMPERED); } catch (e) { sdkless = e.name + ':' + e.code; }
     const res = await f.authenticateRequest(validator, new Request('http://127.0.0.1:3000/mcp'));
     console.log(JSON.stringify({
       clientId: auth.clientId, scopes: auth.scopes, resource: auth.resource.href, code, sdkless, sdk: where,
@@ -96,6 +96,12 @@ const script = (kind: 'esm' | 'cjs') => {
     : `(async () => { ${load}\n${body} })().catch((e) => { console.error(e); process.exit(1); });`;
 };
 
+/** The token with its signature's first character changed: still canonical base64url, a bad signature. */
+function tampered(t: string): string {
+  const dot = t.lastIndexOf('.') + 1;
+  return t.slice(0, dot) + (t[dot] === 'A' ? 'B' : 'A') + t.slice(dot + 1);
+}
+
 describe('install only the validator (npm, fresh project)', () => {
   it.each(['esm', 'cjs'] as const)(
     '%s: loads and validates a token from the local AS',
@@ -104,7 +110,7 @@ describe('install only the validator (npm, fresh project)', () => {
       await writeFile(file, script(kind));
       const { stdout } = await run(process.execPath, [file], {
         cwd: join(dir, 'app'),
-        env: freshEnv({ ISSUER: as.issuer, TOKEN: token }),
+        env: freshEnv({ ISSUER: as.issuer, TOKEN: token, TAMPERED: tampered(token) }),
         timeout: 30_000,
       });
       expect(JSON.parse(stdout.trim())).toEqual({
