@@ -6,6 +6,16 @@ import { FIXTURES_DIR } from './bundle';
 
 const require = createRequire(import.meta.url);
 
+/** The environment variables the app's entries read (fixtures/serve-*.js). */
+const APP_ENV = [
+  'ISSUER',
+  'RESOURCE',
+  'PORT',
+  'RUNTIME',
+  'INTROSPECTION_CLIENT_ID',
+  'INTROSPECTION_CLIENT_SECRET',
+];
+
 /** Where the runtimes' npm packages keep the executable for this machine (CI: linux-x64). */
 const PLATFORM_PACKAGES: Record<string, Record<'deno' | 'bun' | 'workerd', [string, string]>> = {
   'linux-x64': {
@@ -42,6 +52,8 @@ export interface LaunchContext {
   port: number;
   issuer: string;
   resource: string;
+  /** The resource server's client at the authorization server, for RFC 7662 introspection. */
+  introspectionClient: { clientId: string; clientSecret: string };
 }
 
 export interface Runtime {
@@ -91,7 +103,7 @@ export const RUNTIMES: Runtime[] = [
           '--no-prompt',
           // Network: loopback only, enforced by Deno itself.
           '--allow-net=127.0.0.1',
-          '--allow-env=ISSUER,RESOURCE,PORT,RUNTIME',
+          `--allow-env=${APP_ENV.join(',')}`,
           join(dir, 'serve-deno.js'),
         ],
         cwd: dir,
@@ -118,7 +130,12 @@ export const RUNTIMES: Runtime[] = [
  * Node built-in exists), listening on a loopback socket, with outbound `fetch` allowed only to
  * loopback addresses (the `local` network class) so it reaches the local authorization server.
  */
-export function workerdConfig({ port, issuer, resource }: LaunchContext): string {
+export function workerdConfig({
+  port,
+  issuer,
+  resource,
+  introspectionClient,
+}: LaunchContext): string {
   const text = (name: string, value: string) =>
     `(name = "${name}", text = ${JSON.stringify(value)})`;
   return `using Workerd = import "/workerd/workerd.capnp";
@@ -141,6 +158,8 @@ const mainWorker :Workerd.Worker = (
     ${text('ISSUER', issuer)},
     ${text('RESOURCE', resource)},
     ${text('RUNTIME', 'workerd')},
+    ${text('INTROSPECTION_CLIENT_ID', introspectionClient.clientId)},
+    ${text('INTROSPECTION_CLIENT_SECRET', introspectionClient.clientSecret)},
   ],
   globalOutbound = "loopback",
 );
@@ -158,6 +177,12 @@ export interface RunningRuntime {
 }
 
 const MAX_OUTPUT = 64 * 1024;
+
+/** Every runtime process still running, killed if the test process exits without stopping it. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
 
 /** Starts `runtime` and waits (at most `readyTimeoutMs`) until it answers HTTP on its port. */
 export async function startRuntime(
@@ -181,8 +206,12 @@ export async function startRuntime(
       RESOURCE: ctx.resource,
       PORT: String(ctx.port),
       RUNTIME: runtime.name,
+      INTROSPECTION_CLIENT_ID: ctx.introspectionClient.clientId,
+      INTROSPECTION_CLIENT_SECRET: ctx.introspectionClient.clientSecret,
     },
   });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   let output = '';
   const collect = (chunk: Buffer) => {
     if (output.length < MAX_OUTPUT) output += chunk.toString('utf8');
