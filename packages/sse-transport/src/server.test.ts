@@ -519,12 +519,16 @@ describe('CORS', () => {
     const res = await rawRequest(`${url}/sse`, { headers: { origin: 'https://app.example' } });
     expect(res.status).toBe(401);
     expect(res.headers['access-control-allow-origin']).toBe('*');
-    expect(res.headers['access-control-expose-headers']).toBe('WWW-Authenticate, Mcp-Session-Id, X-Request-Id');
+    expect(res.headers['access-control-expose-headers']).toBe(
+      'WWW-Authenticate, Mcp-Session-Id, X-Request-Id',
+    );
     const stream = await openStream(`${url}/sse`, {
       authorization: ALICE,
       origin: 'https://app.example',
     });
-    expect(stream.headers['access-control-expose-headers']).toBe('WWW-Authenticate, Mcp-Session-Id, X-Request-Id');
+    expect(stream.headers['access-control-expose-headers']).toBe(
+      'WWW-Authenticate, Mcp-Session-Id, X-Request-Id',
+    );
     stream.close();
   });
 

@@ -6,7 +6,7 @@ import { type DevAuthServer, start as startAuthServer } from '@mcp-auth/dev-auth
 import { getFreePort } from '@mcp-auth/test-utils';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, OAuthProvider, type SseServer } from '../src/index.js';
 import { rawRequest, whoamiServer } from './helpers.js';
@@ -33,10 +33,7 @@ const INIT = {
 };
 const ACCEPT = 'application/json, text/event-stream';
 
-function post(
-  body: unknown,
-  headers: Record<string, string> = {},
-): ReturnType<typeof rawRequest> {
+function post(body: unknown, headers: Record<string, string> = {}): ReturnType<typeof rawRequest> {
   return rawRequest(mcpUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: ACCEPT, ...headers },
@@ -214,7 +211,11 @@ describe('POST /mcp', () => {
   it.each([
     ['no Accept', { accept: '' }, 406],
     ['Accept without text/event-stream', { accept: 'application/json' }, 406],
-    ['Accept with text/event-stream;q=0', { accept: 'application/json, text/event-stream;q=0' }, 406],
+    [
+      'Accept with text/event-stream;q=0',
+      { accept: 'application/json, text/event-stream;q=0' },
+      406,
+    ],
     ['a text/plain body', { 'content-type': 'text/plain' }, 415],
   ])('%s → %s', async (_name, headers, status) => {
     const res = await post(INIT, { authorization: `Bearer ${alice}`, ...headers });
@@ -294,7 +295,11 @@ describe('POST /mcp', () => {
     const id = await openSession(alice);
     const res = await post(
       { jsonrpc: '2.0', id: 1, method: 'tools/list' },
-      { authorization: `Bearer ${alice}`, 'mcp-session-id': id, 'mcp-protocol-version': '1999-01-01' },
+      {
+        authorization: `Bearer ${alice}`,
+        'mcp-session-id': id,
+        'mcp-protocol-version': '1999-01-01',
+      },
     );
     expect(res.status).toBe(400);
   });
@@ -308,7 +313,10 @@ describe('POST /mcp', () => {
       `Bearer error="insufficient_scope", scope="mcp:read mcp:admin", resource_metadata="${base}/.well-known/oauth-protected-resource/mcp", error_description="The token lacks a required scope"`,
     );
     // The same user with a broader token continues the same session (same issuer, subject, client).
-    const allowed = await post(call, { authorization: `Bearer ${aliceAdmin}`, 'mcp-session-id': id });
+    const allowed = await post(call, {
+      authorization: `Bearer ${aliceAdmin}`,
+      'mcp-session-id': id,
+    });
     expect(allowed.status).toBe(200);
     expect(JSON.parse(allowed.body).result.content[0].text).toBe('stats');
   });
@@ -319,13 +327,21 @@ describe('GET and DELETE /mcp', () => {
     const id = await openSession(alice);
     const controller = new AbortController();
     const first = await fetch(mcpUrl, {
-      headers: { authorization: `Bearer ${alice}`, 'mcp-session-id': id, accept: 'text/event-stream' },
+      headers: {
+        authorization: `Bearer ${alice}`,
+        'mcp-session-id': id,
+        accept: 'text/event-stream',
+      },
       signal: controller.signal,
     });
     expect(first.status).toBe(200);
     expect(first.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     const second = await rawRequest(mcpUrl, {
-      headers: { authorization: `Bearer ${alice}`, 'mcp-session-id': id, accept: 'text/event-stream' },
+      headers: {
+        authorization: `Bearer ${alice}`,
+        'mcp-session-id': id,
+        accept: 'text/event-stream',
+      },
     });
     expect(second.status).toBe(409);
     controller.abort();
@@ -334,7 +350,11 @@ describe('GET and DELETE /mcp', () => {
   it('GET by another principal → 403; without a token → 401', async () => {
     const id = await openSession(alice);
     const other = await rawRequest(mcpUrl, {
-      headers: { authorization: `Bearer ${bob}`, 'mcp-session-id': id, accept: 'text/event-stream' },
+      headers: {
+        authorization: `Bearer ${bob}`,
+        'mcp-session-id': id,
+        accept: 'text/event-stream',
+      },
     });
     expect(other.status).toBe(403);
     const anonymous = await rawRequest(mcpUrl, {
@@ -363,7 +383,10 @@ describe('GET and DELETE /mcp', () => {
   });
 
   it('405 for PUT with the exact Allow header', async () => {
-    const res = await rawRequest(mcpUrl, { method: 'PUT', headers: { authorization: `Bearer ${alice}` } });
+    const res = await rawRequest(mcpUrl, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${alice}` },
+    });
     expect(res.status).toBe(405);
     expect(res.headers.allow).toBe('POST, GET, DELETE, OPTIONS');
   });
