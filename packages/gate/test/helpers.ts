@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
+import { Readable } from 'node:stream';
 import { type DevAuthServer, start } from '@mcp-auth/dev-auth-server';
 import { startHttpServer, type TestHttpServer } from '@mcp-auth/test-utils';
 import { createTokenValidator, type TokenValidatorOptions } from '@mcp-auth/validator';
@@ -127,4 +128,45 @@ export function sendRaw(port: number, text: string): Promise<string> {
     socket.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     socket.on('error', reject);
   });
+}
+
+/** Serves a Fetch handler on 127.0.0.1 through node:http (streaming bodies both ways). */
+export async function serveFetch(
+  fetchHandler: (request: Request) => Promise<Response>,
+): Promise<LateServer> {
+  const server = await startLateServer();
+  server.handle = async (req, res) => {
+    const method = req.method ?? 'GET';
+    const headers = new Headers();
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+    }
+    const hasBody = method !== 'GET' && method !== 'HEAD';
+    const request = new Request(`http://${req.headers.host ?? '127.0.0.1'}${req.url ?? '/'}`, {
+      method,
+      headers,
+      ...(hasBody
+        ? { body: Readable.toWeb(req) as unknown as ReadableStream, duplex: 'half' }
+        : {}),
+    } as RequestInit);
+    const response = await fetchHandler(request);
+    const out: Record<string, string> = {};
+    response.headers.forEach((value, name) => {
+      out[name] = value;
+    });
+    res.writeHead(response.status, out);
+    if (response.body === null) {
+      res.end();
+      return;
+    }
+    const reader = response.body.getReader();
+    res.on('close', () => void reader.cancel().catch(() => {}));
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      res.write(value);
+    }
+    res.end();
+  };
+  return server;
 }
