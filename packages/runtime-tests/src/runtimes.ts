@@ -126,6 +126,37 @@ export const RUNTIMES: Runtime[] = [
 ];
 
 /**
+ * workerd again, but with the validator created at module scope from constants, as the TSDoc of
+ * `withAuth` shows (`export default { fetch: withAuth(validator, …) }`), instead of on the first
+ * request.
+ */
+export const workerdModuleScope: Runtime = {
+  name: 'workerd',
+  loads: 'esbuild bundle of dist',
+  launch: async (ctx) => {
+    const config = {
+      issuer: ctx.issuer,
+      resource: ctx.resource,
+      runtime: 'workerd',
+      introspectionClientId: ctx.introspectionClient.clientId,
+      introspectionClientSecret: ctx.introspectionClient.clientSecret,
+    };
+    await writeFile(
+      join(ctx.dir, 'worker.js'),
+      `import { createApp } from './app.mjs';\n` +
+        `const app = createApp(${JSON.stringify(config)});\n` +
+        'export default { fetch: (request) => app(request) };\n',
+    );
+    await writeFile(join(ctx.dir, 'workerd.capnp'), workerdConfig(ctx));
+    return {
+      file: platformBinary('workerd'),
+      args: ['serve', join(ctx.dir, 'workerd.capnp')],
+      cwd: ctx.dir,
+    };
+  },
+};
+
+/**
  * A workerd configuration: one module worker (worker.js + app.mjs), no `nodejs_compat` flag (so no
  * Node built-in exists), listening on a loopback socket, with outbound `fetch` allowed only to
  * loopback addresses (the `local` network class) so it reaches the local authorization server.
