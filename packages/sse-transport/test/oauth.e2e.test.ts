@@ -218,7 +218,8 @@ describe('CORS with real challenges', () => {
   it('a browser can read WWW-Authenticate on a 401', async () => {
     const res = await rawRequest(`${base}/sse`, { headers: { origin: 'https://app.example' } });
     expect(res.status).toBe(401);
-    expect(res.headers['access-control-expose-headers']).toBe('WWW-Authenticate');
+    // Mcp-Session-Id too: browser clients of the Streamable HTTP endpoint read it.
+    expect(res.headers['access-control-expose-headers']).toBe('WWW-Authenticate, Mcp-Session-Id');
     expect(res.headers['access-control-allow-origin']).toBe('*');
   });
 });
