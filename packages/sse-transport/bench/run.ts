@@ -8,81 +8,20 @@
  *    same run, so the ratios hold even when absolute numbers drift.
  * 2. Memory per idle SSE session, with 2,000 open sessions on our server.
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { start as startAuthServer } from '@mcp-auth/dev-auth-server';
 import { getFreePort } from '@mcp-auth/test-utils';
 import autocannon from 'autocannon';
+import { cpuOf, memoryOf, startTargetProcess, stopTarget, type Target } from './targets.js';
 
 const DURATION_S = Number(process.env['BENCH_DURATION'] ?? 3);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const CONNECTIONS = 50;
 const SESSIONS = Number(process.env['BENCH_SESSIONS'] ?? 2000);
 const TARGET_FILE = fileURLToPath(new URL('./target.ts', import.meta.url));
-
-interface Target {
-  child: ChildProcess;
-  port: number;
-  url: string;
-}
-
-function startTarget(
-  kind: string,
-  issuer: string,
-  resource: string,
-  port: number,
-): Promise<Target> {
-  const child = fork(TARGET_FILE, [kind, issuer, resource, String(port)], {
-    execArgv: [
-      '--import',
-      'tsx',
-      '--expose-gc',
-      ...(process.env['BENCH_PROFILE'] ? ['--cpu-prof', '--cpu-prof-dir=/tmp/sse-bench-prof'] : []),
-    ],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`${kind} exited with ${code}`)));
-    child.once('message', (msg: { type: string; port: number }) => {
-      if (msg.type === 'ready') {
-        resolve({ child, port: msg.port, url: `http://127.0.0.1:${msg.port}` });
-      }
-    });
-  });
-}
-
-async function stopTarget(target: Target): Promise<void> {
-  target.child.removeAllListeners('exit');
-  const exited = new Promise((r) => target.child.once('exit', r));
-  target.child.kill('SIGTERM');
-  await exited;
-}
-
-function cpuOf(target: Target): Promise<number> {
-  return new Promise((resolve) => {
-    const onMessage = (msg: { type: string; micros: number }) => {
-      if (msg.type !== 'cpu') return;
-      target.child.off('message', onMessage);
-      resolve(msg.micros);
-    };
-    target.child.on('message', onMessage);
-    target.child.send({ type: 'cpu' });
-  });
-}
-
-function memoryOf(target: Target): Promise<{ heapUsed: number; external: number; rss: number }> {
-  return new Promise((resolve) => {
-    const onMessage = (msg: { type: string; heapUsed: number; external: number; rss: number }) => {
-      if (msg.type !== 'memory') return;
-      target.child.off('message', onMessage);
-      resolve(msg);
-    };
-    target.child.on('message', onMessage);
-    target.child.send({ type: 'memory' });
-  });
-}
+const startTarget = (kind: string, issuer: string, resource: string, port: number) =>
+  startTargetProcess(TARGET_FILE, kind, issuer, resource, port);
 
 /** Opens an SSE stream, resolves with the endpoint; the stream is read (and discarded) until closed. */
 function openSession(url: string, token: string): Promise<{ endpoint: string; close: () => void }> {
