@@ -70,9 +70,16 @@ async function instance(
 let a: Awaited<ReturnType<typeof instance>>;
 let b: Awaited<ReturnType<typeof instance>>;
 let stranger: Awaited<ReturnType<typeof instance>>;
+let rotated: Awaited<ReturnType<typeof instance>>;
+const NEW_SECRET = new Uint8Array(32).fill(7);
 
 beforeAll(async () => {
-  const [portA, portB, portC] = [await getFreePort(), await getFreePort(), await getFreePort()];
+  const [portA, portB, portC, portD] = [
+    await getFreePort(),
+    await getFreePort(),
+    await getFreePort(),
+    await getFreePort(),
+  ];
   const base = `http://127.0.0.1:${portA}`;
   das = await startAuthServer({ resources: [{ uri: `${base}/sse`, scopes: ['mcp:read'] }] });
   // A and B: one deployment (same resource, redirect URI and secret) on two ports.
@@ -80,6 +87,8 @@ beforeAll(async () => {
   b = await instance(base, portB, { flowSecret: SECRET });
   // Same configuration, another secret.
   stranger = await instance(base, portC, { flowSecret: `${SECRET} but another one` });
+  // Rotation in progress: a new secret signs, the old one still verifies.
+  rotated = await instance(base, portD, { flowSecret: [NEW_SECRET, SECRET] });
 });
 
 afterAll(async () => {
@@ -226,6 +235,33 @@ describe('two instances sharing the flow secret', () => {
     const other = await callback(ab, ab.cookie, a);
     expect(other.status).toBe(502);
     expect(other.body).toContain('The token endpoint refused the code: ');
+  });
+});
+
+describe('rotating the flow secret', () => {
+  it('an instance with [new, old] finishes flows minted with old; old-only instances refuse new ones', async () => {
+    const old = await startFlow(a);
+    expect((await callback(old, old.cookie, rotated)).status).toBe(200);
+    const fresh = await startFlow(rotated);
+    const before = tokenRequests;
+    expectRefusal(await callback(fresh, fresh.cookie, a), INVALID);
+    expect(tokenRequests).toBe(before);
+    expect((await callback(fresh, fresh.cookie, rotated)).status).toBe(200);
+  });
+
+  it('rejects a bad flowSecret at construction with a TypeError naming the option', () => {
+    for (const flowSecret of ['too short', new Uint8Array(16), [], [SECRET, 'short']]) {
+      expect(
+        () =>
+          new OAuthProvider({
+            authorizationServer: das.issuer,
+            resourceUri: `${a.base}/sse`,
+            clientId: 'c',
+            allowInsecureHttpForLoopback: true,
+            flowSecret: flowSecret as string,
+          }),
+      ).toThrow(/^"flowSecret" must be a string or Uint8Array of at least 32 bytes/);
+    }
   });
 });
 

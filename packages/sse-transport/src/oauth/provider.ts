@@ -266,6 +266,8 @@ export class OAuthProvider implements SseAuthProvider {
         throw new TypeError(`"additionalAuthorizationParameters" cannot set "${reserved}"`);
       }
     }
+    // Checked before anything (the validator's cache) is created.
+    const flowSecrets = parseFlowSecrets(o.flowSecret);
     this.#fetch = o.fetch;
     this.#logger = o.logger ?? {};
     this.#now = o.now ?? Date.now;
@@ -302,7 +304,7 @@ export class OAuthProvider implements SseAuthProvider {
     } as TokenValidatorOptions;
     this.validator = createTokenValidator(validatorOptions);
 
-    this.#flowKeys = flowKeySource(parseFlowSecrets(o.flowSecret), o.cache);
+    this.#flowKeys = flowKeySource(flowSecrets, o.cache);
     this.#usedStates = usedStates(o.cache, o.now);
     // What a state is valid for: another issuer, client, redirect URI or resource never accepts it.
     this.#flowBinding = JSON.stringify([
