@@ -120,7 +120,9 @@ async function startSdk1(stateful: boolean): Promise<number> {
       transport = new StreamableHTTPServerTransport({
         sessionIdGenerator: randomUUID,
         enableJsonResponse: true,
-        onsessioninitialized: (sid) => transports.set(sid, transport!),
+        onsessioninitialized: (sid) => {
+          transports.set(sid, transport!);
+        },
       });
       await echoServer().connect(transport);
     }
