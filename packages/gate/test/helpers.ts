@@ -120,9 +120,17 @@ export const toolCall = (name: string, id = 1) =>
   JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } });
 
 /** Sends raw HTTP/1.1 bytes (for what node:http refuses to send, such as two Host headers). */
-export function sendRaw(port: number, text: string): Promise<string> {
+export function sendRaw(
+  port: number,
+  text: string,
+  o: { keepOpen?: boolean } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.end(text));
+    const socket = connect(port, '127.0.0.1', () => {
+      // keepOpen: a slow client that never finishes its body (the server must end it).
+      if (o.keepOpen === true) socket.write(text);
+      else socket.end(text);
+    });
     const chunks: Buffer[] = [];
     socket.on('data', (c: Buffer) => chunks.push(c));
     socket.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
