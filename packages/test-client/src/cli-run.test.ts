@@ -141,7 +141,11 @@ describe('parseCliArgs', () => {
     [[URL_, '--port', 'abc'], '--port must be an integer'],
     [[URL_, '--port', '70000'], '--port must be an integer'],
     [[URL_, '--transport', 'ws'], '--transport must be auto, sse or streamable-http'],
-    [[URL_, '--token-endpoint-auth', 'private_key_jwt'], '--token-endpoint-auth must be'],
+    [[URL_, '--token-endpoint-auth', 'client_secret_jwt'], '--token-endpoint-auth must be'],
+    [
+      [URL_, '--token-endpoint-auth', 'private_key_jwt'],
+      '"tokenEndpointAuth" private_key_jwt needs "privateKey"',
+    ],
     [[URL_, '--client-secret', 'x'], '--client-secret needs --client-id'],
     [
       [URL_, '--client-id', 'c', '--token-endpoint-auth', 'client_secret_basic'],

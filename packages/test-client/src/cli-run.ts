@@ -1,5 +1,12 @@
 import { parseArgs } from 'node:util';
 import { checkServer, formatCheckTable, parseOrigin } from './check.js';
+import {
+  assertCliOptions,
+  EXTENSION_FLAGS,
+  EXTENSION_USAGE,
+  ExtensionUsageError,
+  extensionOptions,
+} from './cli-extensions.js';
 import { isTestClientError } from './errors.js';
 import type { FetchLike } from './internal/http.js';
 import type { OpenBrowser } from './open-browser.js';
@@ -44,7 +51,8 @@ Runs the MCP OAuth flow against an MCP server and reports each step.
 Client identity (default: Client ID Metadata Document when supported, else dynamic registration):
   --client-id <id>                 a pre-registered client
   --client-secret <secret>         its secret (or set MCP_AUTH_CLIENT_SECRET, kept out of ps)
-  --token-endpoint-auth <method>   none | client_secret_basic | client_secret_post (default: from metadata)
+  --token-endpoint-auth <method>   none | client_secret_basic | client_secret_post | private_key_jwt
+                                   (default: from the metadata; private_key_jwt with --private-key)
   --client-metadata-url <url>      https URL of a Client ID Metadata Document
 Authorization:
   --scope <scopes>                 scopes to request (default: the challenge's, else scopes_supported)
@@ -78,6 +86,8 @@ Output:
   --browser-timeout <seconds>      how long to wait for the authorization response (default: 300)
   -h, --help                       this help
   -v, --version                    the version
+
+${EXTENSION_USAGE}
 
 Exit codes: 0 success, 1 a step or a check failed, 2 bad command line, 130 interrupted.`;
 
@@ -138,16 +148,24 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     throw new UsageError('--transport must be auto, sse or streamable-http');
   }
   const auth = values['token-endpoint-auth'] as TokenEndpointAuthMethod | undefined;
-  if (auth !== undefined && !['none', 'client_secret_basic', 'client_secret_post'].includes(auth)) {
+  if (
+    auth !== undefined &&
+    !['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'].includes(auth)
+  ) {
     throw new UsageError(
-      '--token-endpoint-auth must be none, client_secret_basic or client_secret_post',
+      '--token-endpoint-auth must be none, client_secret_basic, client_secret_post or private_key_jwt',
     );
   }
   const clientSecret = values['client-secret'] ?? env.MCP_AUTH_CLIENT_SECRET;
   if (clientSecret !== undefined && values['client-id'] === undefined) {
     throw new UsageError('--client-secret needs --client-id');
   }
-  if (auth !== undefined && auth !== 'none' && clientSecret === undefined) {
+  if (
+    auth !== undefined &&
+    auth !== 'none' &&
+    auth !== 'private_key_jwt' &&
+    clientSecret === undefined
+  ) {
     throw new UsageError(`--token-endpoint-auth ${auth} needs --client-secret`);
   }
   if (values['client-metadata-url'] !== undefined) {
@@ -248,6 +266,8 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
       ? { call: { name: values.call, arguments: callArgs ?? {} } }
       : {}),
   };
+  Object.assign(options, extensionOptions(values, env));
+  assertCliOptions(options);
   const timeoutMs = positiveSeconds('timeout', values.timeout);
   if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
   const callbackTimeoutMs = positiveSeconds('browser-timeout', values['browser-timeout']);
@@ -301,6 +321,7 @@ function parseWith(argv: string[]) {
       'browser-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
+      ...EXTENSION_FLAGS,
     },
   });
 }
@@ -329,7 +350,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     parsed = parseCliArgs(argv, env);
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof ExtensionUsageError) {
       // Usage errors quote what was typed: redacted and escaped like everything else printed.
       io.stderr.write(
         `mcp-auth-test-client: ${sanitizeForTerminal(redact(err.message))}\nRun with --help for the options.\n`,

@@ -1,4 +1,5 @@
 import type { FetchLike } from './internal/http.js';
+import { parsePrivateKeyPem } from './internal/private-key.js';
 import type { OpenBrowser } from './open-browser.js';
 import { REDIRECT_HOSTS, type RedirectHost } from './redirect-listener.js';
 import type { Report } from './report.js';
@@ -10,8 +11,22 @@ export type { RedirectHost } from './redirect-listener.js';
 /** Which MCP transport to use. `auto` tries Streamable HTTP first and falls back to SSE. */
 export type TransportKind = 'auto' | 'sse' | 'streamable-http';
 
-/** How a pre-registered client authenticates at the token endpoint. */
-export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
+/** How a client authenticates at the token endpoint. */
+export type TokenEndpointAuthMethod =
+  | 'none'
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'private_key_jwt';
+
+/**
+ * How tokens are obtained. `authorization_code` (the default) involves a person (or
+ * `nonInteractive`); the others need no browser:
+ * - `client_credentials`: machine to machine, as the client itself (RFC 6749 §4.4);
+ * - `jwt_bearer`: workload identity federation, the workload's JWT as `assertion` (RFC 7523 §2.1);
+ * - `enterprise`: enterprise-managed authorization, the user's ID token exchanged at the enterprise
+ *   IdP for an identity assertion (ID-JAG, RFC 8693), then presented with the JWT-bearer grant.
+ */
+export type GrantKind = 'authorization_code' | 'client_credentials' | 'jwt_bearer' | 'enterprise';
 
 /** Options shared by {@link authorize}, {@link connect}, {@link run} and {@link checkServer}. */
 export interface AuthorizeOptions {
@@ -36,6 +51,32 @@ export interface AuthorizeOptions {
   clientSecret?: string;
   /** Token endpoint authentication of the pre-registered client; by default from the metadata. */
   tokenEndpointAuth?: TokenEndpointAuthMethod;
+  /**
+   * A PEM private key (PKCS#8, SEC1 or PKCS#1; P-256 or RSA) for `private_key_jwt` client
+   * authentication (RFC 7523 §2.2): the pre-registered client signs a client assertion with it.
+   */
+  privateKey?: string;
+  /** The `kid` of `privateKey` as registered at the authorization server. */
+  privateKeyId?: string;
+  /** `ES256` (P-256 key) or `RS256` (RSA key); by default what the key is. */
+  privateKeyAlg?: 'ES256' | 'RS256';
+  /** How to obtain tokens; `authorization_code` by default. See {@link GrantKind}. */
+  grant?: GrantKind;
+  /** `jwt_bearer`: the workload's JWT, sent as `assertion`. */
+  assertion?: string;
+  /** `enterprise`: the enterprise IdP's ID token to exchange for an identity assertion (ID-JAG). */
+  idToken?: string;
+  /** `enterprise`: the enterprise IdP's token endpoint (RFC 8693 token exchange). */
+  idpTokenEndpoint?: string;
+  /** `enterprise`: this client's id at the enterprise IdP. */
+  idpClientId?: string;
+  /** `enterprise`: this client's secret at the enterprise IdP (HTTP Basic). */
+  idpClientSecret?: string;
+  /**
+   * Sender-constrained tokens (RFC 9449): a DPoP proof on every token request and every MCP request
+   * (with `ath`), server nonces honoured; the token is sent as `Authorization: DPoP`.
+   */
+  dpop?: boolean;
   /** An https URL of a Client ID Metadata Document, used when the server advertises support. */
   clientMetadataUrl?: string;
   /** `client_name` for dynamic registration. Default `mcp-auth-test-client`. */
@@ -95,7 +136,13 @@ export interface TokenSet {
   expiresAt?: number;
 }
 
-const AUTH_METHODS = new Set(['none', 'client_secret_basic', 'client_secret_post']);
+const AUTH_METHODS = new Set([
+  'none',
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+]);
+const GRANTS = new Set(['authorization_code', 'client_credentials', 'jwt_bearer', 'enterprise']);
 const TRANSPORTS = new Set(['auto', 'sse', 'streamable-http']);
 
 /** Validates options up front: a TypeError naming the option. */
@@ -131,16 +178,21 @@ export function assertAuthorizeOptions(o: AuthorizeOptions): void {
   }
   if (o.tokenEndpointAuth !== undefined && !AUTH_METHODS.has(o.tokenEndpointAuth)) {
     throw new TypeError(
-      '"tokenEndpointAuth" must be one of none, client_secret_basic, client_secret_post',
+      '"tokenEndpointAuth" must be one of none, client_secret_basic, client_secret_post, private_key_jwt',
     );
+  }
+  if (o.tokenEndpointAuth === 'private_key_jwt' && o.privateKey === undefined) {
+    throw new TypeError('"tokenEndpointAuth" private_key_jwt needs "privateKey"');
   }
   if (
     o.tokenEndpointAuth !== undefined &&
     o.tokenEndpointAuth !== 'none' &&
+    o.tokenEndpointAuth !== 'private_key_jwt' &&
     o.clientSecret === undefined
   ) {
     throw new TypeError(`"tokenEndpointAuth" ${o.tokenEndpointAuth} needs "clientSecret"`);
   }
+  assertExtensionOptions(o);
   if (o.transport !== undefined && !TRANSPORTS.has(o.transport)) {
     throw new TypeError('"transport" must be one of auto, sse, streamable-http');
   }
@@ -211,3 +263,58 @@ export const PROTOCOL_PARAMS = new Set([
   'resource',
   'scope',
 ]);
+
+/** The options of the extensions (grants without a browser, private_key_jwt, DPoP). */
+function assertExtensionOptions(o: AuthorizeOptions): void {
+  for (const name of [
+    'privateKey',
+    'privateKeyId',
+    'assertion',
+    'idToken',
+    'idpClientId',
+    'idpClientSecret',
+  ] as const) {
+    const v = o[name];
+    if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
+      throw new TypeError(`"${name}" must be a non-empty string`);
+    }
+  }
+  if (o.privateKeyAlg !== undefined && o.privateKeyAlg !== 'ES256' && o.privateKeyAlg !== 'RS256') {
+    throw new TypeError('"privateKeyAlg" must be ES256 or RS256');
+  }
+  if (o.privateKey !== undefined) {
+    if (o.clientId === undefined) throw new TypeError('"privateKey" needs "clientId"');
+    parsePrivateKeyPem(o.privateKey, o.privateKeyAlg);
+  }
+  if (o.dpop !== undefined && typeof o.dpop !== 'boolean') {
+    throw new TypeError('"dpop" must be a boolean');
+  }
+  const grant = o.grant ?? 'authorization_code';
+  if (!GRANTS.has(grant)) {
+    throw new TypeError(
+      '"grant" must be one of authorization_code, client_credentials, jwt_bearer, enterprise',
+    );
+  }
+  if (grant !== 'authorization_code' && o.clientId === undefined) {
+    throw new TypeError(`"grant" ${grant} needs "clientId" (a pre-registered client)`);
+  }
+  if (
+    grant === 'client_credentials' &&
+    o.clientSecret === undefined &&
+    o.privateKey === undefined
+  ) {
+    throw new TypeError('"grant" client_credentials needs "clientSecret" or "privateKey"');
+  }
+  if (grant === 'jwt_bearer' && o.assertion === undefined) {
+    throw new TypeError('"grant" jwt_bearer needs "assertion" (the workload token)');
+  }
+  if (grant === 'enterprise') {
+    if (o.idToken === undefined) throw new TypeError('"grant" enterprise needs "idToken"');
+    if (o.idpTokenEndpoint === undefined || !URL.canParse(o.idpTokenEndpoint)) {
+      throw new TypeError('"idpTokenEndpoint" must be an absolute URL');
+    }
+  }
+  if (o.idpClientSecret !== undefined && o.idpClientId === undefined) {
+    throw new TypeError('"idpClientSecret" needs "idpClientId"');
+  }
+}

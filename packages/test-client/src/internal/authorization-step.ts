@@ -5,6 +5,7 @@ import type { TokenSet } from '../options.js';
 import { type ScopeSource, selectScope, unionScopes, withOfflineAccess } from '../scope.js';
 import { ensureClient } from './client-identity.js';
 import { followAuthorizationUrl } from './follow-authorization.js';
+import { grantWithoutBrowser } from './grant-step.js';
 import { MAX_AUTHORIZATION_ATTEMPTS, type SessionState } from './session-state.js';
 import { exchangeCode } from './token-step.js';
 
@@ -25,7 +26,6 @@ export async function authorizeOnce(
   session.attempts++;
   const metadata = session.metadata!;
   const as = metadata.authorizationServer;
-  const listener = await session.ensureListener();
   const client = await ensureClient(session);
   const suffix = session.attemptSuffix();
 
@@ -72,6 +72,10 @@ export async function authorizeOnce(
     return chosen.scopes;
   });
   session.scopes = scopes;
+  if ((session.options.grant ?? 'authorization_code') !== 'authorization_code') {
+    return grantWithoutBrowser(session, client, scopes);
+  }
+  const listener = await session.ensureListener();
 
   const pkce = await createPkcePair();
   const state = generateState();

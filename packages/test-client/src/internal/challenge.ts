@@ -2,6 +2,7 @@ import { TestClientError } from '../errors.js';
 import { parseScope, unionScopes } from '../scope.js';
 import { authorizeOnce } from './authorization-step.js';
 import { discover } from './discovery-step.js';
+import { dpopProof, rememberNonce } from './dpop.js';
 import { type BearerChallenge, bearerChallenge, type FetchLike } from './http.js';
 import { MAX_AUTHORIZATION_ATTEMPTS, type SessionState } from './session-state.js';
 import { refresh } from './token-step.js';
@@ -104,28 +105,46 @@ async function handleOnce(
 }
 
 /**
- * `fetch` for the SDK transports: adds the access token, and on a 401 or a 403
- * `insufficient_scope` from the MCP server re-authorizes (or refreshes) and retries the request.
+ * `fetch` for the SDK transports: adds the access token (`Bearer`, or `DPoP` with a proof bound to
+ * the token by `ath`), and on a 401 or a 403 `insufficient_scope` from the MCP server re-authorizes
+ * (or refreshes) and retries the request. A 401 `use_dpop_nonce` is retried once with the nonce.
  */
 export function transportFetch(session: SessionState): FetchLike {
   return async (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const sameOrigin = new URL(url).origin === new URL(session.serverUrl).origin;
+    const method = init?.method ?? 'GET';
+    let nonceRetried = false;
     for (;;) {
       const headers = new Headers(init?.headers);
       const token = session.tokens?.accessToken;
-      if (token && sameOrigin) headers.set('Authorization', `Bearer ${token}`);
+      if (token && sameOrigin) await authorizeRequest(session, headers, method, url, token);
       const response = await session.fetchImpl(input instanceof Request ? input : url, {
         ...init,
         headers,
       });
-      if (!sameOrigin || (response.status !== 401 && response.status !== 403)) return response;
-      const challenge = bearerChallenge(response.headers.get('www-authenticate'));
+      if (!sameOrigin) return response;
+      const dpop = await session.dpop();
+      const gotNonce = dpop ? rememberNonce(dpop.key, url, response.headers) : false;
+      if (response.status !== 401 && response.status !== 403) return response;
+      const header = response.headers.get('www-authenticate');
+      const challenge = bearerChallenge(header) ?? bearerChallenge(header, 'dpop');
+      const replayable =
+        init?.body === undefined || init.body === null || typeof init.body === 'string';
+      if (
+        response.status === 401 &&
+        gotNonce &&
+        !nonceRetried &&
+        replayable &&
+        challenge?.params.error === 'use_dpop_nonce'
+      ) {
+        nonceRetried = true;
+        await response.body?.cancel().catch(() => {});
+        continue;
+      }
       if (response.status === 403 && challenge?.params.error !== 'insufficient_scope')
         return response;
-      if (init?.body !== undefined && init.body !== null && typeof init.body !== 'string')
-        return response;
-      const method = init?.method ?? 'GET';
+      if (!replayable) return response;
       try {
         await handleChallenge(
           session,
@@ -141,4 +160,24 @@ export function transportFetch(session: SessionState): FetchLike {
       await response.body?.cancel().catch(() => {});
     }
   };
+}
+
+/** `Authorization: Bearer`, or for a DPoP-bound token `Authorization: DPoP` and its proof. */
+async function authorizeRequest(
+  session: SessionState,
+  headers: Headers,
+  method: string,
+  url: string,
+  token: string,
+): Promise<void> {
+  const dpop = await session.dpop();
+  if (dpop && session.tokens?.tokenType.toLowerCase() === 'dpop') {
+    headers.set('Authorization', `DPoP ${token}`);
+    headers.set(
+      'DPoP',
+      await dpopProof(dpop.key, { method, url, accessToken: token, now: session.now }),
+    );
+    return;
+  }
+  headers.set('Authorization', `Bearer ${token}`);
 }

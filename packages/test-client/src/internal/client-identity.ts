@@ -14,7 +14,6 @@ export async function ensureClient(session: SessionState): Promise<ClientIdentit
   if (session.client && session.clientIssuer === as.issuer) return session.client;
   const previousIssuer = session.client ? session.clientIssuer : undefined;
   session.client = undefined;
-  const listener = await session.ensureListener();
   const o = session.options;
   session.client = await session.report.step('client', 'Client identity', async (s) => {
     if (previousIssuer !== undefined) {
@@ -23,7 +22,11 @@ export async function ensureClient(session: SessionState): Promise<ClientIdentit
       );
     }
     if (o.clientId) {
-      const method = o.tokenEndpointAuth ?? chooseAuthMethod(as, o.clientSecret !== undefined);
+      const method =
+        o.tokenEndpointAuth ??
+        (o.privateKey !== undefined
+          ? 'private_key_jwt'
+          : chooseAuthMethod(as, o.clientSecret !== undefined));
       s.note(`pre-registered client ${o.clientId}, token endpoint auth ${method}`);
       return {
         clientId: o.clientId,
@@ -44,6 +47,7 @@ export async function ensureClient(session: SessionState): Promise<ClientIdentit
       s.note('the authorization server does not advertise client_id_metadata_document_supported');
     }
     if (typeof as.registration_endpoint === 'string') {
+      const listener = await session.ensureListener();
       const metadata = {
         client_name: o.clientName ?? 'mcp-auth-test-client',
         redirect_uris: [listener.redirectUri],

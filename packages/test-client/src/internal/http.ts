@@ -10,8 +10,14 @@ export interface BearerChallenge {
   raw: string;
 }
 
-/** Parses the `Bearer` challenge out of a `WWW-Authenticate` header; undefined when there is none. */
-export function bearerChallenge(header: string | null): BearerChallenge | undefined {
+/**
+ * Parses the `Bearer` challenge (or another scheme's, e.g. `dpop`) out of a `WWW-Authenticate`
+ * header; undefined when there is none.
+ */
+export function bearerChallenge(
+  header: string | null,
+  scheme = 'bearer',
+): BearerChallenge | undefined {
   if (!header) return undefined;
   let challenges: { scheme: string; params: Record<string, string> }[];
   try {
@@ -19,7 +25,7 @@ export function bearerChallenge(header: string | null): BearerChallenge | undefi
   } catch {
     return undefined;
   }
-  const bearer = challenges.find((c) => c.scheme.toLowerCase() === 'bearer');
+  const bearer = challenges.find((c) => c.scheme.toLowerCase() === scheme);
   return bearer ? { params: { ...bearer.params }, raw: header } : undefined;
 }
 

@@ -4,8 +4,10 @@ import { type RedirectListener, startRedirectListener } from '../redirect-listen
 import { Report } from '../report.js';
 import { FileTokenStore } from '../token-store.js';
 import { assertUrlAllowed } from '../url-policy.js';
+import { createDpopKey, type DpopKey } from './dpop.js';
 import type { BearerChallenge, FetchLike, ProbeResponse } from './http.js';
 import { limitBody, MAX_OAUTH_RESPONSE_BYTES } from './oauth-io.js';
+import { type ClientSigningKey, importSigningKey } from './private-key.js';
 import type { ClientIdentity, DiscoveredMetadata } from './types.js';
 
 /** At most this many authorization attempts in one session (initial + re-authorizations). */
@@ -47,6 +49,8 @@ export class SessionState {
   readonly #insecure: boolean;
   /** The client the current tokens were issued to (refreshes and the token store use it). */
   tokenClient: ClientIdentity | undefined;
+  #dpop: Promise<{ key: DpopKey; handle: oauth.DPoPHandle }> | undefined;
+  #signingKey: Promise<ClientSigningKey> | undefined;
 
   constructor(serverUrl: string | URL, options: AuthorizeOptions = {}) {
     assertAuthorizeOptions(options);
@@ -94,6 +98,36 @@ export class SessionState {
       [oauth.allowInsecureRequests]: insecure,
       signal: () => AbortSignal.timeout(this.timeoutMs),
     };
+  }
+
+  /** The session's DPoP key and oauth4webapi handle (one key per session), when `dpop` is on. */
+  async dpop(): Promise<{ key: DpopKey; handle: oauth.DPoPHandle } | undefined> {
+    if (!this.options.dpop) return undefined;
+    this.#dpop ??= createDpopKey().then((key) => ({
+      key,
+      handle: oauth.DPoP({}, key.keyPair as never),
+    }));
+    return this.#dpop;
+  }
+
+  /** The `private_key_jwt` signing key, imported once, when `privateKey` is set. */
+  async signingKey(): Promise<ClientSigningKey | undefined> {
+    const pem = this.options.privateKey;
+    if (pem === undefined) return undefined;
+    this.#signingKey ??= importSigningKey(
+      pem,
+      this.options.privateKeyAlg,
+      this.options.privateKeyId,
+    );
+    return this.#signingKey;
+  }
+
+  /** {@link requestOptions} for a token request: with the DPoP handle when `dpop` is on. */
+  async tokenRequestOptions(
+    url: string | undefined,
+  ): Promise<ReturnType<SessionState['requestOptions']> & { DPoP?: oauth.DPoPHandle }> {
+    const dpop = await this.dpop();
+    return { ...this.requestOptions(url), ...(dpop ? { DPoP: dpop.handle } : {}) };
   }
 
   async ensureListener(): Promise<RedirectListener> {

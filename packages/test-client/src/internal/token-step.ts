@@ -3,7 +3,7 @@ import { TestClientError } from '../errors.js';
 import type { TokenSet } from '../options.js';
 import type { StepContext } from '../report.js';
 import { parseScope } from '../scope.js';
-import { clientAuth } from './client-auth.js';
+import { clientAuth, withDpopNonceRetry } from './client-auth.js';
 import { oauthFailure } from './oauth-io.js';
 import type { SessionState } from './session-state.js';
 import { saveTokens } from './token-store-step.js';
@@ -29,7 +29,8 @@ export async function exchangeCode(
   const as = metadata.authorizationServer;
   return session.report.step('token', `Token request${session.attemptSuffix()}`, async (s) => {
     const oauthClient: oauth.Client = { client_id: client.clientId };
-    const auth = clientAuth(client);
+    const auth = clientAuth(client, await session.signingKey());
+    const requestOptions = await session.tokenRequestOptions(as.token_endpoint);
     s.sent(
       `POST ${as.token_endpoint} grant_type=authorization_code, code, code_verifier, redirect_uri=${input.redirectUri}, resource=${metadata.resource}, client auth ${client.tokenEndpointAuthMethod}`,
     );
@@ -41,20 +42,19 @@ export async function exchangeCode(
         input.response,
         input.state,
       );
-      const res = await oauth.authorizationCodeGrantRequest(
-        session.oauthAs(),
-        oauthClient,
-        auth,
-        params,
-        input.redirectUri,
-        input.codeVerifier,
-        {
-          additionalParameters: { resource: metadata.resource },
-          ...session.requestOptions(as.token_endpoint),
-        },
-      );
-      s.received(`${res.status}`);
-      response = await oauth.processAuthorizationCodeResponse(session.oauthAs(), oauthClient, res);
+      response = await withDpopNonceRetry(async () => {
+        const res = await oauth.authorizationCodeGrantRequest(
+          session.oauthAs(),
+          oauthClient,
+          auth,
+          params,
+          input.redirectUri,
+          input.codeVerifier,
+          { additionalParameters: { resource: metadata.resource }, ...requestOptions },
+        );
+        s.received(`${res.status}`);
+        return oauth.processAuthorizationCodeResponse(session.oauthAs(), oauthClient, res);
+      });
     } catch (err) {
       throw oauthFailure(
         'ERR_TOKEN_REQUEST_FAILED',
@@ -94,11 +94,18 @@ export function acceptTokens(
       ? { expiresAt: Math.floor(session.now / 1000) + response.expires_in }
       : {}),
   };
-  if (tokens.tokenType.toLowerCase() !== 'bearer') {
+  const type = tokens.tokenType.toLowerCase();
+  const dpop = session.options.dpop === true;
+  if (type !== 'bearer' && !(dpop && type === 'dpop')) {
     throw new TestClientError(
       'ERR_TOKEN_REQUEST_FAILED',
-      `The token endpoint issued a ${tokens.tokenType} token; this client speaks Bearer only`,
+      `The token endpoint issued a ${tokens.tokenType} token; this client speaks ${
+        dpop ? 'Bearer and DPoP' : 'Bearer only (DPoP with --dpop)'
+      }`,
     );
+  }
+  if (dpop && type === 'bearer') {
+    s.note('a DPoP proof was sent, but the token is a Bearer token: it is sent as Bearer');
   }
   s.received(
     [
@@ -145,18 +152,19 @@ export async function refresh(
     const oauthClient: oauth.Client = { client_id: client.clientId };
     let response: oauth.TokenEndpointResponse;
     try {
-      const res = await oauth.refreshTokenGrantRequest(
-        session.oauthAs(),
-        oauthClient,
-        clientAuth(client),
-        refreshToken,
-        {
-          additionalParameters: { resource: metadata.resource },
-          ...session.requestOptions(as.token_endpoint),
-        },
-      );
-      s.received(`${res.status}`);
-      response = await oauth.processRefreshTokenResponse(session.oauthAs(), oauthClient, res);
+      const auth = clientAuth(client, await session.signingKey());
+      const requestOptions = await session.tokenRequestOptions(as.token_endpoint);
+      response = await withDpopNonceRetry(async () => {
+        const res = await oauth.refreshTokenGrantRequest(
+          session.oauthAs(),
+          oauthClient,
+          auth,
+          refreshToken,
+          { additionalParameters: { resource: metadata.resource }, ...requestOptions },
+        );
+        s.received(`${res.status}`);
+        return oauth.processRefreshTokenResponse(session.oauthAs(), oauthClient, res);
+      });
     } catch (err) {
       throw oauthFailure(
         'ERR_REFRESH_FAILED',
