@@ -58,6 +58,15 @@ describe('resourceMatchesServer', () => {
     ['https://mcp.example.com/mcp?t=1', 'https://mcp.example.com/mcp?t=1', true],
     ['https://mcp.example.com/mcp?t=1', 'https://mcp.example.com/mcp?t=2', false],
     ['not a url', 'https://mcp.example.com/mcp', false],
+    // Issue 12 item 5: a PRM `resource` written in a spelling a parser rewrites never matches.
+    ['http://127.0.0.1:3999/x/../mcp', 'http://127.0.0.1:3999/mcp', false],
+    ['http://127.0.0.1:3999/x/%2e%2e/mcp', 'http://127.0.0.1:3999/mcp', false],
+    ['http://127.0.0.1:3999/m\tcp', 'http://127.0.0.1:3999/mcp', false],
+    ['http://127.0.0.1:3999/m\ncp', 'http://127.0.0.1:3999/mcp', false],
+    ['http://127.1:3999/mcp', 'http://127.0.0.1:3999/mcp', false],
+    ['http://0x7f.0.0.1:3999/mcp', 'http://127.0.0.1:3999/mcp', false],
+    ['http://１２７.0.0.1:3999/mcp', 'http://127.0.0.1:3999/mcp', false],
+    ['HTTP://127.0.0.1:3999/mcp', 'http://127.0.0.1:3999/mcp', true],
     ['https://mcp.example.com/mcp#x', 'https://mcp.example.com/mcp', false],
   ])('%s covers %s: %s', (resource, server, expected) => {
     expect(resourceMatchesServer(resource, server)).toBe(expected);
@@ -71,12 +80,16 @@ describe('resourceMatchesServer properties (fast-check)', () => {
   it('a resource covers itself and every path below it, never a sibling with a longer name', () => {
     fc.assert(
       fc.property(url, segment, segment, (resource, below, suffix) => {
-        const r = new URL(resource).href; // dot segments resolved, as the function sees them
+        // As a parser serialises it: a spelling with dot segments is refused outright (issue 12).
+        const r = new URL(resource).href;
         const dir = r.endsWith('/') ? r : `${r}/`;
-        expect(resourceMatchesServer(resource, resource)).toBe(true);
-        expect(resourceMatchesServer(resource, `${dir}${below}`)).toBe(true);
+        expect(resourceMatchesServer(r, r)).toBe(true);
+        expect(resourceMatchesServer(r, `${dir}${below}`)).toBe(true);
         if (!r.endsWith('/')) {
-          expect(resourceMatchesServer(resource, `${r}${suffix}`)).toBe(false);
+          expect(resourceMatchesServer(r, `${r}${suffix}`)).toBe(false);
+        }
+        if (r !== resource && new URL(resource).pathname !== new URL(r).pathname) {
+          expect(resourceMatchesServer(resource, r)).toBe(false);
         }
       }),
       { numRuns: 1000 },

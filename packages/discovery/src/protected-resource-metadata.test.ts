@@ -273,6 +273,21 @@ describe('createProtectedResourceMetadata', () => {
       { resource: 'https://mcp.example.com/mcp', authorizationServers: [AS], n: Symbol('x') },
       '"n" must be a JSON value',
     ],
+    // Issue 12 item 5: the resource is configured in its one spelling, never rewritten.
+    ...[
+      ['http://127.0.0.1:3999/x/../mcp', 'path must be written in its canonical form'],
+      ['http://127.0.0.1:3999/x/%2e%2e/mcp', 'path must be written in its canonical form'],
+      ['http://127.0.0.1:3999/m\tcp', 'only printable ASCII'],
+      ['http://127.1:3999/mcp', 'host must be written in its canonical form'],
+      ['http://0x7f.0.0.1:3999/mcp', 'host must be written in its canonical form'],
+      ['http://１２７.0.0.1:3999/mcp', 'only printable ASCII'],
+    ].map(
+      ([resource, message]) =>
+        [
+          { resource, authorizationServers: [AS], allowInsecureHttpForLoopback: true },
+          message!,
+        ] as [Record<string, unknown>, string],
+    ),
   ])('%j is a TypeError: %s', (options, message) => {
     expect(() => createProtectedResourceMetadata(options as never)).toThrow(TypeError);
     expect(() => createProtectedResourceMetadata(options as never)).toThrow(message);

@@ -60,11 +60,14 @@ describe('canonicalizeResourceUri', () => {
     ['https://mcp.example.com/', 'https://mcp.example.com'],
     ['https://mcp.example.com', 'https://mcp.example.com'],
     ['https://mcp.example.com/mcp/', 'https://mcp.example.com/mcp/'],
-    ['https://mcp.example.com/a/../mcp', 'https://mcp.example.com/mcp'],
     ['https://mcp.example.com/MCP', 'https://mcp.example.com/MCP'],
     ['https://mcp.example.com/mcp?tenant=1', 'https://mcp.example.com/mcp?tenant=1'],
     ['https://mcp.example.com/?tenant=1', 'https://mcp.example.com/?tenant=1'],
     ['http://[::1]:3000/mcp', 'http://[::1]:3000/mcp'],
+    ['https://[::1]:443/mcp', 'https://[::1]/mcp'],
+    ['http://127.0.0.1:3999/mcp', 'http://127.0.0.1:3999/mcp'],
+    ['HTTP://LOCALHOST:3999/mcp', 'http://localhost:3999/mcp'],
+    ['https://mcp.example.com/a%2Fb', 'https://mcp.example.com/a%2Fb'],
   ])('%s -> %s', (input, expected) => {
     expect(canonicalizeResourceUri(input)).toBe(expected);
     expect(canonicalizeResourceUri(expected)).toBe(expected);
@@ -88,21 +91,80 @@ describe('canonicalizeResourceUri', () => {
     expect(() => canonicalizeResourceUri(input)).toThrow(message);
   });
 
+  const HOST = 'must be written in its canonical form (no IPv4 shorthand';
+  const PATH = 'path must be written in its canonical form';
+  const ASCII = 'must contain only printable ASCII characters';
+  // Issue 12 item 5: every spelling a URL parser would rewrite into the resource is refused.
+  it.each([
+    ['dot segment', 'http://127.0.0.1:3999/x/../mcp', PATH],
+    ['single dot segment', 'http://127.0.0.1:3999/./mcp', PATH],
+    ['percent-encoded dot segment', 'http://127.0.0.1:3999/x/%2e%2e/mcp', PATH],
+    ['percent-encoded dot segment (upper case)', 'http://127.0.0.1:3999/x/%2E%2E/mcp', PATH],
+    ['half-encoded dot segment', 'http://127.0.0.1:3999/x/.%2e/mcp', PATH],
+    ['backslash after the host', 'http://127.0.0.1:3999\\mcp', HOST],
+    ['backslash dot segment', 'http://127.0.0.1:3999/x\\..\\mcp', PATH],
+    ['empty query', 'http://127.0.0.1:3999/mcp?', PATH],
+    ['TAB inside the path', 'http://127.0.0.1:3999/m\tcp', ASCII],
+    ['LF inside the path', 'http://127.0.0.1:3999/m\ncp', ASCII],
+    ['CR inside the host', 'http://127.0.0.1\r:3999/mcp', ASCII],
+    ['a space', 'http://127.0.0.1:3999/m cp', ASCII],
+    ['leading space', ' http://127.0.0.1:3999/mcp', ASCII],
+    ['trailing LF', 'http://127.0.0.1:3999/mcp\n', ASCII],
+    ['full-width digits in the host', 'http://１２７.0.0.1:3999/mcp', ASCII],
+    ['non-ASCII host (IDN, not punycode)', 'https://bücher.example/mcp', ASCII],
+    ['IPv4 shorthand', 'http://127.1:3999/mcp', HOST],
+    ['IPv4 hex part', 'http://0x7f.0.0.1:3999/mcp', HOST],
+    ['IPv4 as one decimal number', 'http://2130706433:3999/mcp', HOST],
+    ['IPv4 octal part', 'http://0177.0.0.1:3999/mcp', HOST],
+    ['IPv4 trailing dot', 'http://127.0.0.1.:3999/mcp', HOST],
+    ['percent-encoded host', 'http://127.0.0.%31:3999/mcp', HOST],
+    ['empty port', 'http://127.0.0.1:/mcp', HOST],
+    ['zero-padded port', 'http://127.0.0.1:03999/mcp', HOST],
+    ['uncompressed IPv6', 'http://[0:0:0:0:0:0:0:1]:3999/mcp', HOST],
+  ])('refuses %s: %j', (_name, input, message) => {
+    expect(() => canonicalizeResourceUri(input)).toThrow(TypeError);
+    expect(() => canonicalizeResourceUri(input)).toThrow(message);
+  });
+
   it('is a TypeError for non-strings', () => {
     expect(() => canonicalizeResourceUri(42 as unknown as string)).toThrow(TypeError);
   });
 
-  it('is idempotent and keeps origin, path and query (fast-check)', () => {
+  it('accepts every URL as a parser serialises it, idempotently, keeping origin, path and query (fast-check)', () => {
     fc.assert(
       fc.property(fc.webUrl({ withQueryParameters: true }), (raw) => {
-        const canonical = canonicalizeResourceUri(raw);
+        const parsed = new URL(raw);
+        // An empty query ("?" with nothing after) is the one serialisation the rule refuses.
+        if (parsed.search === '' && parsed.href.includes('?')) return;
+        const canonical = canonicalizeResourceUri(parsed.href);
         expect(canonicalizeResourceUri(canonical)).toBe(canonical);
-        const a = new URL(raw);
         const b = new URL(canonical);
-        expect(b.origin).toBe(a.origin);
-        expect(b.pathname).toBe(a.pathname);
-        expect(b.search).toBe(a.search);
-        expect(canonical.endsWith('/') && a.pathname === '/' && a.search === '').toBe(false);
+        expect(b.origin).toBe(parsed.origin);
+        expect(b.pathname).toBe(parsed.pathname);
+        expect(b.search).toBe(parsed.search);
+        expect(canonical.endsWith('/') && parsed.pathname === '/' && parsed.search === '').toBe(
+          false,
+        );
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('what it accepts equals the input up to scheme/host case, default port and the empty path (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.webUrl({ withQueryParameters: true }), (raw) => {
+        let canonical: string;
+        try {
+          canonical = canonicalizeResourceUri(raw);
+        } catch (err) {
+          expect(err).toBeInstanceOf(TypeError);
+          return;
+        }
+        const [, scheme, authority, rest] = /^([^:]+):\/\/([^/?#]*)(.*)$/.exec(raw)!;
+        const port = scheme!.toLowerCase() === 'https' ? ':443' : ':80';
+        const host = authority!.toLowerCase();
+        const expected = `${scheme!.toLowerCase()}://${host.endsWith(port) ? host.slice(0, -port.length) : host}${rest === '/' ? '' : rest!.startsWith('?') ? `/${rest}` : rest}`;
+        expect(canonical).toBe(expected);
       }),
       { numRuns: 2000 },
     );

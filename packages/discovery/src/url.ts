@@ -50,21 +50,76 @@ function parseAbsolute(uri: string | URL, what: string): URL {
   return url;
 }
 
+const DEFAULT_PORT: Record<string, string> = { 'http:': '80', 'https:': '443' };
+
+/** The scheme, authority and the rest (path and query) of an absolute URI, as written. */
+const ABSOLUTE_URI = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^#]*)$/;
+
+/**
+ * Throws unless `raw` is already written the way a URL parser serialises it, up to the
+ * equivalences a resource URI has: case of scheme and host, the scheme's default port, and the
+ * empty path (`https://h` = `https://h/`). Everything a parser would silently rewrite is refused,
+ * because each rewrite is a second spelling of the audience: dot segments (`/x/../mcp`,
+ * `%2e%2e`), TAB or LF inside (removed by parsers), IPv4 shorthand or hex (`127.1`,
+ * `0x7f.0.0.1`), full-width or other non-ASCII characters, backslashes, an empty port or query.
+ */
+function assertWrittenCanonically(raw: string, url: URL): void {
+  if (!/^[\x21-\x7e]*$/.test(raw)) {
+    throw new TypeError(
+      'resource URI must contain only printable ASCII characters (no spaces, tabs, line breaks or non-ASCII)',
+    );
+  }
+  const parts = ABSOLUTE_URI.exec(raw);
+  if (parts === null) {
+    throw new TypeError('resource URI must be written as scheme://host/path (RFC 3986 §3)');
+  }
+  let authority = parts[2]!.toLowerCase();
+  const defaultPort = DEFAULT_PORT[url.protocol];
+  if (defaultPort !== undefined && authority.endsWith(`]:${defaultPort}`)) {
+    authority = authority.slice(0, -defaultPort.length - 1);
+  } else if (
+    defaultPort !== undefined &&
+    !authority.startsWith('[') &&
+    authority.endsWith(`:${defaultPort}`)
+  ) {
+    authority = authority.slice(0, -defaultPort.length - 1);
+  }
+  if (authority !== url.host) {
+    throw new TypeError(
+      'resource URI host must be written in its canonical form (no IPv4 shorthand, hex or octal parts, percent-encoding, trailing dot or empty port)',
+    );
+  }
+  const rest = parts[3]!;
+  const parsed = url.pathname + url.search;
+  if (rest !== parsed && !(rest === '' && parsed === '/') && `/${rest}` !== parsed) {
+    throw new TypeError(
+      'resource URI path must be written in its canonical form (no dot segments such as /x/../ or %2e%2e, no backslashes, no empty query)',
+    );
+  }
+}
+
 /**
  * The canonical form of a resource (server) URI, as MCP and RFC 8707 use it for the `resource`
- * parameter and the token audience: scheme and host lower-cased, default port dropped, dot segments
- * resolved, no trailing slash when the path is empty (`https://mcp.example.com`, not
- * `https://mcp.example.com/`), other paths and the query kept as they are.
+ * parameter and the token audience: scheme and host lower-cased, default port dropped, no trailing
+ * slash when the path is empty (`https://mcp.example.com`, not `https://mcp.example.com/`), path
+ * and query kept exactly as written. Those are the only equivalences (see the README): two
+ * resource URIs are the same resource when their canonical forms are equal strings.
  *
- * Throws a `TypeError` when `uri` is not an absolute `http:`/`https:` URL, or has a fragment or
- * user info (neither is allowed in a resource indicator).
+ * Throws a `TypeError` when `uri` is not an absolute `http:`/`https:` URL, has a fragment or user
+ * info (neither is allowed in a resource indicator), or is not written the way a URL parser
+ * serialises it: dot segments (`/x/../mcp`, `%2e%2e`), TAB/LF or other whitespace, IPv4
+ * shorthand or hex (`127.1`, `0x7f.0.0.1`), non-ASCII (full-width digits), backslashes. A parser
+ * would rewrite each of those into another URI; a resource (or an audience) is never rewritten.
+ * A `URL` object is taken as its serialisation.
  *
  * @example
  * ```ts
  * canonicalizeResourceUri('HTTPS://MCP.Example.com:443/mcp'); // 'https://mcp.example.com/mcp'
  * canonicalizeResourceUri('https://mcp.example.com/');         // 'https://mcp.example.com'
+ * canonicalizeResourceUri('https://mcp.example.com/x/../mcp'); // throws TypeError
  * ```
  * @see https://www.rfc-editor.org/rfc/rfc8707#section-2
+ * @see https://www.rfc-editor.org/rfc/rfc3986#section-6.2.3
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#canonical-server-uri
  */
 export function canonicalizeResourceUri(uri: string | URL): string {
@@ -72,12 +127,13 @@ export function canonicalizeResourceUri(uri: string | URL): string {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new TypeError(`resource URI must use https: (or http:), got ${url.protocol}`);
   }
-  if (url.href.includes('#')) {
+  if (url.href.includes('#') || (typeof uri === 'string' && uri.includes('#'))) {
     throw new TypeError('resource URI must not contain a fragment');
   }
   if (url.username !== '' || url.password !== '') {
     throw new TypeError('resource URI must not contain user info');
   }
+  if (typeof uri === 'string') assertWrittenCanonically(uri, url);
   if (url.pathname === '/' && url.search === '') return url.origin;
   return url.href;
 }

@@ -24,9 +24,15 @@ export interface CheckedClaims {
   expiresAt: number;
 }
 
-/** An audience value as we compare it: canonical when it is an absolute URL, verbatim otherwise. */
+/**
+ * An audience value as we compare it: its canonical form when it is an absolute http(s) URL
+ * written canonically (only scheme/host case and the default port may differ), verbatim
+ * otherwise. A URL written in any spelling a parser would rewrite (`/x/../mcp`, `%2e%2e`,
+ * TAB/LF, `127.1`, `0x7f.0.0.1`, full-width digits) stays verbatim and so never equals the
+ * resource: the comparison is a string comparison.
+ */
 export function normaliseAudience(value: string): string {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return value;
+  if (!/^https?:\/\//i.test(value)) return value;
   try {
     return canonicalizeResourceUri(value);
   } catch {

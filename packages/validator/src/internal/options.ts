@@ -6,7 +6,6 @@ import { type JwsAlgorithm, type JwtSettings, SUPPORTED_ALGORITHMS } from '../jw
 import { resolveProfile } from '../profiles/index.js';
 import type { ValidatorProfile } from '../profiles/types.js';
 import type { CustomValidator, TokenValidatorOptions } from '../types.js';
-import { normaliseAudience } from './claims.js';
 import type { HttpSettings } from './http.js';
 import type { Logger } from './logger.js';
 
@@ -144,8 +143,17 @@ export function resolveOptions(options: TokenValidatorOptions): ResolvedOptions 
       '"requiredScopes" must not contain offline_access (a refresh-token scope, never required by a resource)',
     );
   }
-  const accepted = stringList(options.acceptedAudiences, 'acceptedAudiences');
-  const audiences = new Set<string>([resource, ...accepted.map(normaliseAudience)]);
+  const accepted = stringList(options.acceptedAudiences, 'acceptedAudiences').map((aud) => {
+    if (!/^https?:\/\//i.test(aud)) return aud; // api://default, a GUID, …: compared verbatim
+    try {
+      return canonicalizeResourceUri(aud);
+    } catch (err) {
+      throw new TypeError(
+        `"acceptedAudiences" entry ${JSON.stringify(aud.slice(0, 200))}: ${(err as Error).message}`,
+      );
+    }
+  });
+  const audiences = new Set<string>([resource, ...accepted]);
 
   const tokenFormat = options.tokenFormat ?? 'auto';
   if (!['auto', 'jwt', 'opaque', 'custom'].includes(tokenFormat)) {
