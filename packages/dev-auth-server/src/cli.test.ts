@@ -177,3 +177,25 @@ describe('the CLI program', () => {
     expect((err as { stderr: string }).stderr).toContain('Usage:');
   });
 });
+
+describe('curlCommand for the entra profile', () => {
+  it('asks for <Application ID URI>/.default without resource, and the command gets a token', async () => {
+    const { start } = await import('./server');
+    const { curlCommand } = await import('./cli');
+    const as = await start({
+      profile: 'entra',
+      resources: [{ uri: 'http://127.0.0.1:3999/mcp', scopes: ['mcp.read'] }],
+    });
+    try {
+      const cmd = curlCommand(as, as.resources[0] as (typeof as.resources)[0]);
+      expect(cmd).toContain('scope=api://6e74172b-be56-4843-9ff4-e66a39bb12e3/.default');
+      expect(cmd).not.toContain('resource=');
+      // curl is installed on this machine and in CI (the test above runs it too)
+      const { stdout } = await exec('sh', ['-c', cmd]);
+      const body = JSON.parse(stdout) as { access_token: string; scope: string };
+      expect(body.scope).toBe('api://6e74172b-be56-4843-9ff4-e66a39bb12e3/.default');
+    } finally {
+      await as.stop();
+    }
+  });
+});

@@ -99,8 +99,13 @@ export function curlCommand(as: DevAuthServer, resource: ResourceConfig): string
     'curl -s',
     `-u ${shellQuote(`${clientId}:${clientSecret}`)}`,
     '-d grant_type=client_credentials',
-    `--data-urlencode ${shellQuote(`resource=${resource.uri}`)}`,
-    `--data-urlencode ${shellQuote(`scope=${resource.scopes.join(' ')}`)}`,
+    // Entra refuses `resource` and wants `<Application ID URI>/.default` for client credentials.
+    ...(as.entraAppIdUri
+      ? [`--data-urlencode ${shellQuote(`scope=${as.entraAppIdUri}/.default`)}`]
+      : [
+          `--data-urlencode ${shellQuote(`resource=${resource.uri}`)}`,
+          `--data-urlencode ${shellQuote(`scope=${resource.scopes.join(' ')}`)}`,
+        ]),
     shellQuote(as.endpoints.token),
   ].join(' ');
 }

@@ -156,6 +156,13 @@ export function validateOptions(o: DevAuthServerOptions): void {
     if (o.profile !== 'entra')
       throw new TypeError('"entraAudience" applies to profile "entra" only');
   }
+  if (o.entraAppIdUri !== undefined) {
+    if (typeof o.entraAppIdUri !== 'string' || !URL.parse(o.entraAppIdUri)) {
+      throw new TypeError('"entraAppIdUri" must be an absolute URI such as "api://my-api"');
+    }
+    if (o.profile !== 'entra')
+      throw new TypeError('"entraAppIdUri" applies to profile "entra" only');
+  }
   if (o.keycloakAudienceMapper !== undefined && o.profile !== 'keycloak') {
     throw new TypeError('"keycloakAudienceMapper" applies to profile "keycloak" only');
   }

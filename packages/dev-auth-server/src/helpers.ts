@@ -52,11 +52,31 @@ export function clientFor(
   return { clientId, clientSecret: o.clientSecret ?? s.clients.secrets.get(clientId) };
 }
 
-/** Every scope of the resource, space-separated; undefined for none or no resource. */
-export function defaultScope(s: ServerContext, resource: string | null): string | undefined {
+/**
+ * Every scope of the resource, space-separated (or what the profile asks for instead: Entra's
+ * `api://<app>/...` scopes); undefined for none or no resource.
+ */
+export function defaultScope(
+  s: ServerContext,
+  resource: string | null,
+  grant: 'client_credentials' | 'user' = 'user',
+): string | undefined {
   if (resource === null) return undefined;
   const r = findResource(s.config.resources, resource);
-  return r?.scopes.length ? r.scopes.join(' ') : undefined;
+  if (!r?.scopes.length) return undefined;
+  const { profile, options } = s.config;
+  return profile.helperScope?.(r.scopes, grant, options) ?? r.scopes.join(' ');
+}
+
+/**
+ * The `resource` parameter the helpers send: none where the profile refuses it (Entra names the API
+ * by its scopes).
+ */
+export function resourceParam<T extends string | null | undefined>(
+  s: ServerContext,
+  resource: T,
+): T | undefined {
+  return s.config.profile.rejectsResourceParameter ? undefined : resource;
 }
 
 export function createHelpers(s: ServerContext, metadata: Record<string, unknown>): Helpers {
@@ -96,7 +116,7 @@ export function createHelpers(s: ServerContext, metadata: Record<string, unknown
         {
           grant_type: 'refresh_token',
           refresh_token: o.refreshToken,
-          resource: o.resource,
+          resource: resourceParam(s, o.resource),
           scope: o.scope,
           [FORMAT_PARAM]: o.format,
         },
@@ -137,8 +157,8 @@ async function clientCredentialsGrant(
     tokenEndpoint,
     {
       grant_type: 'client_credentials',
-      resource: o.resource,
-      scope: o.scope ?? defaultScope(s, o.resource),
+      resource: resourceParam(s, o.resource),
+      scope: o.scope ?? defaultScope(s, o.resource, 'client_credentials'),
       [FORMAT_PARAM]: o.format,
     },
     o,
@@ -161,7 +181,7 @@ async function exchangeCodeGrant(
       code: o.code,
       code_verifier: o.codeVerifier,
       redirect_uri: o.redirectUri,
-      resource: o.resource ?? undefined,
+      resource: resourceParam(s, o.resource) ?? undefined,
       [FORMAT_PARAM]: o.format,
       ...o.extraTokenParams,
     },
@@ -191,7 +211,7 @@ async function authorizeFrontChannel(
     clientId,
     redirectUri: o.redirectUri ?? `http://127.0.0.1:${randomInt(20000, 60000)}/callback`,
     scope: o.scope ?? defaultScope(s, o.resource),
-    resource: o.resource,
+    resource: resourceParam(s, o.resource) ?? null,
     user,
     extraParams: o.extraParams,
   });

@@ -427,7 +427,9 @@ describe('okta profile', () => {
   });
 });
 
-describe('entra profile', () => {
+describe('entra profile (Entra ID v2 as it really is)', () => {
+  const APP = '6e74172b-be56-4843-9ff4-e66a39bb12e3';
+  const API = `api://${APP}`;
   let as: DevAuthServer;
   beforeAll(async () => {
     as = await start({
@@ -437,6 +439,20 @@ describe('entra profile', () => {
     });
   });
   afterAll(() => as?.stop());
+
+  /** A raw token request as mcp-service. */
+  async function tokenRequest(params: Record<string, string>) {
+    const { clientId, clientSecret } = as.clients.service;
+    const res = await fetch(as.endpoints.token, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({ grant_type: 'client_credentials', ...params }),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
 
   it('has an issuer like https://login.microsoftonline.com/<tid>/v2.0 and OpenID discovery only', async () => {
     expect(as.issuer).toBe(`${as.origin}/00000000-0000-4000-8000-000000000000/v2.0`);
@@ -451,13 +467,18 @@ describe('entra profile', () => {
     expect(as.metadata).not.toHaveProperty('registration_endpoint');
   });
 
-  it('delegated tokens: aud = the API application id, scp string, azp, tid, oid, ver 2.0, typ JWT', async () => {
-    const t = await as.authorizationCodeFlow({ resource: MCP, scope: 'openid mcp.read' });
+  it('discovery lists the OpenID scopes only (API scopes live on the app registration)', () => {
+    expect(as.metadata.scopes_supported).toEqual(['openid', 'offline_access', 'profile', 'email']);
+  });
+
+  it('delegated tokens: aud = the API application id, scp string of short names, azp, tid, oid, ver 2.0, typ JWT', async () => {
+    const t = await as.authorizationCodeFlow({ resource: MCP, scope: `openid ${API}/mcp.read` });
+    expect(t.scope).toBe(`${API}/mcp.read`);
     const { payload, protectedHeader } = await verify(as, t.access_token);
     expect(protectedHeader.typ).toBe('JWT');
     expect(payload).toMatchObject({
       iss: as.issuer,
-      aud: '6e74172b-be56-4843-9ff4-e66a39bb12e3',
+      aud: APP,
       scp: 'mcp.read',
       azp: 'mcp-public',
       tid: '00000000-0000-4000-8000-000000000000',
@@ -472,26 +493,103 @@ describe('entra profile', () => {
       expect(payload).not.toHaveProperty(absent);
   });
 
-  it('app-only tokens (client credentials): roles array, idtyp app, no scp', async () => {
-    const { payload } = await verify(as, await as.getToken({ resource: MCP }));
+  it('delegated: api://<app>/.default is every scope of the API; the helper asks for all by name', async () => {
+    const t = await as.authorizationCodeFlow({ resource: MCP, scope: `${API}/.default` });
+    expect(decodeJwt(t.access_token).scp).toBe('mcp.read Tools.Run');
+    const byDefault = await as.authorizationCodeFlow({ resource: MCP });
+    expect(byDefault.scope).toBe(`${API}/mcp.read ${API}/Tools.Run`);
+    expect(decodeJwt(byDefault.access_token).scp).toBe('mcp.read Tools.Run');
+  });
+
+  it('delegated: a short scope name is not the API’s (no scp), as in Entra', async () => {
+    const t = await as.authorizationCodeFlow({ resource: MCP, scope: 'openid mcp.read' });
+    expect(decodeJwt(t.access_token)).not.toHaveProperty('scp');
+  });
+
+  it('app-only tokens (client credentials with api://<app>/.default): roles array, idtyp app, no scp', async () => {
+    const r = await as.clientCredentials({ resource: MCP });
+    expect(r.scope).toBe(`${API}/.default`);
+    const { payload } = await verify(as, r.access_token);
     expect(payload).toMatchObject({
-      aud: '6e74172b-be56-4843-9ff4-e66a39bb12e3',
+      aud: APP,
       roles: ['mcp.read', 'Tools.Run'],
       idtyp: 'app',
       azp: 'mcp-service',
+      ver: '2.0',
     });
     expect(payload.sub).toBe(payload.oid);
     expect(payload).not.toHaveProperty('scp');
+    expect(payload).not.toHaveProperty('scope');
   });
 
-  it('entraAudience sets aud', async () => {
+  it('introspection reports the scp scopes as scope', async () => {
+    const t = await as.authorizationCodeFlow({ resource: MCP, scope: `${API}/mcp.read` });
+    expect(await as.introspect(t.access_token)).toMatchObject({ active: true, scope: 'mcp.read' });
+  });
+
+  it.each([
+    ['a named scope', { scope: `${API}/mcp.read` }],
+    ['no scope', {}],
+    ['another app’s .default', { scope: 'api://other/.default' }],
+  ])('client credentials with %s is invalid_scope (AADSTS1002012)', async (_name, params) => {
+    const r = await tokenRequest(params);
+    expect(r.status).toBe(400);
+    expect(r.body.error).toBe('invalid_scope');
+    expect(r.body.error_description).toMatch(/^AADSTS1002012: /);
+  });
+
+  it('the resource parameter is refused at /token (invalid_request, AADSTS901002)', async () => {
+    const r = await tokenRequest({ scope: `${API}/.default`, resource: MCP });
+    expect(r).toEqual({
+      status: 400,
+      body: {
+        error: 'invalid_request',
+        error_description: "AADSTS901002: The 'resource' request parameter is not supported.",
+      },
+    });
+  });
+
+  it('the resource parameter is refused at /authorize (invalid_request back to the client)', async () => {
+    const err = await as
+      .authorize({ resource: MCP, extraParams: { resource: MCP } })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'ERR_OAUTH',
+      error: 'invalid_request',
+      errorDescription: "AADSTS901002: The 'resource' request parameter is not supported.",
+    });
+  });
+
+  it('entraAudience set to the Application ID URI: aud and the scope prefix follow', async () => {
     const other = await start({
       profile: 'entra',
       entraAudience: 'api://my-api',
       resources: [{ uri: MCP, scopes: ['a'] }],
     });
     try {
-      expect(decodeJwt(await other.getToken({ resource: MCP })).aud).toBe('api://my-api');
+      const r = await other.clientCredentials({ resource: MCP });
+      expect(r.scope).toBe('api://my-api/.default');
+      expect(decodeJwt(r.access_token)).toMatchObject({ aud: 'api://my-api', roles: ['a'] });
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('entraAppIdUri names the scope prefix while aud stays the GUID', async () => {
+    const other = await start({
+      profile: 'entra',
+      entraAppIdUri: 'api://contoso.example/mcp',
+      resources: [{ uri: MCP, scopes: ['Files.Read'] }],
+    });
+    try {
+      const t = await other.authorizationCodeFlow({
+        resource: MCP,
+        scope: 'openid api://contoso.example/mcp/Files.Read',
+      });
+      expect(decodeJwt(t.access_token)).toMatchObject({ aud: APP, scp: 'Files.Read' });
+      await expect(start({ profile: 'okta', entraAppIdUri: 'api://x' } as never)).rejects.toThrow(
+        '"entraAppIdUri" applies to profile "entra" only',
+      );
     } finally {
       await other.stop();
     }

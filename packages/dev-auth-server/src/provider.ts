@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { findUser, OIDC_SCOPES } from './config';
+import { findResource, findUser, OIDC_SCOPES } from './config';
 import type { ServerContext } from './context';
 import { registerExtensionGrants } from './grants/index';
 import { createAdapter } from './internal/adapter';
@@ -52,6 +52,7 @@ function customizeJwt(s: ServerContext, ctx: Ctx, token: Token, jwt: StructuredT
       .filter(Boolean),
     requestedScopes: requestedScopes(ctx, token),
     resource,
+    resourceScopes: findResource(s.config.resources, resource)?.scopes ?? [],
     grantType: token.kind === 'ClientCredentials' ? 'client_credentials' : 'user',
     options,
   });

@@ -15,16 +15,30 @@ export function resourceServerInfo(
   indicator: string,
 ): Record<string, unknown> {
   const { profile, resources, options, accessTokenTtl } = s.config;
+  const params = ctx?.oidc?.params;
+  if (profile.rejectsResourceParameter) {
+    // The request as the client sent it (oidc-provider fills `params.resource` with the default).
+    const sent = ctx?.method === 'GET' ? ctx?.query : ctx?.oidc?.body;
+    if (sent?.resource !== undefined) {
+      throw new s.oidc.errors.InvalidRequest(
+        "AADSTS901002: The 'resource' request parameter is not supported.",
+      );
+    }
+  }
   const r = findResource(resources, indicator);
   if (!r) throw new s.oidc.errors.InvalidTarget();
-  const params = ctx?.oidc?.params;
+  if (profile.checkClientCredentialsScope && params?.grant_type === 'client_credentials') {
+    const refused = profile.checkClientCredentialsScope(params.scope, options);
+    if (refused) throw new s.oidc.errors.InvalidScope(refused, params.scope);
+  }
+  const scopes = profile.resourceScopes?.(r.scopes, options) ?? r.scopes;
   if (
     profile.clientCredentialsGetsAllScopes &&
     params?.grant_type === 'client_credentials' &&
     !params.scope
   ) {
     // oidc-provider reads the requested scopes after resolving the resource.
-    params.scope = r.scopes.join(' ');
+    params.scope = scopes.join(' ');
   }
   const alg = r.alg ?? 'RS256';
   // Dev-only token request extension (the helpers' `format`): the same resource as JWT or
@@ -32,7 +46,7 @@ export function resourceServerInfo(
   const asked = ctx?.oidc?.route === 'token' ? ctx.oidc.body?.[FORMAT_PARAM] : undefined;
   const format = asked === 'jwt' || asked === 'opaque' ? asked : (r.format ?? 'jwt');
   return {
-    scope: r.scopes.join(' '),
+    scope: scopes.join(' '),
     audience: profile.audience(r.uri, options),
     accessTokenTTL: r.accessTokenTtlSeconds ?? accessTokenTtl,
     accessTokenFormat: format,

@@ -8,6 +8,7 @@ import { MemoryStore } from './internal/adapter';
 import { close, listen } from './internal/http';
 import { loadOidcProvider } from './internal/load-oidc-provider';
 import { generateSigningKey, KeyRing, keyManager, SIGNING_ALGS } from './keys';
+import { entraAppIdUri } from './profiles/entra';
 import { providerBuilder } from './provider';
 import type { DevAuthServer, DevAuthServerOptions, ResourceConfig } from './types';
 
@@ -150,6 +151,7 @@ function assemble(s: ServerContext, fronts: Fronts, metadata: Record<string, unk
       oauthAuthorizationServer: paths.oauth.map((p) => s.origin + p),
     },
     profile: profile.name,
+    entraAppIdUri: profile.name === 'entra' ? entraAppIdUri(s.config.options) : undefined,
     interactive,
     resources,
     users,

@@ -90,8 +90,16 @@ export interface DevAuthServerOptions {
   endpointsOnSeparateOrigin?: boolean;
   /** Okta profile: the `aud` of every access token; `'api://default'` by default. */
   oktaAudience?: string;
-  /** Entra profile: the `aud` of every access token (the API's application id). */
+  /**
+   * Entra profile: the `aud` of every access token: the API's application (client) id, a GUID
+   * (default `6e74172b-be56-4843-9ff4-e66a39bb12e3`), or its Application ID URI (`api://...`).
+   */
   entraAudience?: string;
+  /**
+   * Entra profile: the API's Application ID URI, which prefixes its scopes (`<uri>/mcp.read`,
+   * `<uri>/.default`). Default: `entraAudience` when it is a URI, else `api://<application id>`.
+   */
+  entraAppIdUri?: string;
   /** Keycloak profile: an audience mapper puts the resource in `aud` (default); `false`: `aud` is `"account"`. */
   keycloakAudienceMapper?: boolean;
   /** Auth0 profile: the RFC 9068 token profile (`typ: at+jwt`, `client_id`); off by default. */
@@ -315,6 +323,8 @@ export interface DevAuthServer {
   /** Absolute URLs of every discovery document served. */
   discoveryUrls: { openidConfiguration: string[]; oauthAuthorizationServer: string[] };
   profile: ProfileName;
+  /** Entra profile: the API's Application ID URI, prefix of its scopes (`<uri>/.default`). */
+  entraAppIdUri: string | undefined;
   interactive: boolean;
   resources: ResourceConfig[];
   users: UserConfig[];

@@ -231,7 +231,9 @@ export function createJwtTokenEndpoints(ctx: JwtTokenEndpointsContext) {
           ? payload.scope
           : Array.isArray(payload.scp)
             ? payload.scp.join(' ')
-            : undefined;
+            : typeof payload.scp === 'string'
+              ? payload.scp
+              : undefined;
       return json(res, 200, {
         ...payload,
         active: true,

@@ -12,6 +12,8 @@ export interface TokenShapeInput {
   requestedScopes: string[];
   /** The resource indicator the token is for. */
   resource: string;
+  /** Every scope configured for that resource (`ResourceConfig.scopes`). */
+  resourceScopes: string[];
   grantType: 'client_credentials' | 'user';
   options: DevAuthServerOptions;
 }
@@ -53,6 +55,27 @@ export interface Profile {
    * Keycloak's `typ: "ID"`), so an ID token presented as an access token can be told apart.
    */
   idTokenMarkers?: Record<string, string>;
+  /**
+   * Entra v2 refuses the `resource` parameter at the authorization and token endpoints
+   * (AADSTS901002): the API is named by its scopes instead.
+   */
+  rejectsResourceParameter?: boolean;
+  /**
+   * The scope values clients ask for, for a resource's configured scopes, when they differ
+   * (Entra: `api://<app>/<scope>` and `api://<app>/.default`).
+   */
+  resourceScopes?(scopes: readonly string[], options: DevAuthServerOptions): string[];
+  /** A client_credentials `scope` the provider refuses: the `invalid_scope` description, else undefined. */
+  checkClientCredentialsScope?(
+    scope: string | undefined,
+    options: DevAuthServerOptions,
+  ): string | undefined;
+  /** The scope the helpers ask for by default for a resource, when not every configured scope. */
+  helperScope?(
+    scopes: readonly string[],
+    grant: 'client_credentials' | 'user',
+    options: DevAuthServerOptions,
+  ): string;
   /** Shapes a JWT access token's header and claims like the provider's. */
   shapeAccessToken(token: StructuredToken, input: TokenShapeInput): void;
 }
