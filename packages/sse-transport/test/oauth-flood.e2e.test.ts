@@ -51,13 +51,14 @@ async function anonymousStarts(
   count: number,
   concurrency = 32,
   base_ = base,
+  host = new URL(base_).host,
 ): Promise<Map<number, number>> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const statuses = new Map<number, number>();
   let sent = 0;
   const one = () =>
     new Promise<void>((resolve, reject) => {
-      const req = httpRequest(`${base_}/oauth/authorize`, { agent }, (res) => {
+      const req = httpRequest(`${base_}/oauth/authorize`, { agent, headers: { host } }, (res) => {
         statuses.set(res.statusCode ?? 0, (statuses.get(res.statusCode ?? 0) ?? 0) + 1);
         res.resume();
         res.on('end', resolve);
@@ -156,13 +157,15 @@ describe('with a shared Redis store (and no flowSecret: the secret is kept in th
     // The first start created the shared flow secret: the only key a start ever writes.
     expect(keys('*')).toEqual(['flood:sse-transport:oauth-flow-secret']);
 
-    const statuses = await anonymousStarts(5_000, 32, b.base);
+    // b serves the same public origin as a (a load balancer keeps the public Host).
+    const publicHost = new URL(a.base).host;
+    const statuses = await anonymousStarts(5_000, 32, b.base, publicHost);
     expect([...statuses]).toEqual([[302, 5_000]]);
     expect(dbsize()).toBe(1);
 
     const callbackUrl = new URL(await followAuthorization(start.headers.location!, a.base));
     const done = await rawRequest(`${b.base}${callbackUrl.pathname}${callbackUrl.search}`, {
-      headers: { cookie },
+      headers: { host: publicHost, cookie },
     });
     expect(done.status).toBe(200);
     expect(done.body).toContain('Authorization complete');

@@ -105,9 +105,15 @@ interface Flow {
   callbackUrl: string;
 }
 
+/**
+ * Every instance serves the public origin (A's): like a load balancer, requests to another
+ * instance keep the public `Host`.
+ */
+const publicHost = () => ({ host: new URL(a.base).host });
+
 /** Starts on `on` and follows the authorization server up to (not into) the callback. */
 async function startFlow(on = a): Promise<Flow> {
-  const start = await rawRequest(`${on.base}/oauth/authorize`);
+  const start = await rawRequest(`${on.base}/oauth/authorize`, { headers: publicHost() });
   expect(start.status).toBe(302);
   const cookie = String(start.headers['set-cookie']).split(';')[0]!;
   const state = new URL(start.headers.location!).searchParams.get('state')!;
@@ -120,7 +126,9 @@ async function startFlow(on = a): Promise<Flow> {
 /** Delivers the callback to `to` (the same path and query, another instance's port). */
 function callback(flow: Flow, cookie: string, to = a): Promise<RawResponse> {
   const url = new URL(flow.callbackUrl);
-  return rawRequest(`${to.base}${url.pathname}${url.search}`, { headers: { cookie } });
+  return rawRequest(`${to.base}${url.pathname}${url.search}`, {
+    headers: { ...publicHost(), cookie },
+  });
 }
 
 function expectRefusal(res: RawResponse, message: string) {

@@ -1,23 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CacheStore } from '@mcp-auth/cache';
 import {
-  type AuthorizationServerMetadata,
   canonicalizeResourceUri,
   createMetadataHandler,
   createProtectedResourceMetadata,
-  discoverAuthorizationServer,
   isLoopbackHost,
   type ProtectedResourceMetadata,
   protectedResourceMetadataUrl,
 } from '@mcp-auth/discovery';
-import { computeCodeChallenge } from '@mcp-auth/pkce';
 import {
   createTokenValidator,
   type TokenValidator,
   type TokenValidatorOptions,
 } from '@mcp-auth/validator';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import * as oauth from 'oauth4webapi';
 import { SseTransportError } from '../errors.js';
 import type { RenderedResponse } from '../internal/http.js';
 import type { Logger } from '../internal/logger.js';
@@ -28,14 +24,9 @@ import type {
   CallbackResult,
   SseAuthProvider,
 } from '../types.js';
-import {
-  type FlowKeySource,
-  type FlowSecret,
-  flowKeySource,
-  parseFlowSecrets,
-} from './flow-keys.js';
-import { type FlowKeys, flowCodeVerifier, mintFlowState, openFlowState } from './flow-state.js';
-import { type UsedStates, usedStates } from './used-states.js';
+import { BrowserFlow } from './browser-flow.js';
+import { type FlowSecret, flowKeySource, parseFlowSecrets } from './flow-keys.js';
+import { usedStates } from './used-states.js';
 
 /** Options of {@link OAuthProvider}. */
 export interface OAuthProviderOptions {
@@ -99,11 +90,6 @@ export interface OAuthProviderOptions {
   now?: () => number;
 }
 
-/** How long a browser sign-in may take, from `/oauth/authorize` to the callback. */
-const STATE_TTL_SECONDS = 600;
-/** How much longer a used state is remembered (instances' clocks may disagree a little). */
-const USED_STATE_MARGIN_MS = 5 * 60 * 1000;
-
 function stringList(name: string, value: unknown): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || !value.every(isScopeToken)) {
@@ -160,19 +146,11 @@ export class OAuthProvider implements SseAuthProvider {
   /** The underlying validator (e.g. for `requireBearerAuth({ verifier: provider.validator })`). */
   readonly validator: TokenValidator;
 
-  readonly #clientSecret: string | undefined;
-  readonly #authorizationScopes: string[];
-  readonly #extraParams: Record<string, string>;
   readonly #metadata: ProtectedResourceMetadata;
   readonly #metadataHandler: (req: IncomingMessage, res: ServerResponse) => boolean;
-  readonly #flowKeys: FlowKeySource;
-  readonly #usedStates: UsedStates;
-  readonly #flowBinding: string;
-  readonly #allowHttp: boolean;
-  readonly #fetch: typeof fetch | undefined;
   readonly #logger: Logger;
-  readonly #now: () => number;
-  #as: Promise<AuthorizationServerMetadata> | undefined;
+  /** The browser flow; only with a `clientId`. */
+  readonly #flow: BrowserFlow | undefined;
 
   constructor(options: OAuthProviderOptions) {
     if (options === null || typeof options !== 'object') {
@@ -185,12 +163,12 @@ export class OAuthProvider implements SseAuthProvider {
     if (typeof o.resourceUri !== 'string' || !URL.canParse(o.resourceUri)) {
       throw new TypeError('"resourceUri" must be an absolute URL');
     }
-    this.#allowHttp = o.allowInsecureHttpForLoopback === true;
+    const allowHttp = o.allowInsecureHttpForLoopback === true;
     this.issuer = o.authorizationServer;
     this.resourceUri = canonicalizeResourceUri(o.resourceUri);
     this.resourceMetadataUrl = protectedResourceMetadataUrl(this.resourceUri);
     this.requiredScopes = stringList('requiredScopes', o.requiredScopes);
-    this.#authorizationScopes = o.authorizationScopes
+    const authorizationScopes = o.authorizationScopes
       ? stringList('authorizationScopes', o.authorizationScopes)
       : this.requiredScopes;
     const scopesSupported = o.scopesSupported
@@ -212,7 +190,6 @@ export class OAuthProvider implements SseAuthProvider {
       if (o.clientId === undefined) throw new TypeError('"clientSecret" needs "clientId"');
     }
     this.clientId = o.clientId;
-    this.#clientSecret = o.clientSecret;
     this.callbackPath = o.callbackPath ?? '/oauth/callback';
     if (typeof this.callbackPath !== 'string' || !/^\/[^\s?#]*$/.test(this.callbackPath)) {
       throw new TypeError('"callbackPath" must be a path starting with "/"');
@@ -235,10 +212,7 @@ export class OAuthProvider implements SseAuthProvider {
         : (o.redirectUri ?? new URL(this.callbackPath, this.resourceUri).href);
     if (redirectUri !== undefined) {
       const redirect = new URL(redirectUri);
-      if (
-        redirect.protocol !== 'https:' &&
-        !(this.#allowHttp && isLoopbackHost(redirect.hostname))
-      ) {
+      if (redirect.protocol !== 'https:' && !(allowHttp && isLoopbackHost(redirect.hostname))) {
         throw new TypeError(
           '"redirectUri" must be https (http only for loopback with "allowInsecureHttpForLoopback")',
         );
@@ -252,7 +226,7 @@ export class OAuthProvider implements SseAuthProvider {
     ) {
       throw new TypeError('"additionalAuthorizationParameters" must map names to strings');
     }
-    this.#extraParams = { ...o.additionalAuthorizationParameters };
+    const extraParams = { ...o.additionalAuthorizationParameters };
     for (const reserved of [
       'client_id',
       'redirect_uri',
@@ -262,22 +236,20 @@ export class OAuthProvider implements SseAuthProvider {
       'code_challenge_method',
       'resource',
     ]) {
-      if (reserved in this.#extraParams) {
+      if (reserved in extraParams) {
         throw new TypeError(`"additionalAuthorizationParameters" cannot set "${reserved}"`);
       }
     }
     // Checked before anything (the validator's cache) is created.
     const flowSecrets = parseFlowSecrets(o.flowSecret);
-    this.#fetch = o.fetch;
     this.#logger = o.logger ?? {};
-    this.#now = o.now ?? Date.now;
 
     this.#metadata = createProtectedResourceMetadata({
       resource: this.resourceUri,
       authorizationServers: [this.issuer],
       ...(scopesSupported.length > 0 ? { scopesSupported } : {}),
       ...(o.resourceName !== undefined ? { resourceName: o.resourceName } : {}),
-      ...(this.#allowHttp ? { allowInsecureHttpForLoopback: true } : {}),
+      ...(allowHttp ? { allowInsecureHttpForLoopback: true } : {}),
     });
     this.#metadataHandler = createMetadataHandler(this.#metadata);
 
@@ -297,22 +269,32 @@ export class OAuthProvider implements SseAuthProvider {
       ...(o.allowedClientIds !== undefined ? { allowedClientIds: o.allowedClientIds } : {}),
       ...(o.profile !== undefined ? { profile: o.profile } : {}),
       ...(o.customValidator !== undefined ? { customValidator: o.customValidator } : {}),
-      ...(this.#allowHttp ? { allowInsecureHttpForLoopback: true } : {}),
+      ...(allowHttp ? { allowInsecureHttpForLoopback: true } : {}),
       ...(o.fetch ? { fetch: o.fetch } : {}),
       ...(o.now ? { now: o.now } : {}),
       ...(o.logger ? { logger: o.logger } : {}),
     } as TokenValidatorOptions;
     this.validator = createTokenValidator(validatorOptions);
 
-    this.#flowKeys = flowKeySource(flowSecrets, o.cache);
-    this.#usedStates = usedStates(o.cache, o.now);
-    // What a state is valid for: another issuer, client, redirect URI or resource never accepts it.
-    this.#flowBinding = JSON.stringify([
-      this.issuer,
-      this.clientId ?? null,
-      this.redirectUri ?? null,
-      this.resourceUri,
-    ]);
+    this.#flow =
+      o.clientId === undefined || redirectUri === undefined
+        ? undefined
+        : new BrowserFlow({
+            issuer: this.issuer,
+            resourceUri: this.resourceUri,
+            clientId: o.clientId,
+            clientSecret: o.clientSecret,
+            redirectUri,
+            authorizationScopes,
+            extraParams,
+            allowHttp,
+            fetch: o.fetch,
+            logger: this.#logger,
+            now: o.now ?? Date.now,
+            validator: this.validator,
+            flowKeys: flowKeySource(flowSecrets, o.cache),
+            usedStates: usedStates(o.cache, o.now),
+          });
   }
 
   /**
@@ -404,34 +386,9 @@ export class OAuthProvider implements SseAuthProvider {
    * @see https://www.rfc-editor.org/rfc/rfc8707#section-2.1
    */
   async startAuthorizationFlow(redirectUri?: string): Promise<AuthorizationFlow> {
-    const clientId = this.#requireClient();
-    const redirect = this.#checkRedirect(redirectUri);
-    const as = await this.#authorizationServer();
-    if (typeof as.authorization_endpoint !== 'string') {
-      throw new SseTransportError(
-        'ERR_AUTH_SERVER_UNAVAILABLE',
-        'The authorization server metadata has no authorization_endpoint',
-      );
-    }
-    const [keys] = await this.#keyring();
-    // Rounded up: a flow has at least the full 10 minutes.
-    const expiresAt = Math.ceil(this.#now() / 1000) + STATE_TTL_SECONDS;
-    const state = mintFlowState(keys!, this.#flowBinding, expiresAt);
-    const codeChallenge = await computeCodeChallenge(flowCodeVerifier(keys!, state));
-    const url = new URL(as.authorization_endpoint);
-    const params = url.searchParams;
-    for (const [name, value] of Object.entries(this.#extraParams)) params.set(name, value);
-    params.set('response_type', 'code');
-    params.set('client_id', clientId);
-    params.set('redirect_uri', redirect);
-    params.set('code_challenge', codeChallenge);
-    params.set('code_challenge_method', 'S256');
-    params.set('state', state);
-    params.set('resource', this.resourceUri);
-    if (this.#authorizationScopes.length > 0) {
-      params.set('scope', this.#authorizationScopes.join(' '));
-    }
-    return { authorizationUrl: url.href, state };
+    const flow = this.#requireFlow();
+    this.#checkRedirect(redirectUri);
+    return flow.start();
   }
 
   /**
@@ -453,254 +410,31 @@ export class OAuthProvider implements SseAuthProvider {
     redirectUri?: string,
     options: CallbackOptions = {},
   ): Promise<CallbackResult> {
-    const clientId = this.#requireClient();
-    const redirect = this.#checkRedirect(redirectUri);
-    if (typeof state !== 'string' || !/^[A-Za-z0-9_-]{16,256}$/.test(state)) {
-      throw new SseTransportError('ERR_CALLBACK_INVALID', 'The callback has no valid state');
-    }
-    const opened = openFlowState(await this.#keyring(), this.#flowBinding, state);
-    const nowMs = this.#now();
-    if (opened === undefined || nowMs > opened.expiresAt * 1000) throw stateInvalid();
-    // One callback per state at a time in this process; a used state is refused before any
-    // request to the authorization server.
-    if (!this.#usedStates.claim(state)) throw stateInvalid();
-    try {
-      let used: boolean;
-      try {
-        used = await this.#usedStates.isUsed(state);
-      } catch (error) {
-        throw storeUnavailable('Could not read the used flow states', error);
-      }
-      if (used) throw stateInvalid();
-      const result = await this.#redeem(
-        clientId,
-        redirect,
-        code,
-        state,
-        flowCodeVerifier(opened.keys, state),
-        options,
-      );
-      try {
-        await this.#usedStates.markUsed(
-          state,
-          opened.expiresAt * 1000 - nowMs + USED_STATE_MARGIN_MS,
-        );
-      } catch (error) {
-        // Fail closed: a state we cannot mark used could be replayed.
-        throw storeUnavailable('Could not record the used flow state', error);
-      }
-      return result;
-    } finally {
-      this.#usedStates.release(state);
-    }
-  }
-
-  /** Validates the authorization response, exchanges the code and validates the access token. */
-  async #redeem(
-    clientId: string,
-    redirect: string,
-    code: string,
-    state: string,
-    codeVerifier: string,
-    options: CallbackOptions,
-  ): Promise<CallbackResult> {
-    const as = (await this.#authorizationServer()) as oauth.AuthorizationServer;
-    const client: oauth.Client = { client_id: clientId };
-    const response = new URLSearchParams({ state });
-    if (code) response.set('code', code);
-    if (options.iss != null) response.set('iss', options.iss);
-    if (options.error != null) response.set('error', options.error);
-    if (options.errorDescription != null) {
-      response.set('error_description', options.errorDescription);
-    }
-    let callbackParameters: URLSearchParams;
-    try {
-      callbackParameters = oauth.validateAuthResponse(as, client, response, state);
-    } catch (error) {
-      throw this.#authResponseError(error);
-    }
-    const clientAuth = this.#clientAuth(as);
-    let tokens: oauth.TokenEndpointResponse;
-    try {
-      const tokenResponse = await oauth.authorizationCodeGrantRequest(
-        as,
-        client,
-        clientAuth,
-        callbackParameters,
-        redirect,
-        codeVerifier,
-        {
-          additionalParameters: { resource: this.resourceUri },
-          ...this.#httpOptions(),
-        },
-      );
-      tokens = await oauth.processAuthorizationCodeResponse(as, client, tokenResponse);
-    } catch (error) {
-      if (error instanceof oauth.ResponseBodyError) {
-        throw new SseTransportError(
-          'ERR_TOKEN_EXCHANGE_FAILED',
-          'The token endpoint refused the code',
-          {
-            cause: error,
-            oauthError: error.error,
-            ...(error.error_description ? { oauthErrorDescription: error.error_description } : {}),
-          },
-        );
-      }
-      const unreachable =
-        error instanceof TypeError || (error as { name?: string })?.name === 'AbortError';
-      throw new SseTransportError(
-        unreachable ? 'ERR_AUTH_SERVER_UNAVAILABLE' : 'ERR_TOKEN_EXCHANGE_FAILED',
-        unreachable
-          ? 'The token endpoint cannot be reached'
-          : 'The token endpoint answered something unusable',
-        { cause: error },
-      );
-    }
-    let authInfo: AuthInfo;
-    try {
-      authInfo = await this.validator.validate(tokens.access_token);
-    } catch (error) {
-      const code = (error as { code?: string })?.code;
-      if (code === 'ERR_AUTH_SERVER_UNAVAILABLE') {
-        throw new SseTransportError(
-          'ERR_AUTH_SERVER_UNAVAILABLE',
-          'The access token cannot be validated right now',
-          { cause: error },
-        );
-      }
-      throw new SseTransportError(
-        'ERR_TOKEN_INVALID',
-        `The authorization server issued an access token this server does not accept (${code ?? 'unknown'})`,
-        { cause: error },
-      );
-    }
-    const result: CallbackResult = {
-      tokens: {
-        access_token: tokens.access_token,
-        token_type: tokens.token_type,
-        ...(tokens.expires_in !== undefined ? { expires_in: tokens.expires_in } : {}),
-        ...(tokens.refresh_token !== undefined ? { refresh_token: tokens.refresh_token } : {}),
-        ...(tokens.scope !== undefined ? { scope: tokens.scope } : {}),
-        ...(tokens.id_token !== undefined ? { id_token: tokens.id_token } : {}),
-      },
-      authInfo,
-    };
-    return result;
+    const flow = this.#requireFlow();
+    this.#checkRedirect(redirectUri);
+    return flow.complete(code, state, options);
   }
 
   /** Releases the validator and the caches. */
   async close(): Promise<void> {
-    await Promise.allSettled([this.validator.close(), this.#usedStates.close()]);
+    await Promise.allSettled([this.validator.close(), this.#flow?.close()]);
   }
 
-  /** The flow keys (the first mints); a shared store that cannot be read fails closed. */
-  async #keyring(): Promise<readonly FlowKeys[]> {
-    try {
-      return await this.#flowKeys.keyring();
-    } catch (error) {
-      throw storeUnavailable('Could not read the flow secret from the store', error);
-    }
-  }
-
-  #requireClient(): string {
-    if (this.clientId === undefined || this.redirectUri === undefined) {
+  #requireFlow(): BrowserFlow {
+    if (this.#flow === undefined) {
       throw new SseTransportError(
         'ERR_OAUTH_NOT_CONFIGURED',
         'The authorization flow needs "clientId"',
       );
     }
-    return this.clientId;
+    return this.#flow;
   }
 
-  #checkRedirect(redirectUri: string | undefined): string {
-    if (redirectUri === undefined || redirectUri === this.redirectUri) return this.redirectUri!;
+  #checkRedirect(redirectUri: string | undefined): void {
+    if (redirectUri === undefined || redirectUri === this.redirectUri) return;
     throw new SseTransportError(
       'ERR_REDIRECT_URI_MISMATCH',
       'The redirect URI must be the configured one',
     );
   }
-
-  #httpOptions(): oauth.TokenEndpointRequestOptions {
-    const options: oauth.TokenEndpointRequestOptions = {};
-    if (this.#fetch) options[oauth.customFetch] = this.#fetch;
-    if (this.#allowHttp && isLoopbackHost(new URL(this.issuer).hostname)) {
-      options[oauth.allowInsecureRequests] = true;
-    }
-    options.signal = AbortSignal.timeout(10_000);
-    return options;
-  }
-
-  #clientAuth(as: oauth.AuthorizationServer): oauth.ClientAuth {
-    if (this.#clientSecret === undefined) return oauth.None();
-    const methods = as.token_endpoint_auth_methods_supported as string[] | undefined;
-    // client_secret_basic is the default of RFC 8414 when the list is absent.
-    if (methods === undefined || methods.includes('client_secret_basic')) {
-      return oauth.ClientSecretBasic(this.#clientSecret);
-    }
-    if (methods.includes('client_secret_post')) return oauth.ClientSecretPost(this.#clientSecret);
-    return oauth.ClientSecretBasic(this.#clientSecret);
-  }
-
-  #authResponseError(error: unknown): SseTransportError {
-    if (error instanceof oauth.AuthorizationResponseError) {
-      const description = error.error_description;
-      return new SseTransportError(
-        'ERR_AUTHORIZATION_DENIED',
-        'The authorization server refused the request',
-        {
-          cause: error,
-          oauthError: error.error.slice(0, 200),
-          ...(description ? { oauthErrorDescription: description.slice(0, 500) } : {}),
-        },
-      );
-    }
-    const code = (error as { code?: string })?.code;
-    if (code === oauth.INVALID_RESPONSE || code === oauth.JWT_CLAIM_COMPARISON) {
-      const message = (error as Error).message ?? '';
-      if (message.includes('"iss"')) {
-        return new SseTransportError(
-          'ERR_ISSUER_MISMATCH',
-          'The authorization response "iss" is not the expected issuer (RFC 9207)',
-          { cause: error },
-        );
-      }
-    }
-    return new SseTransportError('ERR_CALLBACK_INVALID', 'Invalid authorization response', {
-      cause: error,
-    });
-  }
-
-  #authorizationServer(): Promise<AuthorizationServerMetadata> {
-    if (this.#as === undefined) {
-      const pending = discoverAuthorizationServer(this.issuer, {
-        ...(this.#fetch ? { fetch: this.#fetch } : {}),
-        ...(this.#allowHttp ? { allowInsecureHttpForLoopback: true } : {}),
-      }).then(
-        (result) => result.metadata,
-        (error: unknown) => {
-          // Not cached: the next flow tries again.
-          this.#as = undefined;
-          this.#logger.warn?.('sse-transport: authorization server discovery failed', {
-            code: (error as { code?: string })?.code,
-          });
-          throw new SseTransportError(
-            'ERR_AUTH_SERVER_UNAVAILABLE',
-            'The authorization server metadata cannot be fetched',
-            { cause: error },
-          );
-        },
-      );
-      this.#as = pending;
-    }
-    return this.#as;
-  }
-}
-
-function stateInvalid(): SseTransportError {
-  return new SseTransportError('ERR_STATE_INVALID', 'Unknown, expired or already used state');
-}
-
-function storeUnavailable(message: string, cause: unknown): SseTransportError {
-  return new SseTransportError('ERR_STATE_STORE_UNAVAILABLE', message, { cause });
 }
