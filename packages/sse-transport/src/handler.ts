@@ -90,6 +90,8 @@ export function createHandler(options: SseServerOptions): SseHandler {
     res: ServerResponse,
     next?: (err?: unknown) => void,
   ): Promise<void> {
+    // DNS rebinding: every path, preflights and metadata included, before anything else.
+    if (!o.originGuard(req, res)) return;
     const target =
       (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
     const path = requestPath(target);

@@ -6,6 +6,7 @@ import {
   type ScopesFor,
   type ToolScopes,
 } from './internal/message-scopes.js';
+import { createOriginGuard, type OriginGuard } from './internal/origin-guard.js';
 import type { OAuthRouteOptions } from './oauth/routes.js';
 import type { ModernHandler } from './streamable/modern.js';
 import type { McpServerFactory, SseAuthProvider } from './types.js';
@@ -54,6 +55,24 @@ export interface SseServerOptions {
   healthEndpoint?: string | false;
   /** Path that starts the browser OAuth flow (when the provider has a `clientId`). Default `/oauth/authorize`. */
   authorizeEndpoint?: string;
+  /**
+   * `Origin` values allowed besides the defaults (DNS-rebinding protection, on every endpoint):
+   * a request whose `Origin` is present and not allowed gets 403. Defaults: for a resource on a
+   * loopback host, loopback origins only; otherwise the resource's own origin. CORS settings
+   * (even `allowOrigin: '*'`) never widen this.
+   */
+  allowedOrigins?: string[];
+  /**
+   * `Host` values allowed besides the defaults (the resource's host; for a loopback resource,
+   * `localhost`, `127.0.0.1` and `[::1]` with its port). Another `Host` gets 403.
+   */
+  allowedHosts?: string[];
+  /**
+   * The URL clients reach the MCP endpoint at, when `auth` has no provider that knows it
+   * (`insecureNoAuth`): its host decides the `Host`/`Origin` defaults. Without it, only loopback
+   * hosts and origins are served.
+   */
+  resource?: string;
   /**
    * CORS; `false` sends no CORS headers. `WWW-Authenticate` and `Mcp-Session-Id` are always
    * exposed, `Authorization` always allowed.
@@ -137,6 +156,7 @@ export interface ResolvedOptions {
   readonly authorizeEndpoint: string;
   readonly oauthRoutes: OAuthRouteOptions;
   readonly provider: SseAuthProvider | undefined;
+  readonly originGuard: OriginGuard;
   readonly authSse: boolean;
   readonly authMessages: boolean;
   readonly messageScopes: MessageScopeResolver | undefined;
@@ -275,6 +295,11 @@ export function resolveOptions(options: SseServerOptions): ResolvedOptions {
     ),
     oauthRoutes: options.oauth ?? {},
     provider,
+    originGuard: createOriginGuard({
+      resource: options.resource ?? provider?.resourceUri,
+      allowedOrigins: options.allowedOrigins,
+      allowedHosts: options.allowedHosts,
+    }),
     authSse,
     authMessages,
     messageScopes,

@@ -484,6 +484,7 @@ describe('sessions', () => {
 describe('CORS', () => {
   it('answers preflights without auth, always allowing Authorization', async () => {
     await start({
+      allowedOrigins: ['https://app.example'],
       cors: { allowOrigin: ['https://app.example'], allowHeaders: ['X-Custom'], maxAge: 60 },
     });
     const res = await rawRequest(`${url}/messages`, {
@@ -505,17 +506,24 @@ describe('CORS', () => {
   });
 
   it('does not allow an origin that is not listed', async () => {
-    await start({ cors: { allowOrigin: ['https://app.example'] } });
+    await start({
+      allowedOrigins: ['https://app.example', 'https://evil.example'],
+      cors: { allowOrigin: ['https://app.example'] },
+    });
     const res = await rawRequest(`${url}/sse`, {
       method: 'OPTIONS',
       headers: { origin: 'https://evil.example' },
     });
+    expect(res.status).toBe(204);
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
     expect(res.headers['access-control-allow-headers']).toBeUndefined();
   });
 
   it('always exposes WWW-Authenticate, on 401s and on streams', async () => {
-    await start({ cors: { exposeHeaders: ['X-Request-Id'] } });
+    await start({
+      allowedOrigins: ['https://app.example'],
+      cors: { exposeHeaders: ['X-Request-Id'] },
+    });
     const res = await rawRequest(`${url}/sse`, { headers: { origin: 'https://app.example' } });
     expect(res.status).toBe(401);
     expect(res.headers['access-control-allow-origin']).toBe('*');
@@ -533,7 +541,7 @@ describe('CORS', () => {
   });
 
   it('sends no CORS headers with cors: false', async () => {
-    await start({ cors: false });
+    await start({ allowedOrigins: ['https://app.example'], cors: false });
     const res = await rawRequest(`${url}/sse`, { headers: { origin: 'https://app.example' } });
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
   });

@@ -21,6 +21,11 @@ export interface SseAuthProvider {
    * that needs more (`auth.toolScopes`, `auth.scopesFor`) lists these first, then the extra ones.
    */
   readonly requiredScopes?: readonly string[];
+  /**
+   * The resource URI the server protects. Its host decides which `Host` and `Origin` values the
+   * server accepts (loopback only for a loopback resource).
+   */
+  readonly resourceUri?: string;
   /** The OAuth client id; the authorization endpoints exist only when it is set. */
   readonly clientId?: string | undefined;
   /** Path of the OAuth callback (e.g. `/oauth/callback`). */

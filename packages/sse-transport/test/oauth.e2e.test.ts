@@ -57,6 +57,10 @@ beforeAll(async () => {
   server = createServer({
     port,
     auth: { provider },
+    // A browser app on another origin, and a Host the flow test below sends (it must not leak
+    // into the redirect URI even when the Host check lets it through).
+    allowedOrigins: ['https://app.example'],
+    allowedHosts: ['evil.example'],
     createMcpServer: () => whoamiServer(),
     oauth: {
       onCallback: (result, _req, res) => {

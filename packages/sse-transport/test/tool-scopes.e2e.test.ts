@@ -72,6 +72,7 @@ beforeAll(async () => {
   });
   server = createServer({
     port,
+    allowedOrigins: ['https://app.example.com'],
     auth: {
       provider,
       toolScopes: { server_stats: ['mcp:admin'], audit_log: ['mcp:audit'], echo: [] },
