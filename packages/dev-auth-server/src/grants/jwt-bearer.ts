@@ -48,10 +48,11 @@ export function jwtBearerHandler(s: ServerContext) {
   return async function jwtBearerGrant(ctx: Ctx): Promise<void> {
     refuseDpop(s, ctx);
     const v = await verifyAssertion(s, ctx, keysOf);
-    rememberJti(s, v.payload);
     const resource = chooseResource(s, ctx, v);
     const info = resourceServerInfo(s, ctx, resource);
     const scope = grantedScopes(s, ctx, v, String(info.scope ?? ''));
+    // Checked and recorded in one synchronous step, once the request is otherwise good.
+    rememberJti(s, v.payload);
     const { AccessToken, ResourceServer } = ctx.oidc.provider;
     const token = new AccessToken({
       client: ctx.oidc.client,
