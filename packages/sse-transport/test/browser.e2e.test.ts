@@ -59,6 +59,9 @@ describe('in a real browser', () => {
       path: '/oauth/callback',
       secure: false,
     });
+    // The cookie is the state itself: the pending sign-in, authenticated by the server.
+    expect(cookie!.value).toMatch(/^[A-Za-z0-9_-]{50}$/);
+    expect(new URL(start.headers()['location']!).searchParams.get('state')).toBe(cookie!.value);
     const response = await page.goto(start.headers()['location']!);
     expect(response?.status()).toBe(200);
     expect(page.url()).toMatch(new RegExp(`^${base}/oauth/callback\\?code=`));
@@ -68,6 +71,14 @@ describe('in a real browser', () => {
     // Back button / reload: the state was used once.
     const again = await page.reload();
     expect(again?.status()).toBe(400);
+    expect(await page.textContent('p')).toBe(
+      'This authorization was not started from this browser',
+    );
+    // The cookie put back (as one copied before the flow ended): the used state is refused.
+    await context.addCookies([cookie!]);
+    const replay = await page.reload();
+    expect(replay?.status()).toBe(400);
+    expect(await page.textContent('p')).toBe('Unknown, expired or already used state');
     await context.close();
   });
 
