@@ -222,6 +222,34 @@ describe('requireDpopNonce', () => {
   });
 });
 
+describe('DPoP with endpointsOnSeparateOrigin', () => {
+  it('the proof names the token endpoint on the second origin, and a proof for the issuer origin fails', async () => {
+    const split = await start({
+      endpointsOnSeparateOrigin: true,
+      resources: [{ uri: MCP, scopes: ['mcp:tools'] }],
+    });
+    try {
+      expect(new URL(split.endpoints.token).origin).toBe(split.endpointsOrigin);
+      const t = await split.getDpopToken({ keyPair: key, resource: MCP });
+      expect(decodeJwt(t.access_token).cnf).toEqual({ jkt: await dpopThumbprint(key) });
+      const { clientId, clientSecret } = split.clients.service;
+      const res = await fetch(split.endpoints.token, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+          dpop: await createDpopProof(key, { htm: 'POST', htu: `${split.issuer}/token` }),
+        },
+        body: new URLSearchParams({ grant_type: 'client_credentials', resource: MCP }),
+      });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toBe('invalid_dpop_proof');
+    } finally {
+      await split.stop();
+    }
+  });
+});
+
 describe('createDpopProof', () => {
   it('makes a dpop+jwt with the public key, htm, htu, iat, jti and ath for a token', async () => {
     const proof = await createDpopProof(key, {
