@@ -89,6 +89,76 @@ describe('hostile input', () => {
     expect(server.handler.sessionCount).toBe(1);
   });
 
+  it('random POST /mcp bodies, content types and headers: 200, 202, 400, 404, 406, 413 or 415, never more', async () => {
+    // A session to aim at, so some bodies reach the transport (and its duplicate-id rule).
+    const init = await rawRequest(`${url}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: ALICE,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-11-25',
+          capabilities: {},
+          clientInfo: { name: 'f', version: '1' },
+        },
+      }),
+    });
+    expect(init.status).toBe(200);
+    const sessionId = init.headers['mcp-session-id'] as string;
+    const message = fc
+      .record({
+        jsonrpc: fc.constantFrom('2.0', '1.0', 2),
+        id: fc.oneof(fc.integer(), fc.string({ maxLength: 5 }), fc.constant(null)),
+        method: fc.constantFrom('ping', 'tools/list', 'tools/call', 'initialize', 'x'),
+        params: fc.oneof(fc.constant(undefined), fc.dictionary(fc.string(), fc.jsonValue())),
+      })
+      .map((v) => ({ ...v, id: v.id ?? undefined }));
+    const body = fc.oneof(
+      fc.string({ maxLength: 300 }),
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+      message.map((m) => JSON.stringify(m)),
+      fc.array(message, { maxLength: 120 }).map((m) => JSON.stringify(m)),
+      fc.string({ minLength: 2049, maxLength: 3000 }),
+    );
+    const header = fc.record(
+      {
+        'content-type': fc.constantFrom(
+          'application/json',
+          'text/plain',
+          'application/json; charset=latin1',
+        ),
+        accept: fc.constantFrom(
+          'application/json, text/event-stream',
+          'application/json',
+          '*/*',
+          '',
+        ),
+        'mcp-session-id': fc.constantFrom(sessionId, 'nope', ''),
+        'mcp-protocol-version': fc.constantFrom('2025-11-25', '2026-07-28', 'bogus'),
+        'mcp-method': fc.constantFrom('ping', 'tools/call'),
+        'mcp-name': fc.string({ maxLength: 10 }),
+      },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(body, header, async (b, h) => {
+        const headers: Record<string, string> = { authorization: ALICE };
+        for (const [k, v] of Object.entries(h)) if (v !== '') headers[k] = v;
+        const res = await rawRequest(`${url}/mcp`, { method: 'POST', headers, body: b });
+        expect([200, 202, 400, 404, 406, 413, 415]).toContain(res.status);
+      }),
+      { numRuns: 200 },
+    );
+    const health = await rawRequest(`${url}/health`);
+    expect(health.status).toBe(200);
+  });
+
   it('random callback queries never produce a 5xx or unescaped markup', async () => {
     const state = 'A'.repeat(43);
     const value = fc.string({ unit: 'binary', maxLength: 200 });
