@@ -1,6 +1,6 @@
 /**
- * Pending authorizations in Redis: a flow started on one instance completes on another, a state is
- * used once across instances (also when two instances race for it), and a Redis outage fails closed.
+ * Used flow states and the flow secret in Redis: a flow started on one instance completes on
+ * another, a state is used once across instances (also when two instances race for it), and a Redis outage fails closed.
  */
 import { redisStore } from '@mcp-auth/cache';
 import { type DevAuthServer, start as startAuthServer } from '@mcp-auth/dev-auth-server';
@@ -78,7 +78,9 @@ describe('pending authorizations shared through Redis', () => {
       ]);
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
-      expect(rejected.reason.code).toBe('ERR_STATE_INVALID');
+      // Across instances the authorization server's one-time code decides; in one process the
+      // in-flight check does.
+      expect(['ERR_STATE_INVALID', 'ERR_TOKEN_EXCHANGE_FAILED']).toContain(rejected.reason.code);
     }
   });
 
