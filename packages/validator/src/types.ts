@@ -104,10 +104,23 @@ export interface TokenValidatorOptions {
     requireTyp?: boolean;
     /** Refuse tokens whose `iat` is older than this (requires `iat`). Default: no limit. */
     maxTokenAgeSeconds?: number;
-    /** How long fetched keys are used before a refetch. Default 600. */
+    /**
+     * How long fetched keys are used before a refetch; also the longest a cached JWT result is
+     * reused without looking at the keys again. A key the issuer removes is refused from the
+     * first refresh that no longer lists it: at most this long after it was removed. Default 300.
+     */
     jwksCacheMaxAgeSeconds?: number;
-    /** Minimum interval between unknown-`kid` refetches. Default 30. */
+    /**
+     * Minimum interval between unknown-`kid` refetches (key rotation): a flood of unknown `kid`s
+     * costs at most one JWKS fetch per interval, and a refusal for an unknown `kid` is remembered
+     * no longer than this. Default 5.
+     */
     jwksRefetchCooldownSeconds?: number;
+    /**
+     * While refreshes fail, the previous keys are still used for at most this long past
+     * `jwksCacheMaxAgeSeconds`; after that, JWTs get 503 until the JWKS answers again. Default 60.
+     */
+    jwksStaleMaxAgeSeconds?: number;
     /** JWKS request deadline. Default 5000. */
     jwksTimeoutMs?: number;
     /** Largest JWKS body. Default 256 KiB. */
@@ -124,9 +137,25 @@ export interface TokenValidatorOptions {
     timeoutMs?: number;
     /** Largest introspection response. Default 64 KiB. */
     maxResponseBytes?: number;
+    /**
+     * An introspection result is reused for at most `min(exp, this)` seconds (in every cache
+     * tier): a token revoked at the authorization server is refused at most this long after.
+     * Default 60.
+     */
+    cacheMaxSeconds?: number;
+    /** Introspection requests in flight at once; beyond it: 503 with `Retry-After`, no request. Default 10. */
+    maxConcurrent?: number;
+    /** Introspection requests per second (sustained; bursts up to one second's worth); beyond it: 503 with `Retry-After`, no request. Default 50. */
+    maxPerSecond?: number;
+    /** A token the endpoint refused (inactive, or failing a claim rule) is remembered by its hash this long and refused without a request; 0 disables. Default 30. */
+    failureTtlSeconds?: number;
   };
   cache?: {
-    /** Positive results live `min(ttlSeconds, exp - now)`. Default 300. A revoked token lives at most this long. */
+    /**
+     * Positive results live at most `min(ttlSeconds, exp - now)`; JWT results also no longer than
+     * the keys that verified them are fresh (`jwt.jwksCacheMaxAgeSeconds`), introspection results
+     * no longer than `introspection.cacheMaxSeconds`. Default 300.
+     */
     ttlSeconds?: number;
     /** Default 10_000. */
     maxEntries?: number;
@@ -192,6 +221,13 @@ export interface TokenValidator {
   /** The scopes every request needs. */
   readonly requiredScopes: string[];
   readonly issuer: string;
+  /**
+   * Forgets everything remembered about `token` (a revoked token, a logged-out session): the
+   * in-process result, a remembered rejection, and the shared store's entry (e.g. Redis). The
+   * next request with it is verified again (signature or introspection). Other processes' own
+   * in-process copies end with their cache life (see the README, "Security model").
+   */
+  evict(token: string): Promise<void>;
   stats(): TokenValidatorStats;
   close(): Promise<void>;
 }

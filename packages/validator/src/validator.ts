@@ -80,10 +80,14 @@ class Validator {
       requiredScopes: cfg.requiredScopes,
       clockToleranceSeconds: cfg.jwt.clockToleranceSeconds,
     };
-    this.issuer = new IssuerClient(cfg);
+    // A key the issuer stopped publishing: every result verified with it goes at once.
+    this.issuer = new IssuerClient(cfg, () => this.forgetAllResults());
     this.verifier = new TokenVerifier(cfg, rules, this.issuer);
+    const keys = this.issuer.keys;
     this.policy = {
       ttlSeconds: cfg.cache.ttlSeconds,
+      opaqueTtlSeconds: cfg.introspection?.cacheMaxSeconds ?? cfg.cache.ttlSeconds,
+      keysFreshUntilMs: () => keys.freshUntilMs(),
       negativeTtlSeconds: cfg.cache.negativeTtlSeconds,
       unknownKeyTtlSeconds: cfg.jwt.jwksRefetchCooldownSeconds,
     };
@@ -99,7 +103,10 @@ class Validator {
       logger: cfg.logger,
       name: 'validator',
     });
-    this.shared = cfg.cache.store === undefined ? undefined : new SharedTier(cfg, rules);
+    this.shared =
+      cfg.cache.store === undefined
+        ? undefined
+        : new SharedTier(cfg, rules, this.policy, this.issuer.jwtKeys);
   }
 
   // ---- cold path: the cache loader -------------------------------------------------------
@@ -121,8 +128,22 @@ class Validator {
     const hit = await shared.get(token);
     if (hit !== undefined) return hit;
     const entry = await this.verifier.verify(token);
-    shared.put(token, entry, this.cfg.cache.ttlSeconds);
+    shared.put(token, entry);
     return entry;
+  }
+
+  /** Drops every cached result and remembered rejection of this process (keys were removed). */
+  private forgetAllResults(): void {
+    this.local.clear().catch(() => {});
+  }
+
+  /** Forgets `token` in every tier (see `TokenValidator.evict`). */
+  private async evict(token: string): Promise<void> {
+    if (typeof token !== 'string' || token === '') {
+      throw new TypeError('"token" must be a non-empty string');
+    }
+    this.verifier.limits?.forget(token);
+    await Promise.all([this.local.delete(token), this.shared?.delete(token)]);
   }
 
   // ---- hot path ------------------------------------------------------------------------------
@@ -196,6 +217,7 @@ class Validator {
   private async close(): Promise<void> {
     await this.local.close();
     await this.shared?.close();
+    await this.verifier.limits?.close();
   }
 
   api(): TokenValidator {
@@ -217,6 +239,7 @@ class Validator {
       resourceMetadataUrl: protectedResourceMetadataUrl(cfg.resource),
       requiredScopes: [...cfg.requiredScopes],
       issuer: cfg.issuer,
+      evict: (token: string) => this.evict(token),
       stats: () => this.stats(),
       close: () => this.close(),
     });

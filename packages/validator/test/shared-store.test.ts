@@ -61,7 +61,7 @@ describe('cache.store: a shared Redis tier', () => {
     const all = await keys();
     expect(all.length).toBeGreaterThan(0);
     for (const key of all) {
-      expect(key).toMatch(/^test:validator:v1:[A-Za-z0-9_-]{16}:[A-Za-z0-9_-]{43}$/);
+      expect(key).toMatch(/^test:validator:v2:[A-Za-z0-9_-]{16}:[A-Za-z0-9_-]{43}$/);
       expect(key).not.toContain(token.slice(-20));
       const { stdout } = await run('redis-cli', ['-p', String(redis.port), 'GET', key]);
       expect(stdout).not.toContain(token.split('.')[2]!);

@@ -141,7 +141,12 @@ describe('JWT access tokens from the local authorization server', () => {
   it('a cached entry ends at exp (plus the clock tolerance) even when the cache TTL is longer', async () => {
     const token = await serviceToken(as);
     let offset = 0;
-    const validator = v({ now: () => Date.now() + offset, cache: { ttlSeconds: 86_400 } });
+    // Keys fresh for a day too: a JWT result never outlives the keys that verified it.
+    const validator = v({
+      now: () => Date.now() + offset,
+      cache: { ttlSeconds: 86_400 },
+      jwt: { jwksCacheMaxAgeSeconds: 86_400 },
+    });
     const auth = await validator.validate(token);
     offset = (auth.expiresAt! + 29) * 1000 - Date.now();
     await expect(validator.validate(token)).resolves.toBe(auth); // within the 30 s clock tolerance

@@ -17,6 +17,14 @@ export interface CachedAuth {
   /** Whether the token has every validator-wide required scope. */
   readonly satisfiesDefault: boolean;
   readonly tokenType: TokenType;
+  /** The key a JWT was verified with (`alg`, `kid`); undefined for other tokens. */
+  readonly key: JwsKeyId | undefined;
+}
+
+/** The issuer key a JWT names. */
+export interface JwsKeyId {
+  readonly alg: string;
+  readonly kid: string | undefined;
 }
 
 /** Everything {@link acceptClaims} needs, resolved once per validator. */
@@ -51,10 +59,11 @@ export function acceptClaims(
   claims: Record<string, unknown>,
   custom: CustomValidatorResult | undefined,
   nowMs: number,
+  key?: JwsKeyId,
 ): CachedAuth {
   const checked = checkAccessTokenClaims(claims, rules.claims, nowMs / 1000, tokenType);
   const extra = custom === undefined ? NO_EXTRA : applyCustomResult(checked, custom, nowMs);
-  return buildEntry(rules, token, tokenType, claims, checked, extra);
+  return buildEntry(rules, token, tokenType, claims, checked, extra, key);
 }
 
 /** Narrows `checked` by a custom validator's result; returns its `extra` fields. */
@@ -96,6 +105,7 @@ function buildEntry(
   claims: Record<string, unknown>,
   checked: CheckedClaims,
   extra: Record<string, unknown>,
+  key: JwsKeyId | undefined,
 ): CachedAuth {
   const authInfo: AuthInfo = {
     token,
@@ -124,5 +134,6 @@ function buildEntry(
     scopes: checked.scopes,
     satisfiesDefault: rules.requiredScopes.every((s) => checked.scopes.includes(s)),
     tokenType,
+    key,
   };
 }

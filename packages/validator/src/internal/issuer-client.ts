@@ -18,7 +18,11 @@ export class IssuerClient {
   /** The key function of every JWT verification: the algorithm allowlist, then the issuer's keys. */
   readonly jwtKeys: KeyResolver;
 
-  constructor(private readonly cfg: ResolvedOptions) {
+  constructor(
+    private readonly cfg: ResolvedOptions,
+    /** Called when a successful JWKS refresh no longer lists keys it had (see RemoteKeySet). */
+    onKeysRemoved?: () => void,
+  ) {
     this.metadata = new IssuerMetadata(cfg.issuer, {
       http: cfg.http,
       timeoutMs: cfg.discoveryTimeoutMs,
@@ -33,7 +37,8 @@ export class IssuerClient {
       maxBytes: cfg.jwt.jwksMaxBytes,
       maxAgeMs: cfg.jwt.jwksCacheMaxAgeSeconds * 1000,
       cooldownMs: cfg.jwt.jwksRefetchCooldownSeconds * 1000,
-      maxStaleMs: 3_600_000,
+      maxStaleMs: cfg.jwt.jwksStaleMaxAgeSeconds * 1000,
+      ...(onKeysRemoved === undefined ? {} : { onKeysRemoved }),
       now: cfg.now,
       logger: cfg.logger,
     });

@@ -17,6 +17,8 @@ export interface RemoteKeySetOptions {
   cooldownMs: number;
   /** After a failed refresh, the previous keys are used at most this long past `maxAgeMs`. */
   maxStaleMs: number;
+  /** Called after a successful refresh that no longer lists keys the previous one had. */
+  onKeysRemoved?: (kids: (string | undefined)[]) => void;
   now: () => number;
   logger: Logger;
 }
@@ -42,6 +44,17 @@ function selectionId(header: JWSHeaderParameters): string | undefined {
   if (typeof alg !== 'string') return undefined;
   if (kid === undefined) return `${alg}:`;
   return typeof kid === 'string' ? `${alg}:k${kid}` : undefined;
+}
+
+/** What identifies a published key across fetches: its id, type and public parameters. */
+function keyIdentity(k: JWK): string {
+  return JSON.stringify([k.kid, k.kty, k.alg, k.use, k.crv, k.n, k.e, k.x, k.y]);
+}
+
+/** The keys of `before` that `after` no longer lists. */
+function removedKeys(before: readonly JWK[], after: readonly JWK[]): JWK[] {
+  const still = new Set(after.map(keyIdentity));
+  return before.filter((k) => !still.has(keyIdentity(k)));
 }
 
 /**
@@ -92,6 +105,8 @@ export function parseJwks(body: string): { keys: JWK[] } {
  */
 export class RemoteKeySet {
   private local: LocalSet | undefined;
+  /** The usable keys of the last successful fetch (to see which ones a refresh removed). */
+  private published: readonly JWK[] = [];
   /** Keys selected from `local`, by `alg` and `kid` (header values are attacker input: bounded). */
   private selected = new Map<string, CryptoKey>();
   private fetchedAt = Number.NEGATIVE_INFINITY;
@@ -103,6 +118,16 @@ export class RemoteKeySet {
 
   constructor(private readonly o: RemoteKeySetOptions) {
     this.backoff = new Backoff(o.now, Math.min(1000, Math.max(50, o.cooldownMs)), 30_000);
+  }
+
+  /**
+   * Until when a result verified with the current keys may be reused without asking for a key
+   * again (ms): the end of the keys' freshness. Past it, the next verification refetches them, so
+   * a key the issuer removed is found out at most `maxAgeMs` after the previous fetch. Results
+   * verified with stale keys (refreshes failing) are not reused at all.
+   */
+  freshUntilMs(): number {
+    return this.fetchedAt + this.o.maxAgeMs;
   }
 
   /** The key function handed to `jwtVerify`. */
@@ -244,6 +269,15 @@ export class RemoteKeySet {
       this.fetchedAt = this.o.now();
       this.fetches++;
       this.backoff.succeeded();
+      const removed = removedKeys(this.published, jwks.keys);
+      this.published = jwks.keys;
+      if (removed.length > 0) {
+        // A key the issuer stopped publishing is refused from now on, by every path.
+        this.o.logger.info?.('JWKS refresh removed keys; they are no longer trusted', {
+          kids: removed.map((k) => k.kid),
+        });
+        this.o.onKeysRemoved?.(removed.map((k) => k.kid));
+      }
     } catch (err) {
       this.backoff.failed();
       const e =

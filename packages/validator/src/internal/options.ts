@@ -21,6 +21,7 @@ export interface ResolvedOptions {
     maxTokenAgeSeconds: number | undefined;
     jwksCacheMaxAgeSeconds: number;
     jwksRefetchCooldownSeconds: number;
+    jwksStaleMaxAgeSeconds: number;
     jwksTimeoutMs: number;
     jwksMaxBytes: number;
   };
@@ -32,6 +33,10 @@ export interface ResolvedOptions {
         authMethod: IntrospectionAuthMethod | undefined;
         timeoutMs: number;
         maxResponseBytes: number;
+        cacheMaxSeconds: number;
+        maxConcurrent: number;
+        maxPerSecond: number;
+        failureTtlSeconds: number;
       }
     | undefined;
   cache: {
@@ -187,12 +192,13 @@ export function resolveOptions(options: TokenValidatorOptions): ResolvedOptions 
       jwtIn.maxTokenAgeSeconds === undefined
         ? undefined
         : number(jwtIn.maxTokenAgeSeconds, 'jwt.maxTokenAgeSeconds', 0, { min: 1 }),
-    jwksCacheMaxAgeSeconds: number(jwtIn.jwksCacheMaxAgeSeconds, 'jwt.jwksCacheMaxAgeSeconds', 600),
+    jwksCacheMaxAgeSeconds: number(jwtIn.jwksCacheMaxAgeSeconds, 'jwt.jwksCacheMaxAgeSeconds', 300),
     jwksRefetchCooldownSeconds: number(
       jwtIn.jwksRefetchCooldownSeconds,
       'jwt.jwksRefetchCooldownSeconds',
-      30,
+      5,
     ),
+    jwksStaleMaxAgeSeconds: number(jwtIn.jwksStaleMaxAgeSeconds, 'jwt.jwksStaleMaxAgeSeconds', 60),
     jwksTimeoutMs: number(jwtIn.jwksTimeoutMs, 'jwt.jwksTimeoutMs', 5000, { min: 1 }),
     jwksMaxBytes: number(jwtIn.jwksMaxBytes, 'jwt.jwksMaxBytes', 256 * 1024, {
       min: 1,
@@ -236,6 +242,15 @@ export function resolveOptions(options: TokenValidatorOptions): ResolvedOptions 
         min: 1,
         integer: true,
       }),
+      cacheMaxSeconds: number(inIn.cacheMaxSeconds, 'introspection.cacheMaxSeconds', 60, {
+        min: 1,
+      }),
+      maxConcurrent: number(inIn.maxConcurrent, 'introspection.maxConcurrent', 10, {
+        min: 1,
+        integer: true,
+      }),
+      maxPerSecond: number(inIn.maxPerSecond, 'introspection.maxPerSecond', 50, { min: 1 }),
+      failureTtlSeconds: number(inIn.failureTtlSeconds, 'introspection.failureTtlSeconds', 30),
     };
   } else if (inIn.authMethod !== undefined || inIn.timeoutMs !== undefined) {
     throw new TypeError('"introspection" needs clientId and clientSecret');

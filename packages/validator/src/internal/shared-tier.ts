@@ -1,11 +1,16 @@
 import { type Cache, createCache, hashKey } from '@mcp-auth/cache';
+import type { KeyResolver } from '../jwt.js';
 import { acceptClaims, type CachedAuth, type EntryRules, type TokenType } from './entry.js';
+import { entryLifeEndMs, type LoadPolicy } from './load-policy.js';
 import type { ResolvedOptions } from './options.js';
 
 /** What a shared store holds per token (JSON; re-checked on read). */
 interface SharedAuth {
-  v: 1;
+  v: 2;
   tokenType: TokenType;
+  /** The key a JWT was verified with: it must still be published when the entry is read. */
+  alg?: string;
+  kid?: string;
   claims: Record<string, unknown>;
   scopes: string[];
   expiresAt: number;
@@ -25,6 +30,9 @@ export class SharedTier {
   constructor(
     private readonly cfg: ResolvedOptions,
     private readonly rules: EntryRules,
+    private readonly policy: LoadPolicy,
+    /** The issuer's key function: a JWT entry is only reused while its key is still published. */
+    private readonly keys: KeyResolver,
   ) {
     this.cache = createCache<SharedAuth>({
       store: cfg.cache.store!,
@@ -36,7 +44,7 @@ export class SharedTier {
     });
     // Two validators with different resources (or issuers, profiles, bindings) sharing one
     // Redis never trust each other's entries.
-    this.namespace = `validator:v1:${hashKey(
+    this.namespace = `validator:v2:${hashKey(
       JSON.stringify([
         cfg.issuer,
         cfg.resource,
@@ -61,9 +69,11 @@ export class SharedTier {
     } catch {
       return undefined;
     }
-    if (hit === undefined || hit.v !== 1 || typeof hit.claims !== 'object' || hit.claims === null) {
+    if (hit === undefined || hit.v !== 2 || typeof hit.claims !== 'object' || hit.claims === null) {
       return undefined;
     }
+    const key = hit.tokenType === 'jwt' ? await this.publishedKey(hit) : undefined;
+    if (hit.tokenType === 'jwt' && key === undefined) return undefined; // verify it afresh
     // Re-run every claim check on the stored claims (time, audience, binding).
     return acceptClaims(
       this.rules,
@@ -72,27 +82,49 @@ export class SharedTier {
       { ...hit.claims },
       { scopes: hit.scopes, expiresAt: hit.expiresAt, extra: hit.extra },
       this.cfg.now(),
+      key,
     );
   }
 
-  /** Stores a fresh result in the background for at most `lifeSeconds`. */
-  put(token: string, entry: CachedAuth, lifeSeconds: number): void {
+  /**
+   * The key of a stored JWT result if the issuer still publishes it (our keys are refetched when
+   * stale, as for any verification); undefined otherwise, and the token is verified afresh.
+   */
+  private async publishedKey(hit: SharedAuth) {
+    if (typeof hit.alg !== 'string') return undefined;
+    try {
+      await this.keys({ alg: hit.alg, ...(hit.kid === undefined ? {} : { kid: hit.kid }) });
+      return { alg: hit.alg, kid: hit.kid };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Stores a fresh result in the background, for as long as the in-process tier would keep it. */
+  put(token: string, entry: CachedAuth): void {
     const a = entry.authInfo;
     const { subject: _s, issuer: _i, tokenType, claims, ...extra } = a.extra!;
-    this.cache
-      .set(
-        this.key(token),
-        {
-          v: 1,
-          tokenType: tokenType as TokenType,
-          claims: claims as Record<string, unknown>,
-          scopes: [...a.scopes],
-          expiresAt: a.expiresAt!,
-          extra,
-        },
-        { expiresAt: Math.min(a.expiresAt!, this.cfg.now() / 1000 + lifeSeconds) },
-      )
-      .catch(() => {});
+    const value: SharedAuth = {
+      v: 2,
+      tokenType: tokenType as TokenType,
+      claims: claims as Record<string, unknown>,
+      scopes: [...a.scopes],
+      expiresAt: a.expiresAt!,
+      extra,
+    };
+    if (entry.key !== undefined) {
+      value.alg = entry.key.alg;
+      if (entry.key.kid !== undefined) value.kid = entry.key.kid;
+    }
+    const now = this.cfg.now();
+    // A JWT entry is re-checked against the published keys on every read: only the key
+    // freshness of this process does not bound it.
+    const end =
+      entry.tokenType === 'jwt'
+        ? Math.min(a.expiresAt! * 1000, now + this.policy.ttlSeconds * 1000)
+        : Math.min(a.expiresAt! * 1000, entryLifeEndMs(entry, this.policy, now));
+    if (end <= now) return;
+    this.cache.set(this.key(token), value, { expiresAt: end / 1000 }).catch(() => {});
   }
 
   /** Removes `token`'s result from the shared store. */

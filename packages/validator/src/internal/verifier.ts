@@ -2,8 +2,16 @@ import { TokenValidationError } from '../errors.js';
 import { introspectToken } from '../introspection.js';
 import { type VerifiedJwt, verifyJwt } from '../jwt.js';
 import { runCustomValidator } from './custom.js';
-import { acceptClaims, type CachedAuth, type EntryRules, type TokenType } from './entry.js';
+import {
+  acceptClaims,
+  type CachedAuth,
+  type EntryRules,
+  type JwsKeyId,
+  type TokenType,
+} from './entry.js';
+import { IntrospectionLimits } from './introspection-limits.js';
 import type { IssuerClient } from './issuer-client.js';
+import { isTokenRejection } from './load-policy.js';
 import type { ResolvedOptions } from './options.js';
 
 /** Three non-empty-prefix segments: the shape of a JWS compact serialisation. */
@@ -12,6 +20,12 @@ export function looksLikeJwt(token: string): boolean {
   if (first <= 0) return false;
   const second = token.indexOf('.', first + 1);
   return second > first && token.indexOf('.', second + 1) === -1;
+}
+
+/** The key a verified JWT names (jose checked `alg` is a string; `kid` a string when present). */
+function keyId(jwt: VerifiedJwt): JwsKeyId {
+  const { alg, kid } = jwt.header;
+  return { alg: alg as string, kid: typeof kid === 'string' ? kid : undefined };
 }
 
 function malformed(message: string): TokenValidationError {
@@ -33,11 +47,26 @@ export class TokenVerifier {
   /** Introspection requests started (for stats). */
   introspections = 0;
 
+  /** Bounds of the introspection traffic (only when introspection is configured). */
+  readonly limits: IntrospectionLimits | undefined;
+
   constructor(
     private readonly cfg: ResolvedOptions,
     private readonly rules: EntryRules,
     private readonly issuer: IssuerClient,
-  ) {}
+  ) {
+    const i = cfg.introspection;
+    this.limits =
+      i === undefined
+        ? undefined
+        : new IntrospectionLimits({
+            maxConcurrent: i.maxConcurrent,
+            maxPerSecond: i.maxPerSecond,
+            failureTtlSeconds: i.failureTtlSeconds,
+            failureMaxEntries: 10_000,
+            now: cfg.now,
+          });
+  }
 
   /** The path a token takes. */
   private route(token: string): TokenType | TokenValidationError {
@@ -82,7 +111,7 @@ export class TokenVerifier {
   }
 
   private readonly acceptJwt = (jwt: VerifiedJwt): CachedAuth =>
-    acceptClaims(this.rules, jwt.token, 'jwt', jwt.claims, undefined, this.cfg.now());
+    acceptClaims(this.rules, jwt.token, 'jwt', jwt.claims, undefined, this.cfg.now(), keyId(jwt));
 
   private readonly acceptJwtWithCustom = async (jwt: VerifiedJwt): Promise<CachedAuth> => {
     const custom = await this.runCustom(
@@ -91,15 +120,41 @@ export class TokenVerifier {
       jwt.claims,
       jwt.header as Record<string, unknown>,
     );
-    return acceptClaims(this.rules, jwt.token, 'jwt', jwt.claims, custom, this.cfg.now());
+    return acceptClaims(
+      this.rules,
+      jwt.token,
+      'jwt',
+      jwt.claims,
+      custom,
+      this.cfg.now(),
+      keyId(jwt),
+    );
   };
 
+  /**
+   * RFC 7662 introspection, bounded: a token refused recently is refused again without a request;
+   * beyond the concurrency or rate cap the answer is 503 with `Retry-After` and no request.
+   */
   private async verifyOpaqueToken(token: string): Promise<CachedAuth> {
+    const limits = this.limits!;
+    const remembered = limits.rememberedFailure(token);
+    if (remembered !== undefined) throw remembered;
     const settings = await this.issuer.introspectionSettings();
+    limits.acquire();
     this.introspections++;
-    const claims = await introspectToken(token, settings, this.cfg.http, this.cfg.logger);
-    const custom = await this.runCustom(token, 'opaque', claims, undefined);
-    return acceptClaims(this.rules, token, 'opaque', claims, custom, this.cfg.now());
+    try {
+      let claims: Record<string, unknown>;
+      try {
+        claims = await introspectToken(token, settings, this.cfg.http, this.cfg.logger);
+      } finally {
+        limits.release();
+      }
+      const custom = await this.runCustom(token, 'opaque', claims, undefined);
+      return acceptClaims(this.rules, token, 'opaque', claims, custom, this.cfg.now());
+    } catch (err) {
+      if (isTokenRejection(err)) limits.rememberFailure(token, err);
+      throw err;
+    }
   }
 
   private async verifyCustomToken(token: string): Promise<CachedAuth> {
