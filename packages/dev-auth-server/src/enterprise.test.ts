@@ -16,6 +16,7 @@ import {
 } from './extensions.fixture';
 import {
   createDpopProof,
+  dpopThumbprint,
   ID_JAG_TOKEN_TYPE,
   JWT_BEARER_GRANT,
   start,
@@ -216,19 +217,32 @@ describe('enterprise-managed authorization: ID token → ID-JAG (IdP) → access
     expect(decodeJwt(t.access_token)).toMatchObject({ sub: 'bob', aud: MCP, scope: 'mcp:tools' });
   });
 
-  it('a DPoP proof on the grant is refused (invalid_dpop_proof), not ignored', async () => {
+  it('a DPoP proof binds the token (token_type DPoP, cnf.jkt), as on the built-in grants', async () => {
     const key = await generateKeyPair('ES256');
+    const t = await f.mcpAs.jwtBearer({ assertion: await f.idJag(), dpop: key });
+    expect(t.token_type).toBe('DPoP');
+    expect(decodeJwt(t.access_token).cnf).toEqual({ jkt: await dpopThumbprint(key) });
+    expect(await f.mcpAs.introspect(t.access_token)).toMatchObject({ token_type: 'DPoP' });
+  });
+
+  it('a bad DPoP proof on the grant is invalid_dpop_proof, and the ID-JAG is not used up', async () => {
+    const key = await generateKeyPair('ES256');
+    const jag = await f.idJag();
     const res = await fetch(f.mcpAs.endpoints.token, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
         authorization: `Basic ${Buffer.from(`mcp-confidential:${f.mcpAs.clients.confidential.clientSecret}`).toString('base64')}`,
-        dpop: await createDpopProof(key, { htm: 'POST', htu: f.mcpAs.endpoints.token }),
+        dpop: await createDpopProof(key, { htm: 'POST', htu: 'http://127.0.0.1:1/token' }),
       },
-      body: new URLSearchParams({ grant_type: JWT_BEARER_GRANT, assertion: await f.idJag() }),
+      body: new URLSearchParams({ grant_type: JWT_BEARER_GRANT, assertion: jag }),
     });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: string }).error).toBe('invalid_dpop_proof');
+    expect(await res.json()).toEqual({
+      error: 'invalid_dpop_proof',
+      error_description: 'DPoP proof htu mismatch',
+    });
+    expect((await f.mcpAs.jwtBearer({ assertion: jag })).token_type).toBe('Bearer');
   });
 
   it('a missing assertion is invalid_request', async () => {
@@ -364,6 +378,30 @@ describe('token exchange at the IdP (RFC 8693)', () => {
     });
     expect(r.status).toBe(400);
     expect(r.body.error).toBe(error);
+  });
+
+  it('a DPoP proof on token exchange is refused (an ID-JAG has nothing to bind)', async () => {
+    const key = await generateKeyPair('ES256');
+    const res = await fetch(f.idp.endpoints.token, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`mcp-confidential:${f.idp.clients.confidential.clientSecret}`).toString('base64')}`,
+        dpop: await createDpopProof(key, { htm: 'POST', htu: f.idp.endpoints.token }),
+      },
+      body: new URLSearchParams({
+        grant_type: TOKEN_EXCHANGE_GRANT,
+        subject_token: await idToken(),
+        subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
+        requested_token_type: ID_JAG_TOKEN_TYPE,
+        audience: f.mcpAs.issuer,
+      }),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      error: 'invalid_dpop_proof',
+      error_description: 'DPoP is not supported for this grant type',
+    });
   });
 
   it('a client not registered for token exchange gets unauthorized_client', async () => {

@@ -71,6 +71,7 @@ export function createExtensionHelpers(
         },
         o,
         'mcp-confidential',
+        o.dpop,
       );
       return assertTokenResponse('jwt-bearer grant', r);
     },

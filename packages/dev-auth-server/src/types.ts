@@ -280,6 +280,8 @@ export interface JwtBearerOptions {
   clientId?: string;
   clientSecret?: string;
   privateKeyJwt?: PrivateKeyJwtKey;
+  /** Send a DPoP proof made with this key pair: the token is DPoP-bound (RFC 9449). */
+  dpop?: DpopKeyPair;
 }
 
 /** `tokenExchange` / `getIdJag`: RFC 8693 at an enterprise IdP (`enterpriseIdp`). */

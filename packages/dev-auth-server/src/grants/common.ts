@@ -1,3 +1,5 @@
+/// <reference path="../internal/oidc-provider.d.ts" />
+import type { DpopResult } from 'oidc-provider/lib/helpers/validate_dpop.js';
 import type { ServerContext } from '../context';
 import { JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT } from './names';
 
@@ -13,13 +15,28 @@ export function oauthError(s: ServerContext, error: string, description: string)
 }
 
 /**
- * The extension grants do not bind tokens to DPoP keys; a request with a proof is refused rather
- * than answered with a Bearer token the client did not ask for.
+ * Token exchange issues an ID-JAG, not an access token: nothing to bind to a DPoP key, so a request
+ * with a proof is refused rather than silently answered without the binding it asked for.
  */
 export function refuseDpop(s: ServerContext, ctx: Ctx): void {
   if (ctx.get('DPoP')) {
-    throw oauthError(s, 'invalid_dpop_proof', 'DPoP is not supported for this grant type here');
+    throw oauthError(s, 'invalid_dpop_proof', 'DPoP is not supported for this grant type');
   }
+}
+
+/**
+ * Validates the request's DPoP proof the way oidc-provider's own grants do (signature, `htm`, `htu`,
+ * `iat`, server nonce, replay), through its own helper; undefined without a proof. Call it before
+ * anything else, as the built-in grants do, so `use_dpop_nonce` comes first.
+ */
+export async function validateDpopProof(ctx: Ctx): Promise<DpopResult | undefined> {
+  const { default: validateDpop, checkDpopReplay } = await import(
+    'oidc-provider/lib/helpers/validate_dpop.js'
+  );
+  const provider = ctx.oidc.provider;
+  const dPoP = await validateDpop(provider, ctx);
+  if (dPoP) await checkDpopReplay(provider, ctx, dPoP, ctx.oidc.client.clientId);
+  return dPoP;
 }
 
 /** A space-separated scope parameter as a list (duplicates removed). */

@@ -10,7 +10,7 @@ import {
 import type { ServerContext } from '../context';
 import { resourceServerInfo } from '../resource-server';
 import type { TrustedIssuer, TrustedWorkloadIssuer } from '../types';
-import { ASSERTION_ALGS, type Ctx, oauthError, refuseDpop, scopeList } from './common';
+import { ASSERTION_ALGS, type Ctx, oauthError, scopeList, validateDpopProof } from './common';
 import { ID_JAG_TYP, JWT_BEARER_GRANT } from './names';
 
 /**
@@ -21,7 +21,7 @@ import { ID_JAG_TYP, JWT_BEARER_GRANT } from './names';
  * - workload identity federation: a workload JWT from a trusted workload issuer, `aud` = this issuer
  *   (or its token endpoint).
  * The access token is for `sub` (the user, or the workload) and the resource asked for (or the one
- * the ID-JAG names). Errors: `invalid_grant` (assertion), `invalid_scope`, `invalid_target`,
+ * the ID-JAG names); a DPoP proof binds it (RFC 9449), as on the built-in grants. Errors: `invalid_grant` (assertion), `invalid_scope`, `invalid_target`,
  * `unauthorized_client` (a client the issuer is not trusted for).
  */
 
@@ -46,7 +46,10 @@ export function jwtBearerHandler(s: ServerContext) {
     return set;
   };
   return async function jwtBearerGrant(ctx: Ctx): Promise<void> {
-    refuseDpop(s, ctx);
+    const dPoP = await validateDpopProof(ctx);
+    if (!dPoP && ctx.oidc.client.dpopBoundAccessTokens) {
+      throw oauthError(s, 'invalid_grant', 'DPoP proof JWT not provided');
+    }
     const v = await verifyAssertion(s, ctx, keysOf);
     const resource = chooseResource(s, ctx, v);
     const info = resourceServerInfo(s, ctx, resource);
@@ -61,6 +64,7 @@ export function jwtBearerHandler(s: ServerContext) {
       gty: JWT_BEARER_GRANT,
     });
     token.resourceServer = new ResourceServer(resource, info);
+    if (dPoP) token.setThumbprint('jkt', dPoP.thumbprint);
     ctx.oidc.entity('AccessToken', token);
     const value = await token.save();
     ctx.body = {

@@ -71,3 +71,26 @@ declare module 'oidc-provider' {
 
   export default Provider;
 }
+
+// oidc-provider's own DPoP proof validation (not part of its documented API; pinned by the lockfile
+// and covered by the extension-grant tests, so a change in a new version shows up as a failure).
+declare module 'oidc-provider/lib/helpers/validate_dpop.js' {
+  import type { Provider } from 'oidc-provider';
+  export interface DpopResult {
+    thumbprint: string;
+    jti: string;
+    iat: number;
+  }
+  export default function validateDpop(
+    provider: Provider,
+    // biome-ignore lint/suspicious/noExplicitAny: koa context
+    ctx: any,
+  ): Promise<DpopResult | undefined>;
+  export function checkDpopReplay(
+    provider: Provider,
+    // biome-ignore lint/suspicious/noExplicitAny: koa context
+    ctx: any,
+    dPoP: DpopResult,
+    clientId: string,
+  ): Promise<void>;
+}
