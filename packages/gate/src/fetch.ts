@@ -35,6 +35,14 @@ const NOT_FOUND: GateRespond = {
   headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
 };
 
+const SERVER_ERROR: GateRespond = {
+  kind: 'respond',
+  status: 500,
+  reason: 'server_error',
+  body: JSON.stringify({ error: 'server_error', error_description: 'Internal Server Error' }),
+  headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+};
+
 /** The handler's response with the gate's CORS headers added (a new Response: headers may be immutable). */
 function withHeaders(response: Response, extra: Record<string, string>): Response {
   const names = Object.keys(extra);
@@ -82,15 +90,21 @@ export function withMcpAuth(
   }
   return async (request) => {
     let bytes: Uint8Array | undefined;
-    const decision = await gate.check({
-      method: request.method,
-      url: request.url,
-      headers: request.headers,
-      readBody: async () => {
-        bytes = await readFetchBody(request, gate.maxBodyBytes, timeoutMs);
-        return bytes;
-      },
-    });
+    let decision: Awaited<ReturnType<Gate['check']>>;
+    try {
+      decision = await gate.check({
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        readBody: async () => {
+          bytes = await readFetchBody(request, gate.maxBodyBytes, timeoutMs);
+          return bytes;
+        },
+      });
+    } catch {
+      // A bug (a validator that throws something else than a TokenValidationError): fail closed.
+      return toResponse(SERVER_ERROR, request.method);
+    }
     if (decision.kind === 'respond') return toResponse(decision, request.method);
     if (decision.kind === 'pass') return toResponse(NOT_FOUND, request.method);
     // The gate consumed the body: hand the handler a request that still has it.

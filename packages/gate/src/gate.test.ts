@@ -142,6 +142,22 @@ describe('session binding', () => {
 });
 
 describe('check', () => {
+  it('takes the host from :authority (HTTP/2) when there is no Host header', async () => {
+    const gate = createGate({ validator: fakeValidator() });
+    const ok = await gate.check({
+      method: 'GET',
+      url: '/mcp',
+      headers: { ':authority': 'mcp.example.com', authorization: 'Bearer u' },
+    });
+    expect(ok.kind).toBe('proceed');
+    const evil = await gate.check({
+      method: 'GET',
+      url: '/mcp',
+      headers: { ':authority': 'evil.example', authorization: 'Bearer u' },
+    });
+    expect(evil).toMatchObject({ status: 403, reason: 'host_not_allowed' });
+  });
+
   it('fails closed (500) when scopesFor throws', async () => {
     const gate = createGate({
       validator: fakeValidator(),

@@ -57,7 +57,8 @@ function pathOf(url: string): string {
 }
 
 function hostOf(request: GateRequest): string | undefined {
-  const header = getHeader(request.headers, 'host');
+  // HTTP/2 (node's compatibility API) carries the host in the :authority pseudo-header.
+  const header = getHeader(request.headers, 'host') ?? getHeader(request.headers, ':authority');
   if (header !== undefined) return header;
   // Fetch runtimes (Workers, Deno, Bun, undici) keep the host in the URL, not in the headers.
   if (request.url.startsWith('/')) return undefined;

@@ -114,7 +114,8 @@ export type GateResponseReason =
   | 'scopes_for_failed'
   | 'unauthorized'
   | 'insufficient_scope'
-  | 'not_found';
+  | 'not_found'
+  | 'server_error';
 
 /** The gate answers: send this response, do not call the MCP handler. */
 export interface GateRespond {

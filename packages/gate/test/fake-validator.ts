@@ -4,6 +4,7 @@ export const RESOURCE = 'https://mcp.example.com/mcp';
 
 /** A stand-in validator for unit tests: `Bearer <sub>:<scope,scope>`. The real one is in test/. */
 export function fakeValidator(requiredScopes: string[] = []): TokenValidator {
+  // `as`: the interface grows (evict, …) while other packages change; unused members are stubs.
   return {
     resource: RESOURCE,
     resourceMetadataUrl: 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp',
@@ -26,5 +27,6 @@ export function fakeValidator(requiredScopes: string[] = []): TokenValidator {
     verifyAccessToken: () => Promise.reject(new Error('unused')),
     stats: () => ({}) as never,
     close: async () => {},
-  };
+    evict: async () => {},
+  } as TokenValidator;
 }

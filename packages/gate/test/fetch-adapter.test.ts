@@ -94,6 +94,24 @@ describe('@mcp-auth/gate/fetch', () => {
     expect(other).toMatchObject({ kind: 'respond', status: 403, reason: 'session_forbidden' });
   });
 
+  it('answers 500 (fail closed) when the validator throws something unexpected', async () => {
+    const broken = createGate({
+      validator: { ...fakeValidator(), authenticate: () => Promise.reject(new Error('bug')) },
+    });
+    let calls = 0;
+    const handler = withMcpAuth(broken, () => {
+      calls++;
+      return new Response('x');
+    });
+    const r = await handler(post('{"jsonrpc":"2.0","id":1,"method":"ping"}'));
+    expect(r.status).toBe(500);
+    expect(await r.json()).toEqual({
+      error: 'server_error',
+      error_description: 'Internal Server Error',
+    });
+    expect(calls).toBe(0);
+  });
+
   it('refuses bad arguments', () => {
     expect(() => withMcpAuth({} as never, () => new Response())).toThrow('"gate"');
     expect(() => withMcpAuth(gate, 1 as never)).toThrow('"handler"');

@@ -15,7 +15,11 @@ function isHeaders(value: unknown): value is Headers {
  * `", "` as Fetch does, so a doubled `Origin` never equals an allowed origin.
  */
 export function getHeader(headers: HeaderBag, name: string): string | undefined {
-  if (isHeaders(headers)) return headers.get(name) ?? undefined;
+  if (isHeaders(headers)) {
+    // Fetch Headers throw on names that are not HTTP tokens (such as HTTP/2 pseudo-headers).
+    if (name.startsWith(':')) return undefined;
+    return headers.get(name) ?? undefined;
+  }
   let value = (headers as Record<string, string | readonly string[] | undefined>)[name];
   if (value === undefined) {
     // Records from node are lower-cased; hand-built ones may not be.
