@@ -2,6 +2,7 @@
  * One Streamable HTTP server under test, run in its own process by bench/streamable.ts:
  *   ours-stateful[-noauth]   createServer, Mcp-Session-Id sessions (auth: OAuthProvider, cached token)
  *   ours-stateless[-noauth]  createServer with streamableHttp.sessions false (an McpServer per request)
+ *   ours-stateless-shared    the same with streamableHttp.server (one McpServer for every request)
  *   sdk1-stateful            SDK v1 StreamableHTTPServerTransport per session + Express + requireBearerAuth
  *   sdk1-stateless           SDK v1 transport and McpServer per request + Express + requireBearerAuth
  *   sdk2-stateless           SDK v2 createMcpHandler (legacy stateless fallback) + toNodeHandler +
@@ -46,13 +47,13 @@ function echoServerV2(): McpServerV2 {
   return server;
 }
 
-async function startOurs(stateful: boolean, auth: boolean): Promise<number> {
+async function startOurs(stateful: boolean, auth: boolean, shared = false): Promise<number> {
   const common = {
     createMcpServer: echoServer,
     port,
     maxSessions: 10_000,
     maxSessionsPerPrincipal: 10_000,
-    streamableHttp: { sessions: stateful },
+    streamableHttp: shared ? { sessions: false, server: echoServer() } : { sessions: stateful },
   };
   let server: ReturnType<typeof createServer>;
   if (auth) {
@@ -143,6 +144,7 @@ async function startSdk2(): Promise<number> {
 const starters: Record<string, () => Promise<number>> = {
   'ours-stateful': () => startOurs(true, true),
   'ours-stateless': () => startOurs(false, true),
+  'ours-stateless-shared': () => startOurs(false, true, true),
   'ours-stateful-noauth': () => startOurs(true, false),
   'ours-stateless-noauth': () => startOurs(false, false),
   'sdk1-stateful': () => startSdk1(true),

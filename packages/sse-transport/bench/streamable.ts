@@ -27,6 +27,7 @@ const KINDS = [
   'sdk2-stateless',
   'ours-stateful',
   'ours-stateless',
+  'ours-stateless-shared',
   'ours-stateful-noauth',
   'ours-stateless-noauth',
 ] as const;

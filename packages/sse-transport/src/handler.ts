@@ -172,6 +172,7 @@ function buildRoutes(
       auth: requestAuth(true),
       stateful: o.streamable.stateful,
       modern: o.streamable.modern,
+      sharedServer: o.streamable.sharedServer,
     });
     routes.set(o.streamable.endpoint, { POST: mcp.post, GET: mcp.get, DELETE: mcp.delete });
   }

@@ -9,7 +9,7 @@ import {
 import { createOriginGuard, type OriginGuard } from './internal/origin-guard.js';
 import type { OAuthRouteOptions } from './oauth/routes.js';
 import type { ModernHandler } from './streamable/modern.js';
-import type { McpServerFactory, SseAuthProvider } from './types.js';
+import type { McpServerFactory, McpServerLike, SseAuthProvider } from './types.js';
 
 /** Options of the Streamable HTTP endpoint. */
 export interface StreamableHttpOptions {
@@ -20,6 +20,14 @@ export interface StreamableHttpOptions {
    * GET streams and DELETE. `false`: stateless, one MCP server per request, no GET stream.
    */
   sessions?: boolean;
+  /**
+   * With `sessions: false`: one MCP server for every request instead of `createMcpServer` per
+   * request (which dominates the cost of a stateless request: ~0.9 ms for an McpServer with one
+   * tool). Every request is still authorized and its `authInfo` reaches tool handlers in
+   * `extra.authInfo`; request ids are remapped so clients cannot collide. Use it when the server
+   * keeps no per-client state (its tools do not depend on who initialized it).
+   */
+  server?: McpServerLike;
   /** A session with no request and no open stream for this long ends (ms). Default 30 minutes. */
   sessionIdleTimeoutMs?: number;
   /**
@@ -149,6 +157,7 @@ export interface ResolvedOptions {
         stateful: boolean;
         idleTimeoutMs: number;
         modern: ModernHandler | undefined;
+        sharedServer: McpServerLike | undefined;
       }
     | undefined;
   readonly sse: { endpoint: string; messageEndpoint: string } | undefined;
@@ -230,9 +239,19 @@ function resolveStreamable(options: SseServerOptions): ResolvedOptions['streamab
   if (modern !== undefined && typeof modern?.fetch !== 'function') {
     throw new TypeError('"streamableHttp.modern" must have a fetch(request, { authInfo }) method');
   }
+  const stateful = o?.sessions ?? true;
+  const sharedServer = o?.server;
+  if (sharedServer !== undefined) {
+    if (stateful)
+      throw new TypeError('"streamableHttp.server" needs "streamableHttp.sessions: false"');
+    if (typeof sharedServer?.connect !== 'function') {
+      throw new TypeError('"streamableHttp.server" must be an McpServer (or Server)');
+    }
+  }
   return {
     endpoint: checkPath('streamableHttp.endpoint', o?.endpoint ?? '/mcp'),
-    stateful: o?.sessions ?? true,
+    stateful,
+    sharedServer,
     idleTimeoutMs: checkPositiveInt(
       'streamableHttp.sessionIdleTimeoutMs',
       o?.sessionIdleTimeoutMs ?? 30 * 60_000,

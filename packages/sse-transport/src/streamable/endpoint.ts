@@ -30,6 +30,8 @@ export interface StreamableContext {
   /** `Mcp-Session-Id` sessions (true) or one MCP server per request (false). */
   readonly stateful: boolean;
   readonly modern: ModernHandler | undefined;
+  /** Stateless with one MCP server for every request (ids remapped). */
+  readonly sharedServer: McpServerLike | undefined;
   readonly maxMessageBytes: number;
   readonly bodyTimeoutMs: number;
   readonly maxBatchLength: number;
@@ -341,7 +343,21 @@ export function createStreamableEndpoint(ctx: StreamableContext): StreamableEndp
     }
   }
 
-  /** One MCP server for this request alone, closed when the answer is done. */
+  let shared: Promise<StreamableHttpServerTransport> | undefined;
+  /** The transport of the shared stateless server, connected on first use. */
+  function sharedStream(): Promise<StreamableHttpServerTransport> {
+    shared ??= (async () => {
+      const stream = new StreamableHttpServerTransport({
+        remapIds: true,
+        maxBufferedBytes: ctx.maxBufferedBytes,
+      });
+      await ctx.sharedServer!.connect(stream);
+      return stream;
+    })();
+    return shared;
+  }
+
+  /** One MCP server for this request alone (or the shared one), closed when the answer is done. */
   async function stateless(
     req: IncomingMessage,
     res: ServerResponse,
@@ -361,6 +377,10 @@ export function createStreamableEndpoint(ctx: StreamableContext): StreamableEndp
       return;
     }
     if (!supportedVersion(req, res, cors)) return;
+    if (ctx.sharedServer !== undefined) {
+      deliver(await sharedStream(), res, messages, extra, cors);
+      return;
+    }
     const stream = new StreamableHttpServerTransport({ maxBufferedBytes: ctx.maxBufferedBytes });
     let server: McpServerLike;
     try {

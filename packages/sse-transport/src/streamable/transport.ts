@@ -9,8 +9,14 @@ type RequestId = string | number;
 
 /** Options of {@link StreamableHttpServerTransport}. */
 export interface StreamableHttpServerTransportOptions {
-  /** The session id (stateful sessions); `undefined` for a stateless, one-exchange transport. */
+  /** The session id (stateful sessions); `undefined` for a stateless transport. */
   sessionId?: string | undefined;
+  /**
+   * One transport for the POSTs of many clients (a shared stateless MCP server): request ids are
+   * replaced by ids unique to this transport on the way in and restored on the way out, so two
+   * clients may both send `id: 1`. Cancellations name ids the server never saw and are dropped.
+   */
+  remapIds?: boolean;
   /**
    * Most bytes that may wait unsent on one response stream, or be collected for one JSON response,
    * before the exchange is dropped (a client that stopped reading, a runaway tool). Default 4 MiB.
@@ -32,6 +38,8 @@ interface Exchange {
   readonly batch: boolean;
   /** Response headers of this exchange (CORS for its request, the session id). */
   readonly headers: Record<string, string>;
+  /** With `remapIds`: the client's id of each request, by the id the server saw. */
+  readonly originals: Map<RequestId, RequestId> | undefined;
   mode: ExchangeMode;
   collectedBytes: number;
 }
@@ -98,6 +106,8 @@ export class StreamableHttpServerTransport implements Transport {
   protocolVersion: string | undefined;
 
   readonly #maxBufferedBytes: number;
+  readonly #remapIds: boolean;
+  #nextId = 1;
   readonly #exchanges = new Map<RequestId, Exchange>();
   #standalone: ServerResponse | undefined;
   #started = false;
@@ -110,6 +120,7 @@ export class StreamableHttpServerTransport implements Transport {
     }
     this.sessionId = options.sessionId;
     this.#maxBufferedBytes = max;
+    this.#remapIds = options.remapIds ?? false;
   }
 
   /** The response headers for one answer: the given ones plus the session id. */
@@ -160,8 +171,9 @@ export class StreamableHttpServerTransport implements Transport {
     options: { batch: boolean; headers: Record<string, string> },
   ): StreamableRefusal | undefined {
     if (!this.isOpen) return 'closed';
+    const delivered = this.#remapIds ? this.#remap(messages) : messages;
     const ids: RequestId[] = [];
-    for (const message of messages) {
+    for (const message of delivered) {
       if (!isRequest(message)) continue;
       if (this.#exchanges.has(message.id) || ids.includes(message.id)) {
         return 'duplicate-request-id';
@@ -179,13 +191,14 @@ export class StreamableHttpServerTransport implements Transport {
         collected: [],
         batch: options.batch,
         headers,
+        originals: this.#remapIds ? this.#originals(messages, delivered) : undefined,
         mode: 'pending',
         collectedBytes: 0,
       };
       for (const id of ids) this.#exchanges.set(id, exchange);
       res.once('close', () => this.#abandon(exchange));
     }
-    for (const message of messages) this.onmessage?.(message, extra);
+    for (const message of delivered) this.onmessage?.(message, extra);
     return undefined;
   }
 
@@ -252,12 +265,38 @@ export class StreamableHttpServerTransport implements Transport {
     this.onclose?.();
   }
 
-  #respond(message: JSONRPCMessage & { id: RequestId }): void {
-    const exchange = this.#exchanges.get(message.id);
+  /** Requests get ids unique to this transport; cancellations (of ids we renamed) are dropped. */
+  #remap(messages: readonly JSONRPCMessage[]): JSONRPCMessage[] {
+    const out: JSONRPCMessage[] = [];
+    for (const message of messages) {
+      if (isRequest(message)) out.push({ ...message, id: this.#nextId++ });
+      else if (!('method' in message) || message.method !== 'notifications/cancelled')
+        out.push(message);
+    }
+    return out;
+  }
+
+  #originals(
+    messages: readonly JSONRPCMessage[],
+    delivered: readonly JSONRPCMessage[],
+  ): Map<RequestId, RequestId> {
+    const originals = new Map<RequestId, RequestId>();
+    const requests = messages.filter(isRequest);
+    let i = 0;
+    for (const message of delivered) {
+      if (isRequest(message)) originals.set(message.id, requests[i++]!.id);
+    }
+    return originals;
+  }
+
+  #respond(response: JSONRPCMessage & { id: RequestId }): void {
+    const exchange = this.#exchanges.get(response.id);
     // Unknown: the client went away (or the id was never ours); the answer has nowhere to go.
     if (exchange === undefined) return;
-    this.#exchanges.delete(message.id);
-    exchange.open.delete(message.id);
+    this.#exchanges.delete(response.id);
+    exchange.open.delete(response.id);
+    const original = exchange.originals?.get(response.id);
+    const message = original === undefined ? response : { ...response, id: original };
     if (exchange.mode === 'sse') {
       this.#writeFrame(exchange.res, message);
     } else if (exchange.mode === 'pending') {
