@@ -1,6 +1,13 @@
 import { fetchProtectedResourceMetadata, isDiscoveryError } from '@mcp-auth/discovery';
 import { obtainTokens } from './authorize.js';
 import { isTestClientError } from './errors.js';
+import {
+  CHECKS_2026,
+  type CheckOutcome,
+  checkNoOfflineAccess,
+  checkOriginValidation,
+  checkScopeChallenge,
+} from './internal/checks-2026.js';
 import { bearerChallenge, type ProbeKind, type ProbeResponse, probe } from './internal/http.js';
 import { AuthSession } from './internal/session.js';
 import type { AuthorizeOptions } from './options.js';
@@ -64,6 +71,7 @@ export const CHECKS: readonly { id: string; title: string }[] = [
   { id: 'garbage_token_invalid_token', title: 'a garbage token gets invalid_token' },
   { id: 'query_token_refused', title: 'a token in the query string is not accepted' },
   { id: 'cors_expose_www_authenticate', title: 'WWW-Authenticate exposed to CORS' },
+  ...CHECKS_2026,
 ];
 
 const GARBAGE_TOKEN = 'mcp-auth-test-client.not-a-real-token.x';
@@ -98,7 +106,9 @@ export function parseOrigin(value: string): string | undefined {
  * protected resource metadata at the path-suffixed URL, consistent with the server; a discoverable
  * authorization server with S256; a token for another resource of the same authorization server
  * refused with 401; a garbage token answered with `invalid_token`; a token in the query string not
- * accepted; `WWW-Authenticate` exposed to CORS. Never throws for a failing server: `ok` is false.
+ * accepted; `WWW-Authenticate` exposed to CORS; and the server rules of revision 2026-07-28: a
+ * foreign `Origin` answered with 403, one 403 scope challenge naming every needed scope, no
+ * `offline_access` advertised. Never throws for a failing server: `ok` is false.
  *
  * @example
  * ```ts
@@ -340,6 +350,9 @@ export async function checkServer(
     } catch (err) {
       set('cors_expose_www_authenticate', 'fail', describeError(err).message);
     }
+
+    // 12-14: the server rules of revision 2026-07-28.
+    await checks2026(kind, token, first?.challenge?.params.scope);
   } finally {
     await session.close().catch(() => {});
   }
@@ -353,6 +366,35 @@ export async function checkServer(
     checks,
     report,
   };
+
+  async function checks2026(
+    kind: ProbeKind,
+    token: string | undefined,
+    challengeScope: string | undefined,
+  ): Promise<void> {
+    const p = { serverUrl: session.serverUrl, kind, fetch: fetchImpl, timeoutMs };
+    const outcome = async (id: string, run: () => Promise<CheckOutcome>): Promise<void> => {
+      try {
+        const o = await run();
+        set(id, o.status, o.detail);
+      } catch (err) {
+        set(id, 'fail', describeError(err).message);
+      }
+    };
+    await outcome('origin_validation', () => checkOriginValidation(p, token));
+    if (options.unauthenticatedOnly)
+      set('scope_challenge_complete', 'skip', 'unauthenticated-only');
+    else {
+      await outcome('scope_challenge_complete', () =>
+        checkScopeChallenge(p, challengeScope, options, report),
+      );
+    }
+    const o = checkNoOfflineAccess(
+      challengeScope,
+      session.metadata?.protectedResource.scopes_supported,
+    );
+    set('no_offline_access', o.status, o.detail);
+  }
 
   async function checkChallengeMetadata(url: string): Promise<void> {
     try {

@@ -30,13 +30,13 @@ export const EXTENSION_USAGE = `Without a browser, and extensions:
 type Values = { [K in keyof typeof EXTENSION_FLAGS]?: string | boolean | undefined };
 
 /** A bad command line: `runCli` exits with code 2. */
-export class ExtensionUsageError extends Error {}
+export class UsageError extends Error {}
 
 function readSecretFile(flag: string, path: string): string {
   try {
     return readFileSync(path, 'utf8').trim();
   } catch (err) {
-    throw new ExtensionUsageError(
+    throw new UsageError(
       `--${flag} ${JSON.stringify(path)} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
     );
   }
@@ -90,7 +90,7 @@ export function assertCliOptions(options: AuthorizeOptions): void {
   try {
     assertAuthorizeOptions(options);
   } catch (err) {
-    if (err instanceof TypeError) throw new ExtensionUsageError(err.message);
+    if (err instanceof TypeError) throw new UsageError(err.message);
     throw err;
   }
 }

@@ -4,8 +4,8 @@ import {
   assertCliOptions,
   EXTENSION_FLAGS,
   EXTENSION_USAGE,
-  ExtensionUsageError,
   extensionOptions,
+  UsageError,
 } from './cli-extensions.js';
 import { isTestClientError } from './errors.js';
 import type { FetchLike } from './internal/http.js';
@@ -92,8 +92,6 @@ ${EXTENSION_USAGE}
 Exit codes: 0 success, 1 a step or a check failed, 2 bad command line, 130 interrupted.`;
 
 const VERSION = '0.1.0';
-
-class UsageError extends Error {}
 
 /**
  * Parses the command line into {@link RunOptions} plus the CLI's own flags. Throws a usage error
@@ -350,7 +348,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     parsed = parseCliArgs(argv, env);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ExtensionUsageError) {
+    if (err instanceof UsageError) {
       // Usage errors quote what was typed: redacted and escaped like everything else printed.
       io.stderr.write(
         `mcp-auth-test-client: ${sanitizeForTerminal(redact(err.message))}\nRun with --help for the options.\n`,

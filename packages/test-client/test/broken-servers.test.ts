@@ -703,6 +703,7 @@ describe('with the local authorization server', () => {
       const rs = await fakeResource({
         authorizationServer: () => as2.issuer,
         corsOrigins: ['https://app.example.com'],
+        allowedOrigins: ['https://app.example.com'],
         origins,
         withToken: (_token, _req, res, prm) => {
           res.writeHead(401, {
@@ -733,7 +734,8 @@ describe('with the local authorization server', () => {
         detail: 'Origin: https://mcp-client.example → Access-Control-Expose-Headers: (none)',
       });
       expect(byDefault.code).toBe(1);
-      expect(origins).toEqual(['https://mcp-client.example']);
+      // The CORS check's Origin, then the DNS-rebinding probe's foreign one.
+      expect(origins).toEqual(['https://mcp-client.example', 'https://dns-rebinding.invalid']);
       // The server's own web client's origin (a trailing / is dropped): the check passes.
       origins.length = 0;
       const allowed = await cli(['--origin', 'https://app.example.com/']);
@@ -743,7 +745,7 @@ describe('with the local authorization server', () => {
       });
       expect(allowed.failed).toEqual([]);
       expect(allowed.code).toBe(0);
-      expect(origins).toEqual(['https://app.example.com']);
+      expect(origins).toEqual(['https://app.example.com', 'https://dns-rebinding.invalid']);
       // Another origin: refused again, and the detail says which one was sent.
       origins.length = 0;
       const other = await cli(['--origin', 'http://localhost:5173']);
@@ -751,7 +753,7 @@ describe('with the local authorization server', () => {
         status: 'fail',
         detail: 'Origin: http://localhost:5173 → Access-Control-Expose-Headers: (none)',
       });
-      expect(origins).toEqual(['http://localhost:5173']);
+      expect(origins).toEqual(['http://localhost:5173', 'https://dns-rebinding.invalid']);
     } finally {
       await as2.stop();
     }

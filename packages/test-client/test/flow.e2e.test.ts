@@ -457,9 +457,17 @@ describe('--check against the SSE transport', () => {
       nonInteractive: true,
       clientId: 'mcp-public',
       otherResource,
+      // A loopback web client: the server validates Origin (revision 2026-07-28).
+      origin: 'http://localhost:5173',
     });
     const byId = Object.fromEntries(result.checks.map((c) => [c.id, c]));
-    expect(result.checks.filter((c) => c.status !== 'pass')).toEqual([]);
+    // The server needs one scope: there is no scope challenge to complete.
+    expect(result.checks.filter((c) => c.status !== 'pass').map((c) => [c.id, c.status])).toEqual([
+      ['scope_challenge_complete', 'skip'],
+    ]);
+    expect(byId.origin_validation!.detail).toBe(
+      'Origin: https://dns-rebinding.invalid with a valid token → 403',
+    );
     expect(result.ok).toBe(true);
     expect(byId.other_resource_refused!.detail).toBe(
       `token for ${otherResource} → 401 error="invalid_token"`,
@@ -482,6 +490,8 @@ describe('--check against the SSE transport', () => {
         'mcp-public',
         '--other-resource',
         otherResource,
+        '--origin',
+        'http://localhost:5173',
       ],
       { stdout: { write: (s: string) => out.push(s) }, stderr: { write: () => {} } },
     );

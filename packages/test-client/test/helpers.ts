@@ -77,6 +77,12 @@ export async function startSseMcpServer(o: {
   });
   const gated = new Set(['admin_stats']);
   const server = createHttpServer((req, res) => {
+    // DNS-rebinding protection as revision 2026-07-28 asks: a present, non-loopback Origin gets 403.
+    if (!originAllowed(req.headers.origin, LOOPBACK_ORIGIN)) {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end('{"error":"forbidden_origin"}');
+      return;
+    }
     if (req.method !== 'POST' || !(req.url ?? '').startsWith('/messages')) {
       handler(req, res);
       return;
@@ -120,6 +126,14 @@ export async function startSseMcpServer(o: {
       await provider.close();
     },
   };
+}
+
+const LOOPBACK_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
+
+/** No Origin (not a browser), or one the server allows. */
+function originAllowed(origin: string | undefined, allowed: RegExp | readonly string[]): boolean {
+  if (origin === undefined) return true;
+  return allowed instanceof RegExp ? allowed.test(origin) : allowed.includes(origin);
 }
 
 function readAll(req: IncomingMessage): Promise<Buffer> {
@@ -318,6 +332,8 @@ export async function startFakeResource(o: {
   prmAt?: 'path' | 'root' | 'both';
   /** The metadata's `scopes_supported` (default `['mcp:read']`; null: none). */
   scopesSupported?: string[] | null;
+  /** Validate `Origin` (revision 2026-07-28): a present Origin not in this list gets 403. */
+  allowedOrigins?: string[];
 }): Promise<TestHttpServer & { serverUrl: string; prmUrl: string }> {
   const path = o.path ?? '/mcp';
   let self = '';
@@ -345,6 +361,10 @@ export async function startFakeResource(o: {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     const origin = req.headers.origin;
     if (origin !== undefined) o.origins?.push(origin);
+    if (o.allowedOrigins && !originAllowed(origin, o.allowedOrigins)) {
+      json(res, 403, { error: 'forbidden_origin' });
+      return;
+    }
     if (o.corsOrigins) {
       if (origin !== undefined && o.corsOrigins.includes(origin)) {
         headers['access-control-allow-origin'] = origin;

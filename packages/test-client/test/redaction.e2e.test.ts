@@ -219,6 +219,9 @@ describe('no secret in the output of the whole flow', () => {
       'mcp-public',
       '--other-resource',
       otherResource,
+      // A loopback web client: the server validates Origin (revision 2026-07-28).
+      '--origin',
+      'http://localhost:5173',
       ...extra,
     ]);
     expect(r.code).toBe(0);
