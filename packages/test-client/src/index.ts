@@ -30,6 +30,7 @@ export {
 export type {
   AuthorizeOptions,
   FetchLike,
+  GrantKind,
   OpenBrowser,
   RedirectHost,
   TokenEndpointAuthMethod,

@@ -118,6 +118,30 @@ describe('client credentials at the local authorization server', () => {
   });
 });
 
+describe('DPoP in the authorization code flow at the local authorization server', () => {
+  it('the code exchange and the refresh carry proofs; the tokens are DPoP-bound', async () => {
+    const rs = await resource();
+    const counted = countingFetch();
+    const result = await authorize(rs.serverUrl, {
+      nonInteractive: true,
+      clientId: 'mcp-public',
+      dpop: true,
+      refresh: true,
+      fetch: counted.fetch,
+    });
+    expect(result.tokens.tokenType).toBe('dpop');
+    expect(decodeJwtPayload(result.tokens.accessToken)).toMatchObject({
+      aud: rs.serverUrl,
+      cnf: { jkt: expect.any(String) },
+    });
+    // Each grant: once without the nonce (use_dpop_nonce), once with it; the nonce is then reused.
+    const grants = counted.calls.map((b) => new URLSearchParams(b).get('grant_type'));
+    expect(grants[0]).toBe('authorization_code');
+    expect(grants.at(-1)).toBe('refresh_token');
+    expect(result.report.steps.find((s) => s.id === 'refresh')!.status).toBe('ok');
+  });
+});
+
 describe('workload identity (JWT bearer) at the local authorization server', () => {
   it('a workload JWT from a trusted issuer gets a token for the workload', async () => {
     const rs = await resource();
