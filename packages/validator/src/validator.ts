@@ -89,7 +89,7 @@ class Validator {
       opaqueTtlSeconds: cfg.introspection?.cacheMaxSeconds ?? cfg.cache.ttlSeconds,
       keysFreshUntilMs: () => keys.freshUntilMs(),
       negativeTtlSeconds: cfg.cache.negativeTtlSeconds,
-      unknownKeyTtlSeconds: cfg.jwt.jwksRefetchCooldownSeconds,
+      unknownKeyTtlSeconds: () => keys.nextRefetchInMs() / 1000,
     };
     this.local = createCache<CachedAuth>({
       maxEntries: cfg.cache.maxEntries,

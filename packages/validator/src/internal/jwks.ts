@@ -130,6 +130,11 @@ export class RemoteKeySet {
     return this.fetchedAt + this.o.maxAgeMs;
   }
 
+  /** How long until an unknown `kid` may trigger a refetch again (ms, 0 when it may now). */
+  nextRefetchInMs(): number {
+    return Math.max(0, this.lastAttemptAt + this.o.cooldownMs - this.o.now());
+  }
+
   /** The key function handed to `jwtVerify`. */
   readonly getKey = (header: JWSHeaderParameters): Promise<CryptoKey> | CryptoKey => {
     const local = this.local;

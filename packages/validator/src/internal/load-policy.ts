@@ -35,8 +35,11 @@ export interface LoadPolicy {
   keysFreshUntilMs: () => number;
   /** Life of a remembered rejection; 0: none. */
   negativeTtlSeconds: number;
-  /** An unknown `kid` may become known at the next refetch: remembered at most this long. */
-  unknownKeyTtlSeconds: number;
+  /**
+   * An unknown `kid` may become known at the next refetch: its refusal is remembered only until
+   * a refetch is allowed again (seconds; 0 or less: not remembered).
+   */
+  unknownKeyTtlSeconds: () => number;
 }
 
 /** Until when (ms) a verified entry may be reused: `exp` (plus tolerance), the TTL, and per type. */
@@ -65,7 +68,7 @@ export function negativeResult(
   if (isTokenRejection(err)) {
     const ttlSeconds =
       err.code === 'ERR_KEY_NOT_FOUND'
-        ? Math.min(policy.negativeTtlSeconds, policy.unknownKeyTtlSeconds)
+        ? Math.min(policy.negativeTtlSeconds, policy.unknownKeyTtlSeconds())
         : policy.negativeTtlSeconds;
     if (ttlSeconds > 0) return { error: err, ttlSeconds };
   }
