@@ -2,9 +2,11 @@ import { webcrypto } from 'node:crypto';
 
 /**
  * DPoP (RFC 9449) for requests to the MCP server. Token requests use oauth4webapi's DPoP handle with
- * the same key pair (it keeps the authorization server's nonces); oauth4webapi's proof function for
- * resource requests is not part of its typed API, so the resource proofs are made here, with the
- * same claims: `htm`, `htu`, `iat`, `jti`, `ath`, and `nonce` when the server gave one.
+ * the same key pair (it keeps the authorization server's nonces). Resource requests cannot:
+ * oauth4webapi's `protectedResourceRequest` throws on any 401 challenge (the transports need the
+ * Response to step up or re-authorize) and its proof method is not part of its typed API. So the
+ * resource proofs are made here, with the same claims: `htm`, `htu`, `iat`, `jti`, `ath`, and
+ * `nonce` when the server gave one.
  */
 export interface DpopKey {
   keyPair: webcrypto.CryptoKeyPair;
