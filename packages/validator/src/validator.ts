@@ -27,7 +27,9 @@ type ScopeOption = { requiredScopes?: string[] } | undefined;
  * discovered on the first request, with backoff, and never crashes the process.
  *
  * A cached token is validated synchronously from memory (`validate` returns an already settled
- * promise). A revoked token keeps working until its cache entry ends: at most `cache.ttlSeconds`.
+ * promise). A revoked opaque token is refused at most `introspection.cacheMaxSeconds` after
+ * revocation, a JWT of a removed key at most `jwt.jwksCacheMaxAgeSeconds` after removal, any
+ * token at once after `evict(token)` (README, "Security model").
  *
  * @example
  * ```ts
