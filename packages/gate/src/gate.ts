@@ -115,9 +115,13 @@ async function serveMetadata(
 
 type BodyOutcome = { ok: true; body: unknown; messages: JsonRpcMessage[] } | GateRespond;
 
-function byteLength(value: string | Uint8Array): number {
-  if (typeof value !== 'string') return value.byteLength;
-  return new TextEncoder().encode(value).byteLength;
+/** Whether a raw body is over `max` bytes (UTF-8), without encoding it when it cannot be. */
+function overLimit(value: string | Uint8Array, max: number): boolean {
+  if (typeof value !== 'string') return value.byteLength > max;
+  // A UTF-16 code unit is at most 3 UTF-8 bytes, at least 1.
+  if (value.length * 3 <= max) return false;
+  if (value.length > max) return true;
+  return new TextEncoder().encode(value).byteLength > max;
 }
 
 /** Step 3 (POST): read (bounded), parse, batch limit, `Mcp-Method` / `Mcp-Name`. */
@@ -144,10 +148,7 @@ async function readMessages(
       return respond(400, 'body_unreadable', jsonRpcErrorBody(JSONRPC_INVALID_REQUEST, msg), cors);
     }
   }
-  if (
-    (typeof raw === 'string' || raw instanceof Uint8Array) &&
-    byteLength(raw) > cfg.maxBodyBytes
-  ) {
+  if ((typeof raw === 'string' || raw instanceof Uint8Array) && overLimit(raw, cfg.maxBodyBytes)) {
     const msg = `Request body larger than ${cfg.maxBodyBytes} bytes`;
     return respond(413, 'body_too_large', jsonRpcErrorBody(JSONRPC_INVALID_REQUEST, msg), cors);
   }
@@ -215,8 +216,8 @@ async function authorize(
   cors: Record<string, string>,
 ): Promise<AuthInfo | GateRespond> {
   // Every challenge names what this request needs: the validator's and the gate's required
-  // scopes plus the per-message ones.
-  const challengeScopes = union(cfg.baseChallengeScopes, needed);
+  // scopes plus the per-message ones (computed only when there is a challenge to send).
+  const challengeScopes = (): string[] => union(cfg.baseChallengeScopes, needed);
   let auth: AuthInfo;
   try {
     auth = await cfg.validator.authenticate(
@@ -226,14 +227,16 @@ async function authorize(
     );
   } catch (err) {
     if (!isTokenValidationError(err)) throw err;
+    const scopes = challengeScopes();
     const failure =
       err.code === 'ERR_INSUFFICIENT_SCOPE'
-        ? insufficientScope(union(err.requiredScopes, challengeScopes))
+        ? insufficientScope(union(err.requiredScopes, scopes))
         : err;
-    return tokenFailure(cfg, failure, challengeScopes, cors);
+    return tokenFailure(cfg, failure, scopes, cors);
   }
   if (cfg.scopes.missing(auth.scopes, needed).length > 0) {
-    return tokenFailure(cfg, insufficientScope(challengeScopes), challengeScopes, cors);
+    const scopes = challengeScopes();
+    return tokenFailure(cfg, insufficientScope(scopes), scopes, cors);
   }
   return auth;
 }
@@ -285,7 +288,9 @@ export function createGate(options: GateOptions): Gate {
     if (cfg.metadata !== undefined && metadataPaths.has(path)) {
       return serveMetadata(cfg, request, method);
     }
-    if (!cfg.endpointKeys.has(endpointKey(path))) return { kind: 'pass' };
+    if (!cfg.endpointPaths.includes(path) && !cfg.endpointKeys.has(endpointKey(path))) {
+      return { kind: 'pass' };
+    }
     const cors = cfg.cors?.headers(origin) ?? {};
     if (method === 'OPTIONS') {
       const headers = {

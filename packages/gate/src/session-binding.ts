@@ -81,6 +81,18 @@ export function memorySessionStore(o: MemorySessionStoreOptions = {}): SessionSt
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/security_best_practices#session-hijacking
  */
 export function principalKey(auth: AuthInfo): string {
+  // The validator hands out one frozen AuthInfo per cached token: key it once.
+  let key = keys.get(auth);
+  if (key === undefined) {
+    key = computePrincipalKey(auth);
+    keys.set(auth, key);
+  }
+  return key;
+}
+
+const keys = new WeakMap<AuthInfo, string>();
+
+function computePrincipalKey(auth: AuthInfo): string {
   const extra = auth.extra as { issuer?: unknown; subject?: unknown } | undefined;
   return JSON.stringify([
     typeof extra?.issuer === 'string' ? extra.issuer : '',
