@@ -5,9 +5,12 @@ export type ToolScopes = Readonly<Record<string, readonly string[]>>;
 
 /**
  * Extra scopes one JSON-RPC message needs (`undefined` or `[]`: none). Receives every message of
- * the body, batches included, one at a time.
+ * the body, batches included, one at a time. Declared as a method so a function typed with the
+ * MCP SDK's own `JSONRPCMessage` fits (parameter bivariance).
  */
-export type ScopesFor = (message: JsonRpcMessage) => readonly string[] | undefined;
+export type ScopesFor = {
+  scopesFor(message: JsonRpcMessage): readonly string[] | undefined;
+}['scopesFor'];
 
 /**
  * The extra scopes a parsed body (one message or a batch) needs: the union over its messages.

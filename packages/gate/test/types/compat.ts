@@ -21,3 +21,11 @@ export function scopesOf(req: import('node:http').IncomingMessage): string[] | u
 export const fromValidator: RequestAuthInfo = {} as ValidatorAuthInfo;
 export const fromSdk: RequestAuthInfo = {} as SdkAuthInfo;
 export const toSdk: SdkAuthInfo = {} as RequestAuthInfo;
+
+// A scopesFor written against the SDK's JSONRPCMessage type is accepted by the gate.
+import type { ScopesFor } from '@mcp-auth/gate';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+
+const sdkTyped = (message: JSONRPCMessage): string[] | undefined =>
+  'method' in message && message.method === 'resources/read' ? ['res:read'] : undefined;
+export const accepted: ScopesFor = sdkTyped;
