@@ -1,6 +1,7 @@
 import { fetchProtectedResourceMetadata, isDiscoveryError } from '@mcp-auth/discovery';
 import { obtainTokens } from './authorize.js';
 import { isTestClientError } from './errors.js';
+import { checkOtherResource } from './internal/check-other-resource.js';
 import {
   CHECKS_2026,
   type CheckOutcome,
@@ -8,10 +9,11 @@ import {
   checkOriginValidation,
   checkScopeChallenge,
 } from './internal/checks-2026.js';
-import { bearerChallenge, type ProbeKind, type ProbeResponse, probe } from './internal/http.js';
+import { type ProbeKind, type ProbeResponse, probe } from './internal/http.js';
+import { parseOrigin } from './internal/origin.js';
 import { AuthSession } from './internal/session.js';
 import type { AuthorizeOptions } from './options.js';
-import { describeError, Report, sanitizeForTerminal } from './report.js';
+import { describeError, Report } from './report.js';
 
 /** The result of one conformance check. `warn` is a SHOULD not met; only `fail` fails the report. */
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
@@ -76,29 +78,6 @@ export const CHECKS: readonly { id: string; title: string }[] = [
 
 const GARBAGE_TOKEN = 'mcp-auth-test-client.not-a-real-token.x';
 const DEFAULT_ORIGIN = 'https://mcp-client.example';
-
-/**
- * The serialized origin of `value` (`https://app.example.com:8443`), or undefined when it is not an
- * http(s) origin: a path, query, fragment or credentials make it a URL, not an origin. A trailing
- * `/` is tolerated; default ports are dropped, as browsers serialize them.
- *
- * @example
- * ```ts
- * parseOrigin('https://app.example.com/'); // 'https://app.example.com'
- * parseOrigin('https://app.example.com/mcp'); // undefined
- * ```
- * @see https://www.rfc-editor.org/rfc/rfc6454#section-6.2
- * @see https://fetch.spec.whatwg.org/#origin-header
- */
-export function parseOrigin(value: string): string | undefined {
-  if (typeof value !== 'string' || !URL.canParse(value)) return undefined;
-  const url = new URL(value);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
-  if (url.username || url.password || url.pathname !== '/') return undefined;
-  // `https://a.example/?` and `…#` parse with an empty search and hash: refuse them too.
-  if (/[?#]/.test(value)) return undefined;
-  return url.origin;
-}
 
 /**
  * A conformance report on an MCP server's authorization (what server authors put in CI): 401 without
@@ -268,7 +247,14 @@ export async function checkServer(
         set('valid_token_accepted', 'fail', `could not get a token: ${describeError(err).message}`);
       }
       if (options.otherResource) {
-        await checkOtherResource(options.otherResource, kind, first?.challenge?.params.scope);
+        const o = await checkOtherResource(
+          { serverUrl: session.serverUrl, kind, fetch: fetchImpl, timeoutMs },
+          options.otherResource,
+          first?.challenge?.params.scope,
+          options,
+          report,
+        );
+        set('other_resource_refused', o.status, o.detail);
       } else {
         set(
           'other_resource_refused',
@@ -418,89 +404,4 @@ export async function checkServer(
       );
     }
   }
-
-  async function checkOtherResource(
-    otherResource: string,
-    kind: ProbeKind,
-    challengeScope: string | undefined,
-  ): Promise<void> {
-    const sub = new Report();
-    sub.onStep((step) =>
-      report.record({
-        ...step,
-        id: `other_resource.${step.id}`,
-        title: `${step.title} [other resource]`,
-      }),
-    );
-    const other = new AuthSession(session.serverUrl, {
-      ...options,
-      resource: otherResource,
-      scope: options.otherResourceScope ?? challengeScope ?? '',
-      tokenStore: undefined,
-      refresh: false,
-      report: sub,
-    });
-    try {
-      await obtainTokens(other, { lazy: false });
-      const otherToken = other.tokens!.accessToken;
-      report.secret(otherToken);
-      const res = await probe(session.serverUrl, kind, {
-        fetch: fetchImpl,
-        timeoutMs,
-        token: otherToken,
-      });
-      const challenge = bearerChallenge(res.headers.get('www-authenticate'));
-      if (res.status === 401) {
-        set(
-          'other_resource_refused',
-          'pass',
-          `token for ${otherResource} → 401${challenge?.params.error ? ` error="${challenge.params.error}"` : ''}`,
-        );
-      } else {
-        set(
-          'other_resource_refused',
-          'fail',
-          `token for ${otherResource} → ${res.status}, expected 401 (audience not checked)`,
-        );
-      }
-    } catch (err) {
-      set(
-        'other_resource_refused',
-        'fail',
-        `could not get a token for ${otherResource}: ${describeError(err).message}`,
-      );
-    } finally {
-      await other.close().catch(() => {});
-    }
-  }
-}
-
-/**
- * The check report as a text table: one row per check with PASS, FAIL, WARN or SKIP, then a summary.
- *
- * @example
- * ```ts
- * console.log(formatCheckTable(await checkServer(serverUrl, { unauthenticatedOnly: true })));
- * ```
- * @see https://www.rfc-editor.org/rfc/rfc9728#section-5.1
- */
-export function formatCheckTable(result: CheckReport, options: { color?: boolean } = {}): string {
-  const label = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', skip: 'SKIP' } as const;
-  const colors = { pass: 32, fail: 31, warn: 33, skip: 90 } as const;
-  const width = Math.max(...result.checks.map((c) => c.title.length), 5);
-  const lines = [
-    `${'check'.padEnd(width)}  result  detail`,
-    `${'-'.repeat(width)}  ------  ------`,
-  ];
-  for (const c of result.checks) {
-    const text = label[c.status].padEnd(6);
-    const painted = options.color ? `\u001b[${colors[c.status]}m${text}\u001b[0m` : text;
-    lines.push(`${c.title.padEnd(width)}  ${painted}  ${sanitizeForTerminal(c.detail)}`);
-  }
-  const failed = result.checks.filter((c) => c.status === 'fail').length;
-  lines.push(
-    '',
-    failed === 0 ? 'All checks passed.' : `${failed} check${failed === 1 ? '' : 's'} failed.`,
-  );
-  return lines.join('\n');
 }

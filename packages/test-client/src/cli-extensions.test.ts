@@ -3,7 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT_CODES, parseCliArgs, runCli } from './cli-run.js';
+import { parseCliArgs } from './cli-args.js';
+import { EXIT_CODES, runCli } from './cli-run.js';
 
 const URL_ = 'http://127.0.0.1:3000/mcp';
 const PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EXIT_CODES, parseCliArgs, runCli } from './cli-run.js';
+import { parseCliArgs } from './cli-args.js';
+import { EXIT_CODES, runCli } from './cli-run.js';
 
 function io() {
   const out: string[] = [];

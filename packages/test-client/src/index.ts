@@ -11,8 +11,8 @@ export {
   type CheckResult,
   type CheckStatus,
   checkServer,
-  formatCheckTable,
 } from './check.js';
+export { formatCheckTable } from './check-table.js';
 // The CLI, programmatically
 export { type CliIo, type CliStream, EXIT_CODES, runCli } from './cli-run.js';
 export {
