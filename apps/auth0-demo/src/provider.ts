@@ -17,7 +17,7 @@ export const auth0: ProviderDefinition = {
   defaultStepUpScope: 'read:admin',
   defaultPort: 3002,
   issuerExample: 'https://your-tenant.us.auth0.com/',
-  resourceExample: 'https://mcp.example.com/sse',
+  resourceExample: 'https://mcp.example.com/mcp',
   // Auth0 issuers always end with "/": add it rather than fail the exact issuer comparison later.
   normalizeIssuer: (issuer) => (issuer.endsWith('/') ? issuer : `${issuer}/`),
   checkIssuer(issuer) {

@@ -31,22 +31,22 @@ providerAppSuite(auth0, {
       'issuer with a path',
       {
         OAUTH_AUTHORIZATION_SERVER: 'https://tenant.us.auth0.com/api/v2',
-        OAUTH_RESOURCE_URI: 'https://mcp.example.com/sse',
+        OAUTH_RESOURCE_URI: 'https://mcp.example.com/mcp',
       },
       'auth0-demo: OAUTH_AUTHORIZATION_SERVER must be your Auth0 tenant (or custom domain) root with its trailing slash, e.g. https://your-tenant.us.auth0.com/',
     ],
     [
       'missing resource URI',
       { OAUTH_AUTHORIZATION_SERVER: 'https://tenant.us.auth0.com' },
-      "auth0-demo: OAUTH_RESOURCE_URI is missing: set it to this server's public URL, the audience its tokens must carry, e.g. https://mcp.example.com/sse",
+      "auth0-demo: OAUTH_RESOURCE_URI is missing: set it to this server's public URL, the audience its tokens must carry, e.g. https://mcp.example.com/mcp",
     ],
     [
       'http resource off loopback',
       {
         OAUTH_AUTHORIZATION_SERVER: 'https://tenant.us.auth0.com/',
-        OAUTH_RESOURCE_URI: 'http://mcp.example.com/sse',
+        OAUTH_RESOURCE_URI: 'http://mcp.example.com/mcp',
       },
-      'auth0-demo: OAUTH_RESOURCE_URI must use https (http is accepted only for localhost and 127.0.0.1), e.g. https://mcp.example.com/sse',
+      'auth0-demo: OAUTH_RESOURCE_URI must use https (http is accepted only for localhost and 127.0.0.1), e.g. https://mcp.example.com/mcp',
     ],
   ],
 });

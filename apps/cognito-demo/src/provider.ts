@@ -22,7 +22,7 @@ export const cognito: ProviderDefinition = {
   defaultStepUpScope: 'mcp/admin',
   defaultPort: 3001,
   issuerExample: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123',
-  resourceExample: 'https://mcp.example.com/sse',
+  resourceExample: 'https://mcp.example.com/mcp',
   requiresAllowedClientIds: true,
   noOtherResourceCheck:
     'Cognito access tokens carry no audience: tokens are bound by client id (OAUTH_ALLOWED_CLIENT_IDS) instead',

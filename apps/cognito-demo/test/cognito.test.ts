@@ -43,7 +43,7 @@ providerAppSuite(cognito, {
       {
         OAUTH_AUTHORIZATION_SERVER: 'https://mcp-demo.auth.us-east-1.amazoncognito.com',
         OAUTH_CLIENT_ID: 'abc',
-        OAUTH_RESOURCE_URI: 'https://mcp.example.com/sse',
+        OAUTH_RESOURCE_URI: 'https://mcp.example.com/mcp',
       },
       'cognito-demo: OAUTH_AUTHORIZATION_SERVER is the Cognito domain (…amazoncognito.com), not the issuer: use https://cognito-idp.<region>.amazonaws.com/<user pool id>, e.g. https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123',
     ],
@@ -52,7 +52,7 @@ providerAppSuite(cognito, {
       {
         OAUTH_AUTHORIZATION_SERVER:
           'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123',
-        OAUTH_RESOURCE_URI: 'https://mcp.example.com/sse',
+        OAUTH_RESOURCE_URI: 'https://mcp.example.com/mcp',
       },
       'cognito-demo: OAUTH_ALLOWED_CLIENT_IDS is missing: Amazon Cognito access tokens carry no audience, so list the app client ids whose tokens this server accepts, e.g. OAUTH_ALLOWED_CLIENT_IDS=1example23456789abcdefghij (or set OAUTH_CLIENT_ID)',
     ],

@@ -18,7 +18,7 @@ const generic: ProviderDefinition = {
   defaultStepUpScope: 'mcp:admin',
   defaultPort: 3999,
   issuerExample: 'https://idp.example.com',
-  resourceExample: 'https://mcp.example.com/sse',
+  resourceExample: 'https://mcp.example.com/mcp',
   emulation: { notes: ['a test emulation'] },
   highlightClaims: ['aud', 'client_id'],
 };
@@ -39,8 +39,8 @@ describe('startDemoApp against a real provider (provider mode)', () => {
     port2 = await getFreePort();
     as = await start({
       resources: [
-        { uri: `http://127.0.0.1:${port}/sse`, scopes: ['mcp:tools', 'mcp:admin'] },
-        { uri: `http://127.0.0.1:${port2}/sse`, scopes: ['mcp:tools', 'mcp:admin'] },
+        { uri: `http://127.0.0.1:${port}/mcp`, scopes: ['mcp:tools', 'mcp:admin'] },
+        { uri: `http://127.0.0.1:${port2}/mcp`, scopes: ['mcp:tools', 'mcp:admin'] },
         { uri: 'https://other.example.com/mcp', scopes: ['mcp:tools'] },
       ],
     });
@@ -53,7 +53,7 @@ describe('startDemoApp against a real provider (provider mode)', () => {
     const app = await startDemoApp(generic, {
       env: {
         OAUTH_AUTHORIZATION_SERVER: as.issuer,
-        OAUTH_RESOURCE_URI: `http://127.0.0.1:${port}/sse`,
+        OAUTH_RESOURCE_URI: `http://127.0.0.1:${port}/mcp`,
         PORT: String(port),
       },
     });
@@ -62,16 +62,24 @@ describe('startDemoApp against a real provider (provider mode)', () => {
       expect(app.emulation).toBeUndefined();
       expect(app.issuer).toBe(as.issuer);
       expect(app.authorizeUrl).toBeUndefined(); // no client id: no server-side browser flow
+      expect(app.mcpUrl).toBe(`http://127.0.0.1:${port}/mcp`);
+      expect(app.sseUrl).toBe(`http://127.0.0.1:${port}/mcp/sse`);
       app.testClientOptions.clientId = as.clients.public.clientId;
-      const result = await runFlowReport(app);
-      expect(result.error).toBeUndefined();
-      expect(result.steppedUp).toBe(true);
-      expect(result.whoami).toMatchObject({
-        issuer: as.issuer,
-        clientId: 'mcp-public',
-        scopes: ['mcp:tools'],
-        providerClaims: { aud: `http://127.0.0.1:${port}/sse`, client_id: 'mcp-public' },
-      });
+      // The primary endpoint (Streamable HTTP), then the deprecated one: the same resource covers both.
+      for (const transport of ['streamable-http', 'sse'] as const) {
+        const result = await runFlowReport(app, { transport });
+        expect(result.error, transport).toBeUndefined();
+        expect(result.steppedUp).toBe(true);
+        expect(result.report.steps.find((s) => s.id === 'connect')?.received.join(' ')).toContain(
+          transport === 'sse' ? 'SSE' : 'Streamable HTTP',
+        );
+        expect(result.whoami).toMatchObject({
+          issuer: as.issuer,
+          clientId: 'mcp-public',
+          scopes: ['mcp:tools'],
+          providerClaims: { aud: `http://127.0.0.1:${port}/mcp`, client_id: 'mcp-public' },
+        });
+      }
     } finally {
       await app.close();
     }
@@ -81,7 +89,7 @@ describe('startDemoApp against a real provider (provider mode)', () => {
     const app = await startDemoApp(generic, {
       env: {
         OAUTH_AUTHORIZATION_SERVER: as.issuer,
-        OAUTH_RESOURCE_URI: `http://127.0.0.1:${port2}/sse`,
+        OAUTH_RESOURCE_URI: `http://127.0.0.1:${port2}/mcp`,
         PORT: String(port2),
       },
     });
@@ -96,7 +104,7 @@ describe('startDemoApp against a real provider (provider mode)', () => {
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
       // The same server's token for this resource is accepted.
       const ours = await as.getToken({
-        resource: `http://127.0.0.1:${port2}/sse`,
+        resource: `http://127.0.0.1:${port2}/mcp`,
         scope: 'mcp:tools',
       });
       const ok = await fetch(app.sseUrl, { headers: { authorization: `Bearer ${ours}` } });
@@ -111,7 +119,7 @@ describe('startDemoApp against a real provider (provider mode)', () => {
 describe('startDemoApp when the authorization server goes away', () => {
   it('answers 503 with Retry-After (not 401: the client keeps its token) for a token it cannot check yet', async () => {
     const port = await getFreePort();
-    const resource = `http://127.0.0.1:${port}/sse`;
+    const resource = `http://127.0.0.1:${port}/mcp`;
     const as = await start({ resources: [{ uri: resource, scopes: ['mcp:tools'] }] });
     const token = await as.getToken({ resource, scope: 'mcp:tools' });
     const app = await startDemoApp(generic, {
@@ -191,7 +199,24 @@ describe('startDemoApp: ports, CORS and Redis', () => {
         method: 'OPTIONS',
         headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
       });
+      // Another origin: refused by the Origin check (DNS rebinding) before CORS is looked at.
+      expect(other.status).toBe(403);
       expect(other.headers.get('access-control-allow-origin')).toBeNull();
+      expect(await other.json()).toEqual({
+        error: 'forbidden',
+        error_description: 'Origin not allowed',
+      });
+      // The Streamable HTTP endpoint answers the allowed origin's preflight the same way.
+      const mcp = await fetch(app.mcpUrl, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://app.example.com',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization, content-type, mcp-protocol-version',
+        },
+      });
+      expect(mcp.status).toBe(204);
+      expect(mcp.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
 
       // The transport's 403 for server_stats (auth.toolScopes) carries the same CORS headers, so a
       // browser client can read the challenge.
@@ -263,14 +288,14 @@ describe('startDemoApp: ports, CORS and Redis', () => {
       });
       const as = await start({
         resources: [
-          { uri: `http://127.0.0.1:${portA}/sse`, scopes: ['mcp:tools', 'mcp:admin'] },
-          { uri: `http://127.0.0.1:${portC}/sse`, scopes: ['mcp:tools', 'mcp:admin'] },
+          { uri: `http://127.0.0.1:${portA}/mcp`, scopes: ['mcp:tools', 'mcp:admin'] },
+          { uri: `http://127.0.0.1:${portC}/mcp`, scopes: ['mcp:tools', 'mcp:admin'] },
         ],
         clients: [client('web-a', portA), client('web-c', portC)],
       });
       const env = (port: number, publicPort: number, id: string, redisUrl?: string) => ({
         OAUTH_AUTHORIZATION_SERVER: as.issuer,
-        OAUTH_RESOURCE_URI: `http://127.0.0.1:${publicPort}/sse`,
+        OAUTH_RESOURCE_URI: `http://127.0.0.1:${publicPort}/mcp`,
         OAUTH_CLIENT_ID: id,
         OAUTH_CLIENT_SECRET: `${id}-secret-0123456789`,
         PORT: String(port),
@@ -457,12 +482,12 @@ describe('runCli in-process', () => {
 
   it('--once against a configured provider says it needs the emulation, exit 1', async () => {
     const as = await start({
-      resources: [{ uri: 'http://127.0.0.1:1/sse', scopes: ['mcp:tools'] }],
+      resources: [{ uri: 'http://127.0.0.1:1/mcp', scopes: ['mcp:tools'] }],
     });
     try {
       const r = await run(['--once'], {
         OAUTH_AUTHORIZATION_SERVER: as.issuer,
-        OAUTH_RESOURCE_URI: 'http://127.0.0.1:1/sse',
+        OAUTH_RESOURCE_URI: 'http://127.0.0.1:1/mcp',
         PORT: '0',
       });
       expect(r.code).toBe(1);

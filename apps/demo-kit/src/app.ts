@@ -30,6 +30,17 @@ export interface StartDemoAppOptions {
   logger?: Logger;
 }
 
+/** The Streamable HTTP endpoint; the default resource URI is `<origin>/mcp`. */
+export const MCP_PATH = '/mcp';
+/**
+ * The deprecated HTTP+SSE endpoints, under {@link MCP_PATH}: clients accept protected resource
+ * metadata whose `resource` is their server URL or a path prefix of it, so `<origin>/mcp` covers
+ * `/mcp/sse` (where it would not cover `/sse`) and both transports share one resource.
+ */
+export const SSE_PATH = '/mcp/sse';
+/** Where SSE clients POST their messages. */
+export const MESSAGES_PATH = '/mcp/messages';
+
 /** The user the emulation signs in (automatically, unless interactive). */
 export const DEMO_USER = { sub: 'user-1', email: 'user1@example.com', password: 'password' };
 
@@ -44,12 +55,17 @@ export interface DemoApp {
   resourceUri: string;
   /** `http://127.0.0.1:3001` */
   origin: string;
-  /** The SSE endpoint MCP clients connect to. */
-  sseUrl: string;
+  /** The Streamable HTTP endpoint (`/mcp`): the one current MCP clients connect to. */
+  mcpUrl: string;
   /**
-   * The SSE endpoint as clients reach it: on the origin of the resource URI (behind a proxy, the
-   * public address), which is what their tokens are for. Same as `sseUrl` in emulation mode.
+   * The Streamable HTTP endpoint as clients reach it: on the origin of the resource URI (behind a
+   * proxy, the public address), which is what their tokens are for. Same as `mcpUrl` in emulation
+   * mode.
    */
+  publicMcpUrl: string;
+  /** The deprecated HTTP+SSE endpoint (`/mcp/sse` + `/mcp/messages`), still served for old clients. */
+  sseUrl: string;
+  /** The SSE endpoint on the public origin (see `publicMcpUrl`). */
   publicSseUrl: string;
   /** The protected resource metadata URL (RFC 9728). */
   resourceMetadataUrl: string;
@@ -76,11 +92,13 @@ export interface DemoApp {
 /**
  * Starts a demo app: reads and validates the configuration (throws {@link ConfigError}), starts the
  * provider emulation when no provider is configured, and serves the protected MCP server
- * (`@mcp-auth/sse-transport`) with the demo tools, `server_stats` gated by the step-up scope.
+ * (`@mcp-auth/sse-transport`: Streamable HTTP at `/mcp`, the deprecated HTTP+SSE at `/mcp/sse`)
+ * with the demo tools, `server_stats` gated by the step-up scope. The resource URI `<origin>/mcp`
+ * is a path prefix of both endpoints, so one protected resource metadata document serves both.
  *
  * @example
  * const app = await startDemoApp(cognito, { env: {} });   // emulation of Cognito
- * console.log(app.sseUrl);
+ * console.log(app.mcpUrl);
  * await app.close();
  * @see https://modelcontextprotocol.io/specification/2025-06-18/basic/authorization
  */
@@ -97,7 +115,10 @@ export async function startDemoApp(
   const port = await choosePort(config, definition);
   const urlHost = hostForUrl(config.host);
   const origin = `http://${urlHost}:${port}`;
-  const resourceUri = config.resourceUri ?? `${origin}/sse`;
+  // `<origin>/mcp`: the Streamable HTTP endpoint itself, and a path prefix of the SSE endpoints
+  // (SSE_PATH), so clients of both transports accept the same metadata, found at the path-suffixed
+  // well-known URL of the primary endpoint (RFC 9728 §3.1).
+  const resourceUri = config.resourceUri ?? `${origin}${MCP_PATH}`;
   const requiredScopes = config.requiredScopes;
   const stepUpScope = config.stepUpScope;
   const allScopes = [...new Set([...requiredScopes, stepUpScope])];
@@ -213,9 +234,17 @@ export async function startDemoApp(
     throw err;
   }
 
-  // Any origin by default, as the transport does: bearer tokens are not cookies, so a page can
-  // only use this server with a token it obtained. ALLOWED_ORIGIN narrows it.
+  // CORS: any origin by default, as the transport does: bearer tokens are not cookies, so a page
+  // can only use this server with a token it obtained. ALLOWED_ORIGIN narrows it. The transport's
+  // Origin check (DNS rebinding) is separate and never widened by CORS: by default it serves
+  // loopback origins for a loopback resource, else the resource's origin; ALLOWED_ORIGIN adds to it.
   const allowOrigin = config.allowedOrigin ?? '*';
+  const allowedOrigins = allowOrigin === '*' ? [] : allowOrigin;
+  // The address it listens on is a Host it serves too (a load balancer's health check, a direct
+  // request to one instance behind a proxy): an IP literal or the configured HOST, never a name an
+  // attacker's page could rebind.
+  const listenHost = new URL(origin).host;
+  const allowedHosts = listenHost === new URL(resourceUri).host ? [] : [listenHost];
   let handler: SseHandler | undefined;
   const stats = () => ({ sessions: handler?.sessionCount ?? 0 });
   handler = createHandler({
@@ -223,6 +252,11 @@ export async function startDemoApp(
     // answers 403 insufficient_scope (listing every scope the call needs) and clients step up.
     auth: { provider, toolScopes: { [STEP_UP_TOOL]: [stepUpScope] } },
     cors: { allowOrigin },
+    streamableHttp: { endpoint: MCP_PATH },
+    endpoint: SSE_PATH,
+    messageEndpoint: MESSAGES_PATH,
+    ...(allowedOrigins.length > 0 ? { allowedOrigins } : {}),
+    ...(allowedHosts.length > 0 ? { allowedHosts } : {}),
     // The server-side browser flow (/oauth/authorize → callback): show who signed in; the tokens
     // stay on the server and are never written into the page.
     oauth: {
@@ -255,7 +289,7 @@ export async function startDemoApp(
     logger,
   });
   const server = createHttpServer(handler);
-  server.requestTimeout = 0; // SSE streams are long-lived
+  server.requestTimeout = 0; // SSE streams (GET /mcp, GET /sse) are long-lived
   server.headersTimeout = 30_000;
   try {
     await listen(server, port, config.host);
@@ -283,8 +317,10 @@ export async function startDemoApp(
     issuer,
     resourceUri,
     origin,
-    sseUrl: `${origin}/sse`,
-    publicSseUrl: `${new URL(resourceUri).origin}/sse`,
+    mcpUrl: `${origin}${MCP_PATH}`,
+    publicMcpUrl: `${new URL(resourceUri).origin}${MCP_PATH}`,
+    sseUrl: `${origin}${SSE_PATH}`,
+    publicSseUrl: `${new URL(resourceUri).origin}${SSE_PATH}`,
     resourceMetadataUrl: metadataUrlFor(resourceUri),
     ...(clientId !== undefined ? { authorizeUrl: `${origin}/oauth/authorize` } : {}),
     requiredScopes,

@@ -11,7 +11,7 @@ const generic: ProviderDefinition = {
   defaultStepUpScope: 'mcp:admin',
   defaultPort: 0,
   issuerExample: 'https://idp.example.com',
-  resourceExample: 'https://mcp.example.com/sse',
+  resourceExample: 'https://mcp.example.com/mcp',
   emulation: { notes: [] },
   highlightClaims: [],
 };

@@ -2,7 +2,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEMO_USER, type DemoApp, otherResourceFor, startDemoApp } from './app.js';
 import { isConfigError } from './errors.js';
-import { runCheck, runFlow } from './flow.js';
+import { checkOrigin, runCheck, runFlow } from './flow.js';
 import { checkIssuerReachable } from './preflight.js';
 import type { ProviderDefinition } from './provider.js';
 import { STEP_UP_TOOL } from './tools.js';
@@ -246,7 +246,7 @@ function parseFlags(argv: string[]): Flags {
 
 function usage(def: ProviderDefinition): string {
   const lines = [
-    `${def.appName}: an MCP server (SSE) protected by OAuth 2.1 with ${def.displayName}.`,
+    `${def.appName}: an MCP server (Streamable HTTP at /mcp; the deprecated HTTP+SSE at /sse) protected by OAuth 2.1 with ${def.displayName}.`,
     '',
     `Usage: pnpm --filter @mcp-auth/app-${def.appName} start -- [options]`,
     '',
@@ -287,9 +287,10 @@ function banner(app: DemoApp, flags: Flags, paint: (c: number, s: string) => str
       'authorization server',
       `${app.issuer}${app.mode === 'emulation' ? (def.emulationOnly ? '  (local, in this process)' : '  (emulation, in this process)') : ''}`,
     ),
-    row('MCP server (SSE)', app.publicSseUrl),
-    ...(app.publicSseUrl !== app.sseUrl ? [row('listening on', app.sseUrl)] : []),
-    row('resource', app.resourceUri),
+    row('MCP server', `${app.publicMcpUrl}  (Streamable HTTP)`),
+    row('legacy endpoint', `${app.publicSseUrl}  (HTTP+SSE, deprecated, for old clients)`),
+    ...(app.publicMcpUrl !== app.mcpUrl ? [row('listening on', app.origin)] : []),
+    row('resource', `${app.resourceUri}  (covers both endpoints)`),
     ...(app.acceptedAudiences.length > 0
       ? [row('also accepted aud', `${app.acceptedAudiences.join(', ')} (exact; OAUTH_AUDIENCE)`)]
       : []),
@@ -336,23 +337,23 @@ function connectHelp(app: DemoApp, paint: (c: number, s: string) => string): str
       ? ['--non-interactive']
       : ['--open']),
   ];
-  const clientArgs = [
-    app.publicSseUrl,
+  // Everything but the URL and the transport, shared by the Streamable HTTP and SSE commands.
+  const flowArgs = [
     ...identity,
     ...Object.entries(t.authorizationParams ?? {}).flatMap(([k, v]) => [
       '--auth-param',
       `${k}=${v}`,
     ]),
     ...(t.scope ? ['--scope', `"${t.scope}"`] : []),
-    '--transport',
-    'sse',
-    '--call',
-    'whoami',
   ];
+  const clientArgs = (url: string, transport: 'streamable-http' | 'sse') =>
+    [url, ...flowArgs, '--transport', transport, '--call', 'whoami'].join(' ');
   const checkArgs = [
-    app.publicSseUrl,
+    app.publicMcpUrl,
     '--check',
     ...identity,
+    '--origin',
+    checkOrigin(app),
     ...(app.emulation && app.definition.noOtherResourceCheck === undefined
       ? ['--other-resource', otherResourceFor(app.origin)]
       : []),
@@ -360,10 +361,11 @@ function connectHelp(app: DemoApp, paint: (c: number, s: string) => string): str
   const lines = [
     '',
     paint(1, `Ready. ${app.definition.appName} keeps running until Ctrl-C.`),
-    `  MCP Inspector   npx @modelcontextprotocol/inspector --transport sse --server-url ${app.publicSseUrl}`,
-    `                  (Node 22+; or open it, Transport Type "SSE", URL ${app.publicSseUrl}, Connect: it discovers the authorization server and signs you in${app.testClientOptions.clientId && !app.emulation?.endpoints.registration ? `; no dynamic registration here, so enter client id ${app.testClientOptions.clientId} in its OAuth settings` : ''})`,
-    `  test client     node ${cli} ${clientArgs.join(' ')}`,
+    `  MCP Inspector   npx @modelcontextprotocol/inspector --transport http --server-url ${app.publicMcpUrl}`,
+    `                  (Node 22+; or open it, Transport Type "Streamable HTTP", URL ${app.publicMcpUrl}, Connect: it discovers the authorization server and signs you in${app.testClientOptions.clientId && !app.emulation?.endpoints.registration ? `; no dynamic registration here, so enter client id ${app.testClientOptions.clientId} in its OAuth settings` : ''})`,
+    `  test client     node ${cli} ${clientArgs(app.publicMcpUrl, 'streamable-http')}`,
     `  conformance     node ${cli} ${checkArgs.join(' ')}`,
+    `  over SSE        node ${cli} ${clientArgs(app.publicSseUrl, 'sse')}`,
   ];
   if (app.authorizeUrl) lines.push(`  browser flow    ${app.authorizeUrl}`);
   lines.push(`  health          ${app.origin}/health`);

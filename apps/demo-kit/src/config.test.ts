@@ -11,7 +11,7 @@ const def: ProviderDefinition = {
   defaultStepUpScope: 'mcp:admin',
   defaultPort: 3100,
   issuerExample: 'https://idp.example.com',
-  resourceExample: 'https://mcp.example.com/sse',
+  resourceExample: 'https://mcp.example.com/mcp',
   checkIssuer: (url) =>
     url.hostname === 'bad.example.com' ? 'OAUTH_AUTHORIZATION_SERVER is bad' : undefined,
   emulation: { notes: [] },
@@ -26,7 +26,7 @@ const localOnly: ProviderDefinition = { ...def, emulationOnly: true };
 
 const provider = {
   OAUTH_AUTHORIZATION_SERVER: 'https://idp.example.com',
-  OAUTH_RESOURCE_URI: 'https://mcp.example.com/sse',
+  OAUTH_RESOURCE_URI: 'https://mcp.example.com/mcp',
 };
 
 function configError(fn: () => unknown): ConfigError {
@@ -72,7 +72,7 @@ describe('loadConfig: modes', () => {
     expect(c).toMatchObject({
       mode: 'provider',
       authorizationServer: 'https://idp.example.com',
-      resourceUri: 'https://mcp.example.com/sse',
+      resourceUri: 'https://mcp.example.com/mcp',
       clientId: 'client-1',
       clientSecret: 's3cret',
       requiredScopes: ['a', 'b', 'c'],
@@ -132,13 +132,29 @@ describe('loadConfig: modes', () => {
   it('warns when a loopback resource names another port', () => {
     const c = loadConfig(def, {
       ...provider,
-      OAUTH_RESOURCE_URI: 'http://127.0.0.1:9999/sse',
+      OAUTH_RESOURCE_URI: 'http://127.0.0.1:9999/mcp',
       PORT: '3100',
     });
     expect(c.warnings).toEqual([
-      'OAUTH_RESOURCE_URI (http://127.0.0.1:9999/sse) names port 9999 but the server listens on 3100: fine behind a proxy, a mistake otherwise.',
+      'OAUTH_RESOURCE_URI (http://127.0.0.1:9999/mcp) names port 9999 but the server listens on 3100: fine behind a proxy, a mistake otherwise.',
     ]);
   });
+
+  it.each([
+    ['https://mcp.example.com/mcp', []],
+    ['https://mcp.example.com', []],
+    [
+      'https://mcp.example.com/sse',
+      [
+        'OAUTH_RESOURCE_URI (https://mcp.example.com/sse) does not cover the endpoints /mcp and /mcp/sse: MCP clients will refuse its metadata unless a proxy maps them; use https://mcp.example.com/mcp',
+      ],
+    ],
+  ])(
+    'resource %s: warnings %j (clients need it to be a path prefix of /mcp and /mcp/sse)',
+    (uri, w) => {
+      expect(loadConfig(def, { ...provider, OAUTH_RESOURCE_URI: uri }).warnings).toEqual(w);
+    },
+  );
 
   it('warns when listening on every interface', () => {
     expect(loadConfig(def, { HOST: '0.0.0.0' }).warnings[0]).toMatch(
@@ -264,31 +280,31 @@ describe('loadConfig: one clear line per mistake', () => {
       'OAUTH_RESOURCE_URI',
       { OAUTH_AUTHORIZATION_SERVER: 'https://idp.example.com' },
       'ERR_CONFIG_MISSING',
-      "OAUTH_RESOURCE_URI is missing: set it to this server's public URL, the audience its tokens must carry, e.g. https://mcp.example.com/sse",
+      "OAUTH_RESOURCE_URI is missing: set it to this server's public URL, the audience its tokens must carry, e.g. https://mcp.example.com/mcp",
     ],
     [
       'OAUTH_RESOURCE_URI',
       { ...provider, OAUTH_RESOURCE_URI: '/relative' },
       'ERR_CONFIG_INVALID',
-      'OAUTH_RESOURCE_URI must be an absolute URL, this server\'s public address, e.g. https://mcp.example.com/sse (got "/relative")',
+      'OAUTH_RESOURCE_URI must be an absolute URL, this server\'s public address, e.g. https://mcp.example.com/mcp (got "/relative")',
     ],
     [
       'OAUTH_RESOURCE_URI',
-      { ...provider, OAUTH_RESOURCE_URI: 'https://mcp.example.com/sse#x' },
+      { ...provider, OAUTH_RESOURCE_URI: 'https://mcp.example.com/mcp#x' },
       'ERR_CONFIG_INVALID',
-      'OAUTH_RESOURCE_URI must not contain a fragment (#...), e.g. https://mcp.example.com/sse',
+      'OAUTH_RESOURCE_URI must not contain a fragment (#...), e.g. https://mcp.example.com/mcp',
     ],
     [
       'OAUTH_RESOURCE_URI',
-      { ...provider, OAUTH_RESOURCE_URI: 'https://mcp.example.com/sse?a=b' },
+      { ...provider, OAUTH_RESOURCE_URI: 'https://mcp.example.com/mcp?a=b' },
       'ERR_CONFIG_INVALID',
-      'OAUTH_RESOURCE_URI must not contain a query (?...), e.g. https://mcp.example.com/sse',
+      'OAUTH_RESOURCE_URI must not contain a query (?...), e.g. https://mcp.example.com/mcp',
     ],
     [
       'OAUTH_RESOURCE_URI',
-      { ...provider, OAUTH_RESOURCE_URI: 'http://mcp.example.com/sse' },
+      { ...provider, OAUTH_RESOURCE_URI: 'http://mcp.example.com/mcp' },
       'ERR_CONFIG_INVALID',
-      'OAUTH_RESOURCE_URI must use https (http is accepted only for localhost and 127.0.0.1), e.g. https://mcp.example.com/sse',
+      'OAUTH_RESOURCE_URI must use https (http is accepted only for localhost and 127.0.0.1), e.g. https://mcp.example.com/mcp',
     ],
     [
       'OAUTH_CLIENT_ID',
@@ -342,11 +358,11 @@ describe('readScopes and readResourceUri', () => {
   });
 
   it.each([
-    ['https://MCP.Example.com:443/sse', 'https://mcp.example.com/sse'],
+    ['https://MCP.Example.com:443/mcp', 'https://mcp.example.com/mcp'],
     ['https://mcp.example.com', 'https://mcp.example.com'],
     ['https://mcp.example.com/', 'https://mcp.example.com/'],
     ['http://LOCALHOST:80/mcp', 'http://localhost/mcp'],
-    ['http://[::1]:3000/sse', 'http://[::1]:3000/sse'],
+    ['http://[::1]:3000/mcp', 'http://[::1]:3000/mcp'],
   ])('canonicalises %s', (raw, expected) => {
     expect(readResourceUri(raw, 'e')).toBe(expected);
   });

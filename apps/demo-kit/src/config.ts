@@ -172,6 +172,14 @@ export function loadConfig(def: ProviderDefinition, env: Env): DemoConfig {
     );
   }
 
+  if (resourceUrl.pathname !== '/' && resourceUrl.pathname !== '/mcp') {
+    // Clients accept protected resource metadata only when its resource is their server URL or a
+    // path prefix of it: the endpoints are /mcp and /mcp/sse.
+    warnings.push(
+      `OAUTH_RESOURCE_URI (${resourceUri}) does not cover the endpoints /mcp and /mcp/sse: MCP clients will refuse its metadata unless a proxy maps them; use ${resourceUrl.origin}/mcp`,
+    );
+  }
+
   const allowedClientIds = readList('OAUTH_ALLOWED_CLIENT_IDS', get('OAUTH_ALLOWED_CLIENT_IDS'));
   if (def.requiresAllowedClientIds && allowedClientIds.length === 0) {
     if (clientId === undefined) {
@@ -293,7 +301,7 @@ function readIssuer(def: ProviderDefinition, raw: string): string {
  * no query; returns it with scheme and host lower-cased and the default port dropped.
  *
  * @example
- * readResourceUri('https://MCP.example.com:443/sse', 'https://mcp.example.com/sse'); // 'https://mcp.example.com/sse'
+ * readResourceUri('https://MCP.example.com:443/mcp', 'https://mcp.example.com/mcp'); // 'https://mcp.example.com/mcp'
  * @see https://www.rfc-editor.org/rfc/rfc8707#section-2
  */
 export function readResourceUri(raw: string, example: string): string {

@@ -17,6 +17,16 @@ export interface FlowOptions {
   color?: boolean;
   /** Print everything each step sent and received (tokens still redacted). */
   verbose?: boolean;
+  /** The transport to run over: Streamable HTTP at `/mcp` (default) or the deprecated SSE at `/sse`. */
+  transport?: DemoTransport;
+}
+
+/** The demo's two MCP endpoints: Streamable HTTP (`/mcp`, primary) and HTTP+SSE (`/sse`, deprecated). */
+export type DemoTransport = 'streamable-http' | 'sse';
+
+/** The URL of `transport`'s endpoint of a running app. */
+export function endpointUrl(app: DemoApp, transport: DemoTransport = 'streamable-http'): string {
+  return transport === 'sse' ? app.sseUrl : app.mcpUrl;
 }
 
 /** The eleven steps of the MCP authorization flow, as the guide's sequence diagram numbers them. */
@@ -30,7 +40,7 @@ export const FLOW_STEPS = [
   'Login and consent at the authorization server',
   'Callback to the loopback redirect URI (state and iss checked)',
   'Token request with code_verifier and resource',
-  'Authenticated request: SSE stream + initialize with the Bearer token',
+  'Authenticated request: initialize with the Bearer token',
   'Authenticated tools/list and tools/call whoami',
 ] as const;
 
@@ -65,26 +75,29 @@ export interface FlowResult {
 
 /**
  * Runs the whole flow with `@mcp-auth/test-client` against a running demo app (emulation,
- * non-interactive), then the step-up: `server_stats` → 403 `insufficient_scope` → re-authorization
- * with the union of scopes → success. Returns what it saw.
+ * non-interactive), over Streamable HTTP (default) or the deprecated SSE, then the step-up:
+ * `server_stats` → 403 `insufficient_scope` → re-authorization with the union of scopes → success.
+ * Returns what it saw.
  *
  * @example
  * const result = await runFlowReport(app, { onStep: (s) => console.log(s.title) });
+ * const overSse = await runFlowReport(app, { transport: 'sse' });
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization
  */
 export async function runFlowReport(
   app: DemoApp,
-  o: { onStep?: (step: StepRecord) => void } = {},
+  o: { onStep?: (step: StepRecord) => void; transport?: DemoTransport } = {},
 ): Promise<FlowResult> {
+  const transport = o.transport ?? 'streamable-http';
   const report = new Report(o.onStep ? { onStep: o.onStep } : {});
   const result: FlowResult = { ok: false, report, steppedUp: false };
   let client: Client | undefined;
   try {
     // The test client records its own steps (probe … token, then `connect`) in our report.
-    client = await connect(app.sseUrl, {
+    client = await connect(endpointUrl(app, transport), {
       ...app.testClientOptions,
       nonInteractive: true,
-      transport: 'sse',
+      transport,
       report,
     });
     await report.step('mcp_tools', FLOW_STEPS[10], async (s) => {
@@ -156,7 +169,9 @@ export async function runFlow(app: DemoApp, o: FlowOptions): Promise<boolean> {
     for (const line of details(step, o.verbose ?? false)) print(`${indent}     ${paint(2, line)}`);
   };
   if (!o.json)
-    print(`\nThe MCP authorization flow, run by @mcp-auth/test-client against ${app.sseUrl}:`);
+    print(
+      `\nThe MCP authorization flow, run by @mcp-auth/test-client against ${endpointUrl(app, o.transport)}:`,
+    );
   const onStep = (step: StepRecord) => {
     const n = NUMBER_OF[step.id];
     if (phase === 'first' && n === 8 && !seen.has(7)) {
@@ -180,7 +195,10 @@ export async function runFlow(app: DemoApp, o: FlowOptions): Promise<boolean> {
     }
     show(step, step.title, '  ');
   };
-  const result = await runFlowReport(app, { onStep });
+  const result = await runFlowReport(app, {
+    onStep,
+    ...(o.transport ? { transport: o.transport } : {}),
+  });
   if (o.json) {
     o.out(
       JSON.stringify({ ok: result.ok, steps: result.report.steps, error: result.error }, null, 2),
@@ -222,19 +240,33 @@ function details(step: StepRecord, verbose: boolean): string[] {
 }
 
 /**
- * Runs the test client's conformance checks (`checkServer`) against the app and prints the table.
- * In emulation mode it also obtains a token for another resource of the same authorization
- * server, which must be refused.
+ * The `Origin` a browser client of this app sends, for the CORS check: the first ALLOWED_ORIGIN,
+ * else the resource's own origin (always served: the Origin check allows it by default).
+ */
+export function checkOrigin(app: DemoApp): string {
+  const allowed = app.config.allowedOrigin ?? '*';
+  return allowed !== '*' && allowed[0] ? allowed[0] : new URL(app.resourceUri).origin;
+}
+
+/**
+ * Runs the test client's conformance checks (`checkServer`) against the app's Streamable HTTP
+ * endpoint (or `o.transport`'s) and prints the table. In emulation mode it also obtains a token for
+ * another resource of the same authorization server, which must be refused.
+ *
+ * @example
+ * const ok = await runCheck(app, { out: console.log });
+ * @see https://www.rfc-editor.org/rfc/rfc9728
  */
 export async function runCheck(app: DemoApp, o: FlowOptions): Promise<boolean> {
   const { authorizationParams: _audience, ...clientOptions } = app.testClientOptions;
   const other = app.emulation !== undefined && app.definition.noOtherResourceCheck === undefined;
-  const allowed = app.config.allowedOrigin ?? '*';
-  const result = await checkServer(app.sseUrl, {
+  const url = endpointUrl(app, o.transport);
+  const result = await checkServer(url, {
     ...clientOptions,
     nonInteractive: true,
+    ...(o.transport ? { transport: o.transport } : {}),
     ...(other ? { otherResource: otherResourceFor(app.origin) } : {}),
-    ...(allowed !== '*' && allowed[0] ? { origin: allowed[0] } : {}),
+    origin: checkOrigin(app),
   });
   if (o.json) {
     o.out(
@@ -245,7 +277,7 @@ export async function runCheck(app: DemoApp, o: FlowOptions): Promise<boolean> {
       ),
     );
   } else {
-    o.out(`\nConformance checks (@mcp-auth/test-client --check) against ${app.sseUrl}:`);
+    o.out(`\nConformance checks (@mcp-auth/test-client --check) against ${url}:`);
     o.out(formatCheckTable(result, { color: o.color ?? false }));
     if (app.definition.noOtherResourceCheck) {
       o.out(`  (another resource's token: not checked, ${app.definition.noOtherResourceCheck})`);

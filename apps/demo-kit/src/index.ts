@@ -2,7 +2,10 @@ export {
   DEMO_USER,
   type DemoApp,
   type Logger,
+  MCP_PATH,
+  MESSAGES_PATH,
   otherResourceFor,
+  SSE_PATH,
   type StartDemoAppOptions,
   startDemoApp,
 } from './app.js';
@@ -11,6 +14,9 @@ export { type DemoConfig, ENV_VARS, loadConfig, readResourceUri, readScopes } fr
 export { mergeEnv, parseDotEnv, readDotEnvFile } from './dotenv.js';
 export { ConfigError, type ConfigErrorCode, isConfigError } from './errors.js';
 export {
+  checkOrigin,
+  type DemoTransport,
+  endpointUrl,
   FLOW_STEPS,
   type FlowOptions,
   type FlowResult,

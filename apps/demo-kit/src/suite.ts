@@ -39,21 +39,43 @@ export function providerAppSuite(def: ProviderDefinition, o: ProviderSuiteOption
     it('is an emulation with the provider profile', () => {
       expect(app.mode).toBe('emulation');
       expect(app.emulation?.profile).toBe(def.profile);
-      expect(app.resourceUri).toBe(`${app.origin}/sse`);
+      // One resource for both endpoints: a path prefix of /mcp and of /mcp/sse.
+      expect(app.resourceUri).toBe(`${app.origin}/mcp`);
+      expect(app.mcpUrl).toBe(`${app.origin}/mcp`);
+      expect(app.sseUrl).toBe(`${app.origin}/mcp/sse`);
+      expect(app.resourceMetadataUrl).toBe(
+        `${app.origin}/.well-known/oauth-protected-resource/mcp`,
+      );
     });
 
-    it('answers a request without a token with 401 and the challenge, without error', async () => {
-      const res = await fetch(app.sseUrl, { headers: { accept: 'text/event-stream' } });
-      expect(res.status).toBe(401);
-      await res.body?.cancel();
-      expect(challengeParams(res.headers.get('www-authenticate'))).toEqual({
-        scheme: 'Bearer',
-        params: {
-          resource_metadata: app.resourceMetadataUrl,
-          scope: def.defaultRequiredScopes.join(' '),
-        },
-      });
-    });
+    it.each([
+      ['Streamable HTTP POST /mcp', 'mcp', 'POST'],
+      ['Streamable HTTP GET /mcp', 'mcp', 'GET'],
+      ['SSE GET /mcp/sse (deprecated)', 'sse', 'GET'],
+    ] as const)(
+      'answers %s without a token with 401 and the challenge, without error',
+      async (_name, which, method) => {
+        const res = await fetch(which === 'mcp' ? app.mcpUrl : app.sseUrl, {
+          method,
+          headers: {
+            accept: which === 'mcp' ? 'application/json, text/event-stream' : 'text/event-stream',
+            ...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
+          },
+          ...(method === 'POST'
+            ? { body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) }
+            : {}),
+        });
+        expect(res.status).toBe(401);
+        await res.body?.cancel();
+        expect(challengeParams(res.headers.get('www-authenticate'))).toEqual({
+          scheme: 'Bearer',
+          params: {
+            resource_metadata: app.resourceMetadataUrl,
+            scope: def.defaultRequiredScopes.join(' '),
+          },
+        });
+      },
+    );
 
     it('serves the protected resource metadata naming the emulated issuer', async () => {
       const res = await fetch(app.resourceMetadataUrl);
@@ -71,43 +93,51 @@ export function providerAppSuite(def: ProviderDefinition, o: ProviderSuiteOption
       await o.expectDiscovery(app);
     });
 
-    it('runs the whole flow: token, tools/list, whoami, then 403 and step-up for server_stats', async () => {
-      const result = await runFlowReport(app);
-      expect(result.error).toBeUndefined();
-      expect(result.ok).toBe(true);
-      const ids = result.report.steps.map((s) => s.id);
-      for (const id of [
-        'probe',
-        'resource_metadata',
-        'authorization_server',
-        'client',
-        'scope',
-        'authorization_request',
-        'authorization_response',
-        'token',
-        'connect',
-        'mcp_tools',
-      ]) {
-        expect(ids).toContain(id);
-      }
-      expect(result.report.steps.find((s) => s.id === 'probe')?.received.join(' ')).toMatch(/401/);
-      expect(result.tools).toEqual(['whoami', 'echo', 'server_stats']);
-      const who = result.whoami as unknown as WhoAmI;
-      expect(who.issuer).toBe(app.issuer);
-      expect(who.scopes).toEqual(expect.arrayContaining(def.defaultRequiredScopes));
-      expect(who.scopes).not.toContain(def.defaultStepUpScope);
-      o.expectWhoami(who, app);
-      // The step-up: a 403 challenge naming every scope the call needs, then success.
-      expect(result.steppedUp).toBe(true);
-      const challenge = result.report.steps.find(
-        (s) => s.id === 'challenge' && s.received.some((r) => r.startsWith('403')),
-      );
-      expect(challenge?.received.join(' ')).toContain('error="insufficient_scope"');
-      expect(challenge?.received.join(' ')).toContain(
-        `scope="${[...def.defaultRequiredScopes, def.defaultStepUpScope].join(' ')}"`,
-      );
-      expect(result.stats).toMatchObject({ node: process.version, sessions: expect.any(Number) });
-    });
+    it.each(['streamable-http', 'sse'] as const)(
+      'runs the whole flow over %s: token, tools/list, whoami, then 403 and step-up for server_stats',
+      async (transport) => {
+        const result = await runFlowReport(app, { transport });
+        expect(result.error).toBeUndefined();
+        expect(result.ok).toBe(true);
+        const ids = result.report.steps.map((s) => s.id);
+        for (const id of [
+          'probe',
+          'resource_metadata',
+          'authorization_server',
+          'client',
+          'scope',
+          'authorization_request',
+          'authorization_response',
+          'token',
+          'connect',
+          'mcp_tools',
+        ]) {
+          expect(ids).toContain(id);
+        }
+        expect(result.report.steps.find((s) => s.id === 'probe')?.received.join(' ')).toMatch(
+          /401/,
+        );
+        expect(result.report.steps.find((s) => s.id === 'connect')?.received.join(' ')).toContain(
+          transport === 'sse' ? 'SSE' : 'Streamable HTTP',
+        );
+        expect(result.tools).toEqual(['whoami', 'echo', 'server_stats']);
+        const who = result.whoami as unknown as WhoAmI;
+        expect(who.issuer).toBe(app.issuer);
+        expect(who.scopes).toEqual(expect.arrayContaining(def.defaultRequiredScopes));
+        expect(who.scopes).not.toContain(def.defaultStepUpScope);
+        o.expectWhoami(who, app);
+        // The step-up: a 403 challenge naming every scope the call needs, then success.
+        expect(result.steppedUp).toBe(true);
+        const challenge = result.report.steps.find(
+          (s) => s.id === 'challenge' && s.received.some((r) => r.startsWith('403')),
+        );
+        expect(challenge?.received.join(' ')).toContain('error="insufficient_scope"');
+        expect(challenge?.received.join(' ')).toContain(
+          `scope="${[...def.defaultRequiredScopes, def.defaultStepUpScope].join(' ')}"`,
+        );
+        expect(result.stats).toMatchObject({ node: process.version, sessions: expect.any(Number) });
+      },
+    );
 
     it('passes its --check report', async () => {
       const lines: string[] = [];
@@ -139,16 +169,21 @@ export function providerAppSuite(def: ProviderDefinition, o: ProviderSuiteOption
           return line!.trimStart().slice(label.length).trim();
         };
         const cwd = process.env['INIT_CWD'] ?? REPO_ROOT; // the printed paths are relative to it
-        for (const label of ['test client', 'conformance']) {
+        expect(command('MCP Inspector')).toBe(
+          `npx @modelcontextprotocol/inspector --transport http --server-url ${running!.publicMcpUrl}`,
+        );
+        for (const [label, path, transport] of [
+          ['test client', '/mcp', 'Streamable HTTP'],
+          ['conformance', '/mcp', undefined],
+          ['over SSE', '/mcp/sse', 'SSE'],
+        ] as const) {
           const cmd = command(label);
-          expect(cmd).toMatch(
-            /^node \S*packages\/test-client\/dist\/cli\.js http:\/\/127\.0\.0\.1:\d+\/sse /,
-          );
+          expect(cmd).toMatch(/^node \S*packages\/test-client\/dist\/cli\.js /);
+          expect(cmd.split(' ')[2]).toBe(`${running!.origin}${path}`);
           const result = await execAsync('sh', ['-c', cmd], { cwd, timeout: 30_000 });
           expect(result.code, `${label}: ${cmd}\n${result.stdout}\n${result.stderr}`).toBe(0);
-          expect(result.stdout).toMatch(
-            label === 'test client' ? /Call whoami/ : /All checks passed/,
-          );
+          expect(result.stdout).toMatch(transport ? /Call whoami/ : /All checks passed/);
+          if (transport) expect(result.stdout).toContain(`, ${transport})`);
         }
       } finally {
         await running?.close();

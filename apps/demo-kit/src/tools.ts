@@ -38,7 +38,7 @@ export interface WhoAmI {
 /**
  * Builds the demo MCP server: `whoami` (the caller as the token says: subject, client, scopes,
  * the provider-shaped claims), `echo`, and `server_stats`, which needs an extra scope so the
- * 403 + step-up path can be seen. The transport calls this once per SSE session.
+ * 403 + step-up path can be seen. The transport calls this once per session (Streamable HTTP or SSE).
  *
  * @example
  * const server = createDemoServer({ name: 'okta-demo', providerName: 'Okta', stepUpScope: 'mcp.admin' });

@@ -9,7 +9,7 @@ export const local: ProviderDefinition = {
   defaultStepUpScope: 'mcp:admin',
   defaultPort: 3000,
   issuerExample: 'http://127.0.0.1:9000',
-  resourceExample: 'http://127.0.0.1:3000/sse',
+  resourceExample: 'http://127.0.0.1:3000/mcp',
   emulationOnly: true,
   emulation: {
     notes: [

@@ -28,6 +28,8 @@ describe('local demo (the README main command)', () => {
     expect(out).toMatch(/Step-up: server_stats needs "mcp:admin"/);
     expect(out).toMatch(/403 on/);
     expect(out).toContain('✓ The whole flow succeeded');
+    expect(out).toMatch(/run by @mcp-auth\/test-client against http:\/\/127\.0\.0\.1:\d+\/mcp:/);
+    expect(out).toMatch(/Streamable HTTP, server local-demo/);
     // No secrets on screen: the test client redacts tokens to their first and last 4 characters.
     expect(out).not.toMatch(/eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}\./);
     expect(out).not.toContain('Ready.');
@@ -68,11 +70,24 @@ describe('local demo (the README main command)', () => {
     );
     expect(sent).toBe(true);
     expect(run.code, run.stderr).toBe(0);
+    // Streamable HTTP first: the transport current clients speak.
     expect(run.stdout).toMatch(
-      /npx @modelcontextprotocol\/inspector --transport sse --server-url http:\/\/127\.0\.0\.1:\d+\/sse/,
+      /MCP server\s+http:\/\/127\.0\.0\.1:\d+\/mcp {2}\(Streamable HTTP\)/,
     );
     expect(run.stdout).toMatch(
-      /test client\s+node \S*packages\/test-client\/dist\/cli\.js http:\/\/127\.0\.0\.1:\d+\/sse/,
+      /legacy endpoint\s+http:\/\/127\.0\.0\.1:\d+\/mcp\/sse {2}\(HTTP\+SSE, deprecated, for old clients\)/,
+    );
+    expect(run.stdout).toMatch(
+      /npx @modelcontextprotocol\/inspector --transport http --server-url http:\/\/127\.0\.0\.1:\d+\/mcp\n/,
+    );
+    expect(run.stdout).toMatch(
+      /test client\s+node \S*packages\/test-client\/dist\/cli\.js http:\/\/127\.0\.0\.1:\d+\/mcp .*--transport streamable-http --call whoami/,
+    );
+    expect(run.stdout).toMatch(
+      /conformance\s+node \S*packages\/test-client\/dist\/cli\.js http:\/\/127\.0\.0\.1:\d+\/mcp --check/,
+    );
+    expect(run.stdout).toMatch(
+      /over SSE\s+node \S*packages\/test-client\/dist\/cli\.js http:\/\/127\.0\.0\.1:\d+\/mcp\/sse .*--transport sse --call whoami/,
     );
     expect(run.stdout).toMatch(/SIGINT, shutting down/);
     expect(run.stdout).toMatch(/local-demo: stopped\./);

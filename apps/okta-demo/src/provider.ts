@@ -18,7 +18,7 @@ export const okta: ProviderDefinition = {
   defaultStepUpScope: 'mcp.admin',
   defaultPort: 3003,
   issuerExample: 'https://dev-123456.okta.com/oauth2/default',
-  resourceExample: 'https://mcp.example.com/sse',
+  resourceExample: 'https://mcp.example.com/mcp',
   noOtherResourceCheck:
     'an Okta authorization server gives every token its one audience, whatever resource is asked for: one authorization server per protected resource',
   checkIssuer(issuer) {

@@ -38,7 +38,7 @@ providerAppSuite(okta, {
       'org authorization server',
       {
         OAUTH_AUTHORIZATION_SERVER: 'https://dev-123456.okta.com',
-        OAUTH_RESOURCE_URI: 'https://mcp.example.com/sse',
+        OAUTH_RESOURCE_URI: 'https://mcp.example.com/mcp',
       },
       'okta-demo: OAUTH_AUTHORIZATION_SERVER must be an Okta custom authorization server issuer, e.g. https://dev-123456.okta.com/oauth2/default (the org authorization server does not issue tokens for your APIs)',
     ],
@@ -66,7 +66,7 @@ describe('okta-demo: issuer shape', () => {
 describe('okta-demo against an Okta-shaped authorization server left at api://default', () => {
   it('refuses its tokens unless OAUTH_AUDIENCE names api://default explicitly', async () => {
     const port = await getFreePort();
-    const resource = `http://127.0.0.1:${port}/sse`;
+    const resource = `http://127.0.0.1:${port}/mcp`;
     const as = await start({
       profile: 'okta',
       resources: [{ uri: resource, scopes: ['mcp.tools'] }],
