@@ -1,37 +1,51 @@
 /**
- * Every failure the test client reports has a stable `code`. Codes are API: check `err.code`, not
- * `instanceof` (two copies of the package can live in one program).
+ * Every code a {@link TestClientError} can carry. Codes are API: check `err.code`, not `instanceof`
+ * (two copies of the package can live in one program).
+ *
+ * @example
+ * ```ts
+ * if (isTestClientError(err) && TEST_CLIENT_ERROR_CODES.includes(err.code)) report(err.code);
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  */
-export type TestClientErrorCode =
-  | 'ERR_INSECURE_URL'
-  | 'ERR_INVALID_URL'
-  | 'ERR_REQUEST_FAILED'
-  | 'ERR_UNEXPECTED_STATUS'
-  | 'ERR_RESOURCE_METADATA'
-  | 'ERR_RESOURCE_MISMATCH'
-  | 'ERR_AUTHORIZATION_SERVER_METADATA'
-  | 'ERR_PKCE_NOT_SUPPORTED'
-  | 'ERR_NO_CLIENT_IDENTITY'
-  | 'ERR_REGISTRATION_FAILED'
-  | 'ERR_REDIRECT_LISTENER'
-  | 'ERR_BROWSER_OPEN_FAILED'
-  | 'ERR_INTERACTION_REQUIRED'
-  | 'ERR_CALLBACK_TIMEOUT'
-  | 'ERR_STATE_MISMATCH'
-  | 'ERR_ISSUER_MISMATCH'
-  | 'ERR_ISSUER_MISSING'
-  | 'ERR_AUTHORIZATION_ERROR'
-  | 'ERR_INVALID_CALLBACK'
-  | 'ERR_TOKEN_REQUEST_FAILED'
-  | 'ERR_TOKEN_EXCHANGE_FAILED'
-  | 'ERR_NO_REFRESH_TOKEN'
-  | 'ERR_REFRESH_FAILED'
-  | 'ERR_TOO_MANY_ATTEMPTS'
-  | 'ERR_CONNECT_FAILED'
-  | 'ERR_MCP_REQUEST_FAILED'
-  | 'ERR_TOOL_FAILED'
-  | 'ERR_TOKEN_STORE'
-  | 'ERR_ABORTED';
+export const TEST_CLIENT_ERROR_CODES = [
+  'ERR_INSECURE_URL',
+  'ERR_INVALID_URL',
+  'ERR_REQUEST_FAILED',
+  'ERR_UNEXPECTED_STATUS',
+  'ERR_RESOURCE_METADATA',
+  'ERR_RESOURCE_MISMATCH',
+  'ERR_AUTHORIZATION_SERVER_METADATA',
+  'ERR_PKCE_NOT_SUPPORTED',
+  'ERR_NO_CLIENT_IDENTITY',
+  'ERR_REGISTRATION_FAILED',
+  'ERR_REDIRECT_LISTENER',
+  'ERR_BROWSER_OPEN_FAILED',
+  'ERR_INTERACTION_REQUIRED',
+  'ERR_CALLBACK_TIMEOUT',
+  'ERR_STATE_MISMATCH',
+  'ERR_ISSUER_MISMATCH',
+  'ERR_ISSUER_MISSING',
+  'ERR_AUTHORIZATION_ERROR',
+  'ERR_INVALID_CALLBACK',
+  'ERR_TOKEN_REQUEST_FAILED',
+  'ERR_TOKEN_EXCHANGE_FAILED',
+  'ERR_NO_REFRESH_TOKEN',
+  'ERR_REFRESH_FAILED',
+  'ERR_TOO_MANY_ATTEMPTS',
+  'ERR_CONNECT_FAILED',
+  'ERR_MCP_REQUEST_FAILED',
+  'ERR_TOOL_FAILED',
+  'ERR_TOKEN_STORE',
+  'ERR_ABORTED',
+] as const;
+
+/**
+ * The code of a {@link TestClientError}. Some codes (`ERR_ISSUER_MISMATCH`, `ERR_STATE_MISMATCH`, …)
+ * also exist in other `@mcp-auth` packages: narrow with {@link isTestClientError} first, then switch
+ * on `code`.
+ */
+export type TestClientErrorCode = (typeof TEST_CLIENT_ERROR_CODES)[number];
 
 /** Structured details attached to a {@link TestClientError}. Never contains a token or secret. */
 export interface TestClientErrorDetails {

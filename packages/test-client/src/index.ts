@@ -23,6 +23,7 @@ export {
 } from './connect.js';
 export {
   isTestClientError,
+  TEST_CLIENT_ERROR_CODES,
   TestClientError,
   type TestClientErrorCode,
   type TestClientErrorDetails,
