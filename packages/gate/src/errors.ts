@@ -28,7 +28,15 @@ export class BodyReadError extends Error {
   }
 }
 
-/** Whether `value` is a {@link BodyReadError} (duck-typed, so two copies of the package agree). */
+/**
+ * Whether `value` is a {@link BodyReadError} (duck-typed, so two copies of the package agree).
+ *
+ * @example
+ * ```ts
+ * if (isBodyReadError(err) && err.code === 'ERR_BODY_TOO_LARGE') res.writeHead(413).end();
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-15.5.14
+ */
 export function isBodyReadError(value: unknown): value is BodyReadError {
   return (
     value instanceof Error &&

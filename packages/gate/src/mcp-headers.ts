@@ -21,6 +21,13 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  * The value an `Mcp-Name` header stands for: the header itself, or, for a value that is not plain
  * printable ASCII (empty, padded, non-ASCII), the UTF-8 text inside the sentinel
  * `=?base64?<base64>?=`. `undefined` when the sentinel holds no valid base64 or UTF-8.
+ *
+ * @example
+ * ```ts
+ * decodeMcpHeaderValue('whoami');            // 'whoami'
+ * decodeMcpHeaderValue('=?base64?w7xiZXI=?='); // 'über'
+ * ```
+ * @see https://modelcontextprotocol.io/specification/2026-07-28/basic/transports
  */
 export function decodeMcpHeaderValue(value: string): string | undefined {
   if (!(value.startsWith(BASE64_PREFIX) && value.endsWith(BASE64_SUFFIX))) return value;
@@ -44,7 +51,16 @@ export interface McpHeaderMismatch {
   message: string;
 }
 
-/** The `Mcp-Name` a message must carry (`undefined` when its method names nothing). */
+/**
+ * The `Mcp-Name` a message must carry (`undefined` when its method names nothing).
+ *
+ * @example
+ * ```ts
+ * mcpNameOf({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami' } }); // 'whoami'
+ * mcpNameOf({ jsonrpc: '2.0', id: 1, method: 'tools/list' });                             // undefined
+ * ```
+ * @see https://modelcontextprotocol.io/specification/2026-07-28/basic/transports
+ */
 export function mcpNameOf(message: JsonRpcMessage): string | undefined {
   if (message.method === undefined) return undefined;
   const field = NAMED_METHODS.get(message.method);
@@ -55,7 +71,17 @@ export function mcpNameOf(message: JsonRpcMessage): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** Whether `version` (an `MCP-Protocol-Version` value) is 2026-07-28 or later. */
+/**
+ * Whether `version` (an `MCP-Protocol-Version` value) is 2026-07-28 or later, where `Mcp-Method`
+ * and `Mcp-Name` are required.
+ *
+ * @example
+ * ```ts
+ * requiresMcpHeaders('2026-07-28'); // true
+ * requiresMcpHeaders('2025-11-25'); // false
+ * ```
+ * @see https://modelcontextprotocol.io/specification/2026-07-28/basic/transports
+ */
 export function requiresMcpHeaders(version: string | undefined): boolean {
   // Revisions are ISO dates: they order as strings. Anything not date-shaped is older.
   return (

@@ -104,7 +104,16 @@ function computePrincipalKey(auth: AuthInfo): string {
 /** `Mcp-Session-Id`: visible ASCII (0x21–0x7E), bounded here to 256 characters. */
 const SESSION_ID = /^[\x21-\x7e]{1,256}$/;
 
-/** Whether a session id has the shape MCP allows (visible ASCII), at most 256 characters. */
+/**
+ * Whether a session id has the shape MCP allows (visible ASCII 0x21–0x7E), at most 256 characters.
+ *
+ * @example
+ * ```ts
+ * isValidSessionId('1868a90c-7c4b-4d5e'); // true
+ * isValidSessionId('a b');                // false
+ * ```
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#session-management
+ */
 export function isValidSessionId(value: string): boolean {
   return SESSION_ID.test(value);
 }
