@@ -78,6 +78,38 @@ describe('dynamic registration responses of real servers', () => {
     });
   });
 
+  it.each<[string, Record<string, unknown>, Record<string, unknown>]>([
+    [
+      'client_secret_expires_at null',
+      { client_secret_expires_at: null },
+      { clientSecret: 'dcr-secret', tokenEndpointAuthMethod: 'client_secret_basic' },
+    ],
+    [
+      'client_secret_expires_at "0" (a string)',
+      { client_secret_expires_at: '0' },
+      { clientSecret: 'dcr-secret', tokenEndpointAuthMethod: 'client_secret_basic' },
+    ],
+    [
+      'client_secret null for a public client',
+      { client_secret: null, token_endpoint_auth_method: 'none' },
+      { tokenEndpointAuthMethod: 'none' },
+    ],
+    [
+      'client_secret "" and token_endpoint_auth_method null',
+      { client_secret: '', token_endpoint_auth_method: null },
+      { tokenEndpointAuthMethod: 'none' },
+    ],
+  ])('accepted: %s', async (_, extra, expected) => {
+    const as = await fakeAs({ register: confidential(extra) });
+    const rs = await fakeResource({ authorizationServer: () => as.issuer });
+    const result = await authorize(rs.serverUrl, { nonInteractive: true });
+    expect(result.client).toEqual({
+      clientId: 'dcr-client',
+      source: 'dynamic-registration',
+      ...expected,
+    });
+  });
+
   it('a secret that expires in the future is used and its expiry reported', async () => {
     const expires = NOW / 1000 + 3600;
     const as = await fakeAs({ register: confidential({ client_secret_expires_at: expires }) });
@@ -95,8 +127,13 @@ describe('dynamic registration responses of real servers', () => {
       'the client_secret expired at 2026-07-28T11:59:59.000Z',
     ],
     [
-      'client_secret_expires_at as a string',
-      { client_secret_expires_at: '0' },
+      'client_secret_expires_at as a word',
+      { client_secret_expires_at: 'never' },
+      'client_secret_expires_at must be a non-negative integer (0: does not expire)',
+    ],
+    [
+      'a fractional client_secret_expires_at',
+      { client_secret_expires_at: 1.5 },
       'client_secret_expires_at must be a non-negative integer (0: does not expire)',
     ],
     [

@@ -42,7 +42,9 @@ describe('processRegistrationResponse on hostile input', () => {
             c.tokenEndpointAuthMethod,
           );
           if (c.tokenEndpointAuthMethod !== 'none') expect(typeof c.clientSecret).toBe('string');
-          expect(c.clientSecretExpiresAt === 0 || c.clientSecretExpiresAt > NOW).toBe(true);
+          if (c.clientSecret !== undefined) {
+            expect(c.clientSecretExpiresAt === 0 || c.clientSecretExpiresAt > NOW).toBe(true);
+          }
         } catch (err) {
           expect(isTestClientError(err) && err.code).toBe('ERR_REGISTRATION_FAILED');
           // A refused secret never shows in the message.
@@ -59,7 +61,7 @@ describe('processRegistrationResponse on hostile input', () => {
           }
         }
       }),
-      { numRuns: 400 },
+      { numRuns: 1000 },
     );
   });
 });

@@ -28,9 +28,10 @@ function fail(message: string, details: { status?: number; oauthError?: string }
  * strict where the flow's safety depends on it.
  *
  * Lenient (why we do not use oauth4webapi's `processDynamicClientRegistrationResponse`, which refuses
- * the first two): a `client_secret` without `client_secret_expires_at` is a secret that does not
- * expire; `200 OK` is accepted as well as `201 Created`; a JSON body served with another content type
- * is read.
+ * the first two): a `client_secret` without `client_secret_expires_at` (or with `null`) is a secret
+ * that does not expire; `200 OK` is accepted as well as `201 Created`; a JSON body served with
+ * another content type is read; `client_secret: null` or `""` is no secret; an expiry written as a
+ * string of digits is read as the number.
  *
  * Strict: no `client_id` (or not a non-empty string), a `client_secret` that is not a non-empty string,
  * a `client_secret_expires_at` that is not a non-negative integer or lies in the past (the secret is
@@ -77,18 +78,20 @@ export async function processRegistrationResponse(
   if (typeof clientId !== 'string' || clientId.length === 0) {
     fail('the response has no client_id', { status: response.status });
   }
-  const secret = json.client_secret;
-  if (secret !== undefined && (typeof secret !== 'string' || secret.length === 0)) {
+  // null and "" mean "no secret" in what public-client registrations of real servers return.
+  const secret =
+    json.client_secret === null || json.client_secret === '' ? undefined : json.client_secret;
+  if (secret !== undefined && typeof secret !== 'string') {
     fail('client_secret must be a non-empty string');
   }
-  const expiresAt = json.client_secret_expires_at ?? 0;
-  if (typeof expiresAt !== 'number' || !Number.isInteger(expiresAt) || expiresAt < 0) {
+  const expiresAt = readExpiresAt(json.client_secret_expires_at);
+  if (expiresAt === undefined) {
     fail('client_secret_expires_at must be a non-negative integer (0: does not expire)');
   }
   if (secret !== undefined && expiresAt !== 0 && expiresAt <= nowSeconds) {
     fail(`the client_secret expired at ${new Date(expiresAt * 1000).toISOString()}`);
   }
-  const declared = json.token_endpoint_auth_method;
+  const declared = json.token_endpoint_auth_method ?? undefined;
   if (declared !== undefined && (typeof declared !== 'string' || !USABLE_METHODS.has(declared))) {
     fail(
       `token_endpoint_auth_method ${JSON.stringify(declared)} is not one this client performs (none, client_secret_basic, client_secret_post)`,
@@ -112,4 +115,12 @@ export async function processRegistrationResponse(
       ? { redirectUris: uris as string[] }
       : {}),
   };
+}
+
+/** Absent or null: 0 (does not expire). A non-negative integer, or one written as a string of digits. */
+function readExpiresAt(value: unknown): number | undefined {
+  if (value === undefined || value === null) return 0;
+  if (typeof value === 'string' && /^\d{1,12}$/.test(value)) return Number(value);
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
+  return undefined;
 }
