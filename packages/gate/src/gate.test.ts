@@ -135,6 +135,28 @@ describe('session binding', () => {
     expect(await gate.check(req('u2', { session: 'slow' }))).toMatchObject({ status: 403 });
   });
 
+  it.each([['memory'], ['async']])(
+    'never rebinds a session id the handler hands to a second principal (%s store)',
+    async (kind) => {
+      const data = new Map<string, string>();
+      const asyncStore: SessionStore = {
+        get: async (id) => data.get(id),
+        set: async (id, p) => void data.set(id, p),
+        delete: async (id) => void data.delete(id),
+      };
+      const gate = createGate({
+        validator: fakeValidator(),
+        ...(kind === 'async' ? { sessions: { store: asyncStore } } : {}),
+      });
+      const p1 = (await gate.check(req('u1'))) as GateProceed;
+      await gate.observeResponse(p1, { status: 200, headers: { 'mcp-session-id': 'same' } });
+      const p2 = (await gate.check(req('u2'))) as GateProceed;
+      await gate.observeResponse(p2, { status: 200, headers: { 'mcp-session-id': 'same' } });
+      expect(await gate.check(req('u2', { session: 'same' }))).toMatchObject({ status: 403 });
+      expect((await gate.check(req('u1', { session: 'same' }))).kind).toBe('proceed');
+    },
+  );
+
   it('sessions: false lets any session id through (the handler decides)', async () => {
     const gate = createGate({ validator: fakeValidator(), sessions: false });
     expect((await gate.check(req('u2', { session: 'whatever' }))).kind).toBe('proceed');

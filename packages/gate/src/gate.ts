@@ -3,6 +3,7 @@ import { type AuthInfo, isTokenValidationError, TokenValidationError } from '@mc
 import { isBodyReadError } from './errors.js';
 import { countRawHeader, getHeader } from './internal/headers.js';
 import { endpointKey, type ResolvedGateOptions, resolveGateOptions } from './internal/options.js';
+import { createSessionTracker } from './internal/session-tracker.js';
 import {
   JSONRPC_HEADER_MISMATCH,
   JSONRPC_INVALID_REQUEST,
@@ -272,12 +273,7 @@ async function authorize(
 export function createGate(options: GateOptions): Gate {
   const cfg = resolveGateOptions(options);
   const metadataPaths = new Set(Object.values(protectedResourceMetadataPaths(cfg.resource)));
-  /** Bindings being written to the store: a request racing the write still finds its owner. */
-  const pending = new Map<string, string>();
-
-  async function sessionOwner(sessionId: string): Promise<string | undefined> {
-    return pending.get(sessionId) ?? (await cfg.sessions!.store.get(sessionId));
-  }
+  const sessions = cfg.sessions && createSessionTracker(cfg.sessions, cfg.logger);
 
   async function check(request: GateRequest): Promise<GateDecision> {
     const method = request.method.toUpperCase();
@@ -299,7 +295,7 @@ export function createGate(options: GateOptions): Gate {
       };
       return { kind: 'respond', status: 204, reason: 'preflight', body: '', headers };
     }
-    const sessionId = cfg.sessions ? getHeader(request.headers, 'mcp-session-id') : undefined;
+    const sessionId = sessions ? getHeader(request.headers, 'mcp-session-id') : undefined;
     if (sessionId !== undefined && !isValidSessionId(sessionId)) {
       const msg = 'Invalid Mcp-Session-Id header';
       return respond(
@@ -331,7 +327,7 @@ export function createGate(options: GateOptions): Gate {
     if ('kind' in auth) return auth;
     const principal = principalKey(auth);
     if (sessionId !== undefined) {
-      const owner = await sessionOwner(sessionId);
+      const owner = await sessions!.owner(sessionId);
       if (owner === undefined) {
         const msg = 'Session not found';
         return respond(
@@ -366,26 +362,8 @@ export function createGate(options: GateOptions): Gate {
   }
 
   async function observeResponse(decision: GateProceed, response: ObservedResponse): Promise<void> {
-    const sessions = cfg.sessions;
     if (sessions === undefined || decision?.kind !== 'proceed') return;
-    const ok = response.status >= 200 && response.status < 300;
-    const current = decision.sessionId;
-    if (
-      current !== undefined &&
-      ((decision.method === 'DELETE' && ok) || response.status === 404)
-    ) {
-      await sessions.store.delete(current);
-      return;
-    }
-    const issued = getHeader(response.headers, 'mcp-session-id');
-    if (!ok || issued === undefined || issued === current || !isValidSessionId(issued)) return;
-    // Synchronously visible: the client may send its next request before the store write ends.
-    pending.set(issued, decision.principal);
-    try {
-      await sessions.store.set(issued, decision.principal, sessions.ttlSeconds);
-    } finally {
-      if (pending.get(issued) === decision.principal) pending.delete(issued);
-    }
+    await sessions.observe(decision, response);
   }
 
   return {
