@@ -225,6 +225,57 @@ describe('client identity, in order (MCP 2026-07-28 client registration approach
   });
 });
 
+describe('pre-registered credentials and a new authorization server', () => {
+  async function switchAuthorizationServer(options: ConstructorParameters<typeof AuthSession>[1]) {
+    const a = await fakeAs();
+    const b = await fakeAs();
+    let current = a.issuer;
+    const rs = await fakeResource({ authorizationServer: () => current });
+    const session = new AuthSession(rs.serverUrl, options);
+    const probe = await session.probe({ requireChallenge: true });
+    await session.discover(probe.challenge);
+    await session.authorizeOnce({ challengeScope: probe.challenge?.params.scope });
+    current = b.issuer;
+    const switched = session
+      .handleChallenge(401, probe.challenge, session.tokens!.accessToken, 'POST /mcp')
+      .finally(() => session.close());
+    return { a, b, session, switched };
+  }
+
+  it('authorization code: the new server gets a registration, never the pre-registered secret', async () => {
+    const { a, b, session, switched } = await switchAuthorizationServer({
+      nonInteractive: true,
+      clientId: 'pre-registered-client',
+      clientSecret: 'pre-registered-secret',
+    });
+    await switched;
+    expect(a.tokenHeaders[0]!.authorization).toBeDefined();
+    expect(session.client).toMatchObject({ clientId: 'dyn-1', source: 'dynamic-registration' });
+    const toB = JSON.stringify([b.requests, b.tokenRequests.map((p) => p.toString())]);
+    expect(toB).not.toContain('pre-registered-client');
+    expect(toB).not.toContain(
+      Buffer.from('pre-registered-client:pre-registered-secret').toString('base64'),
+    );
+    expect(session.report.steps.filter((s) => s.id === 'client')[1]!.notes).toContain(
+      `the pre-registered client pre-registered-client belongs to ${a.issuer}: not sent to ${b.issuer}`,
+    );
+  });
+
+  it('client credentials: refused with ERR_NO_CLIENT_IDENTITY, nothing sent to the new server', async () => {
+    const { a, b, switched } = await switchAuthorizationServer({
+      grant: 'client_credentials',
+      clientId: 'svc',
+      clientSecret: 'svc-secret',
+    });
+    await expect(switched).rejects.toMatchObject({
+      code: 'ERR_NO_CLIENT_IDENTITY',
+      message: `The client_credentials grant needs the pre-registered client, which belongs to ${a.issuer}: it is not sent to ${b.issuer}`,
+    });
+    expect(b.tokenRequests).toHaveLength(0);
+    expect(b.registrations).toHaveLength(0);
+  });
+});
+
 describe('token endpoint authentication (RFC 6749 §2.3, RFC 8414 §2)', () => {
   it.each<[string, string, string[] | undefined]>([
     ['nothing listed (RFC 8414 default)', 'client_secret_basic', undefined],

@@ -21,7 +21,15 @@ export async function ensureClient(session: SessionState): Promise<ClientIdentit
         `the authorization server changed from ${previousIssuer} to ${as.issuer}: the client registered there is not sent here`,
       );
     }
-    if (o.clientId) {
+    // Pre-registered credentials belong to the first authorization server they were used with.
+    session.preRegisteredIssuer ??= as.issuer;
+    const preRegistered = o.clientId !== undefined && session.preRegisteredIssuer === as.issuer;
+    if (o.clientId && !preRegistered) {
+      s.note(
+        `the pre-registered client ${o.clientId} belongs to ${session.preRegisteredIssuer}: not sent to ${as.issuer}`,
+      );
+    }
+    if (o.clientId && preRegistered) {
       const method =
         o.tokenEndpointAuth ??
         (o.privateKey !== undefined
@@ -34,6 +42,12 @@ export async function ensureClient(session: SessionState): Promise<ClientIdentit
         tokenEndpointAuthMethod: method,
         source: 'pre-registered' as const,
       };
+    }
+    if (o.clientId && (o.grant ?? 'authorization_code') !== 'authorization_code') {
+      throw new TestClientError(
+        'ERR_NO_CLIENT_IDENTITY',
+        `The ${o.grant} grant needs the pre-registered client, which belongs to ${session.preRegisteredIssuer}: it is not sent to ${as.issuer}`,
+      );
     }
     if (o.clientMetadataUrl && as.client_id_metadata_document_supported === true) {
       s.note(`client id metadata document ${o.clientMetadataUrl}`);

@@ -33,6 +33,8 @@ export class SessionState {
   client: ClientIdentity | undefined;
   /** The issuer `client` belongs to: it is never presented to another authorization server. */
   clientIssuer: string | undefined;
+  /** The issuer the pre-registered `clientId` (and its secret or key) was first used with. */
+  preRegisteredIssuer: string | undefined;
   /** The first probe's response. */
   probeResult: ProbeResponse | undefined;
   /** The error that ended the session, when a transport swallowed it. */
