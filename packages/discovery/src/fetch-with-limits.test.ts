@@ -25,6 +25,43 @@ function json(res: ServerResponse, body: unknown, status = 200, type = 'applicat
 const base = { timeoutMs: 2000, maxBytes: 1024, allowInsecureHttpForLoopback: true };
 
 describe('fetchWithLimits', () => {
+  it('a GET whose connection the server closed without an answer is retried once, on a new connection', async () => {
+    let requests = 0;
+    const server = await serve((req, res) => {
+      requests++;
+      if (requests === 1) req.socket.destroy(); // what a reused keep-alive socket looks like
+      else json(res, { ok: true });
+    });
+    const res = await fetchWithLimits(`${server.url}/doc`, base);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ ok: true });
+    expect(requests).toBe(2);
+  });
+
+  it('only once: a GET whose connection is closed twice fails with ERR_NETWORK', async () => {
+    let requests = 0;
+    const server = await serve((req) => {
+      requests++;
+      req.socket.destroy();
+    });
+    await expect(fetchWithLimits(`${server.url}/doc`, base)).rejects.toMatchObject({
+      code: 'ERR_NETWORK',
+    });
+    expect(requests).toBe(2);
+  });
+
+  it('never for a POST (not idempotent): ERR_NETWORK after one request', async () => {
+    let requests = 0;
+    const server = await serve((req) => {
+      requests++;
+      req.socket.destroy();
+    });
+    await expect(
+      fetchWithLimits(`${server.url}/doc`, { ...base, init: { method: 'POST', body: 'x=1' } }),
+    ).rejects.toMatchObject({ code: 'ERR_NETWORK' });
+    expect(requests).toBe(1);
+  });
+
   it('returns status, headers, body and url', async () => {
     const server = await serve((_req, res) => json(res, { ok: true }));
     const res = await fetchWithLimits(`${server.url}/doc`, { ...base, accept: 'application/json' });

@@ -2,6 +2,13 @@ import { DiscoveryError } from './errors';
 import { type InsecureHttpOption, parseFetchableUrl } from './url';
 
 /** The `fetch` function shape this package calls (the global `fetch` by default). */
+/** Whether a fetch failed because a reused connection was closed by the server (undici, node). */
+function isStaleConnection(err: unknown, method: string): boolean {
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  const code = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET';
+}
+
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
 /** Options of {@link fetchWithLimits}. */
@@ -173,8 +180,8 @@ export async function fetchWithLimits(
     for (let redirects = 0; ; redirects++) {
       if (controller.signal.aborted) throw abortError(undefined);
       let response: Response;
-      try {
-        response = await Promise.race([
+      const send = () =>
+        Promise.race([
           fetchImpl(current.href, {
             ...init,
             method,
@@ -185,6 +192,15 @@ export async function fetchWithLimits(
           }),
           aborted,
         ]);
+      try {
+        try {
+          response = await send();
+        } catch (first) {
+          // A pooled keep-alive connection the server closed while idle fails on reuse: one
+          // immediate retry, on a new connection, for idempotent requests only.
+          if (!isStaleConnection(first, method) || controller.signal.aborted) throw first;
+          response = await send();
+        }
       } catch (cause) {
         throw abortError(cause);
       }
