@@ -114,10 +114,7 @@ const IDENTITY: Record<string, Record<string, unknown>> = {
  * Runtimes where a test is known to fail today, with the reason: the test runs as `it.fails`, so it
  * still runs and turns red the day the gap is closed (then delete the entry).
  */
-const KNOWN_GAPS: Record<string, string> = {
-  workerd:
-    'validator/src/introspection.ts uses the Node global Buffer for client_secret_basic (workerd without nodejs_compat has none)',
-};
+const KNOWN_GAPS: Record<string, string> = {};
 
 const HASH_INPUTS = ['', 'abc', 'é€😀', 'lone \ud800 high', 'lone \udc00 low', 'x'.repeat(1000)];
 
