@@ -6,6 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../examples/express-sdk-v1.js';
 import { SCOPES, startAuthServer } from './helpers.js';
 
+/*
+ * `@mcp-auth/test-client` is deliberately not a declared devDependency: it devDepends on
+ * `@mcp-auth/sse-transport`, which depends on this package, and turbo would see a cycle. Vitest
+ * resolves it to its sources like every workspace package (vitest.shared.ts), so no build is needed.
+ */
+
 /**
  * Our test client (discovery from the challenge, PKCE, resource indicators, step-up) against the
  * gate around the SDK v1 transport: the flow a real MCP client runs, start to finish.
