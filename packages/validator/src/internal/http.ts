@@ -23,8 +23,9 @@ export async function requestAuthServer(
     retryAfterSeconds: number;
   },
 ): Promise<LimitedResponse> {
-  const attempt = () =>
-    fetchWithLimits(url, {
+  try {
+    // fetchWithLimits retries a GET once when a reused keep-alive connection was closed.
+    return await fetchWithLimits(url, {
       timeoutMs: o.timeoutMs,
       maxBytes: o.maxBytes,
       ...(http.fetch ? { fetch: http.fetch } : {}),
@@ -32,16 +33,6 @@ export async function requestAuthServer(
       ...(o.accept ? { accept: o.accept } : {}),
       allowInsecureHttpForLoopback: http.allowInsecureHttpForLoopback,
     });
-  try {
-    try {
-      return await attempt();
-    } catch (first) {
-      // A keep-alive connection the server already closed fails with a reset on reuse: one
-      // immediate retry for idempotent GETs (the JWKS), never for POSTs (introspection).
-      const method = (o.init?.method ?? 'GET').toUpperCase();
-      if (method !== 'GET' || (first as { code?: unknown }).code !== 'ERR_NETWORK') throw first;
-      return await attempt();
-    }
   } catch (cause) {
     const code = (cause as { code?: unknown }).code;
     const reason =
