@@ -10,7 +10,7 @@ import {
   type KeyObject,
   verify as verifySignature,
 } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -441,6 +441,29 @@ describe('DPoP (RFC 9449)', () => {
     } finally {
       await session.close();
     }
+  });
+
+  it('--dpop with a token store: nothing written, stored tokens not used (the key lives for one run)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tc-dpop-store-'));
+    dirs.push(dir);
+    const tokenStore = join(dir, 'tokens.json');
+    const as = await fakeAs({ token: () => token() });
+    const rs = await fakeResource({ authorizationServer: () => as.issuer });
+    const base = {
+      grant: 'client_credentials',
+      clientId: 's',
+      clientSecret: 'x',
+      tokenStore,
+    } as const;
+    await authorize(rs.serverUrl, { ...base, dpop: true });
+    await expect(readFile(tokenStore)).rejects.toMatchObject({ code: 'ENOENT' });
+    await authorize(rs.serverUrl, base); // a Bearer token, stored
+    const result = await authorize(rs.serverUrl, { ...base, dpop: true });
+    expect(result.report.steps.find((s) => s.id === 'token_store')).toMatchObject({
+      status: 'skip',
+      notes: ['--dpop: stored tokens are not used (the DPoP key lives for one run)'],
+    });
+    expect(as.tokenRequests).toHaveLength(3);
   });
 
   it('a DPoP token without --dpop is refused; a Bearer token with --dpop is used as Bearer (noted)', async () => {

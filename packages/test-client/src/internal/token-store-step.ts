@@ -17,6 +17,11 @@ export async function loadStoredTokens(session: SessionState): Promise<TokenSet 
     session.report.secret(entry.tokens.accessToken);
     session.report.secret(entry.tokens.refreshToken);
     session.report.secret(entry.clientSecret);
+    if (session.options.dpop) {
+      // DPoP keys live for one run: a stored token is either bound to a lost key or not bound.
+      s.skip('--dpop: stored tokens are not used (the DPoP key lives for one run)');
+      return undefined;
+    }
     const nowSeconds = Math.floor(session.now / 1000);
     const fresh = entry.tokens.expiresAt === undefined || entry.tokens.expiresAt > nowSeconds + 30;
     session.tokenClient = {
@@ -43,6 +48,8 @@ export async function loadStoredTokens(session: SessionState): Promise<TokenSet 
 }
 
 export async function saveTokens(session: SessionState): Promise<void> {
+  // A DPoP-bound token is useless without its key, which is never written anywhere.
+  if (session.options.dpop) return;
   const client = session.tokenClient;
   if (!session.store || !session.tokens || !session.metadata || !client) return;
   await session.store.set({
