@@ -164,6 +164,39 @@ describe('session binding', () => {
 });
 
 describe('check', () => {
+  it.each([
+    ['POST', '/mcp'],
+    ['OPTIONS', '/mcp'],
+    ['GET', '/.well-known/oauth-protected-resource/mcp'],
+    ['OPTIONS', '/.well-known/oauth-protected-resource'],
+    ['GET', '/health'],
+  ])("cors.allowOrigin '*' does not switch the Origin check off: %s %s", async (method, url) => {
+    const gate = createGate({ validator: fakeValidator(), cors: { allowOrigin: '*' } });
+    const evil = await gate.check({
+      method,
+      url,
+      headers: {
+        host: 'mcp.example.com',
+        origin: 'https://evil.example',
+        authorization: 'Bearer u1',
+      },
+      body: '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+    });
+    expect(evil).toMatchObject({ kind: 'respond', status: 403, reason: 'origin_not_allowed' });
+    const own = await gate.check({
+      method,
+      url,
+      headers: {
+        host: 'mcp.example.com',
+        origin: 'https://mcp.example.com',
+        authorization: 'Bearer u1',
+      },
+      body: '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+    });
+    expect(own.kind === 'respond' ? own.status : own.kind).not.toBe(403);
+    if (own.kind === 'proceed') expect(own.headers['access-control-allow-origin']).toBe('*');
+  });
+
   it('takes the host from :authority (HTTP/2) when there is no Host header', async () => {
     const gate = createGate({ validator: fakeValidator() });
     const ok = await gate.check({
