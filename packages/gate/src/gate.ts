@@ -3,7 +3,7 @@ import { type AuthInfo, isTokenValidationError, TokenValidationError } from '@mc
 import { isBodyReadError } from './errors.js';
 import { countRawHeader, getHeader } from './internal/headers.js';
 import { endpointKey, type ResolvedGateOptions, resolveGateOptions } from './internal/options.js';
-import { createSessionTracker } from './internal/session-tracker.js';
+import { createSessionTracker, type SessionTracker } from './internal/session-tracker.js';
 import {
   JSONRPC_HEADER_MISMATCH,
   JSONRPC_INVALID_REQUEST,
@@ -242,6 +242,25 @@ async function authorize(
   return auth;
 }
 
+/** Step 5: a session id must be known to the gate and bound to this principal. */
+async function checkSession(
+  cfg: ResolvedGateOptions,
+  sessions: SessionTracker,
+  sessionId: string,
+  principal: string,
+  cors: Record<string, string>,
+): Promise<GateRespond | undefined> {
+  const owner = await sessions.owner(sessionId);
+  if (owner === undefined) {
+    const body = jsonRpcErrorBody(JSONRPC_SESSION_NOT_FOUND, 'Session not found');
+    return respond(404, 'session_not_found', body, cors);
+  }
+  if (owner === principal) return undefined;
+  cfg.logger.warn?.('gate: a session was used by another principal; refused');
+  const msg = 'Forbidden: the session belongs to another principal';
+  return respond(403, 'session_forbidden', jsonRpcErrorBody(JSONRPC_INVALID_REQUEST, msg), cors);
+}
+
 /**
  * Creates the auth gate: everything the MCP specification asks of a resource server, in front of
  * any MCP HTTP handler, as a decision API (`check` → respond / proceed / pass, then
@@ -327,26 +346,8 @@ export function createGate(options: GateOptions): Gate {
     if ('kind' in auth) return auth;
     const principal = principalKey(auth);
     if (sessionId !== undefined) {
-      const owner = await sessions!.owner(sessionId);
-      if (owner === undefined) {
-        const msg = 'Session not found';
-        return respond(
-          404,
-          'session_not_found',
-          jsonRpcErrorBody(JSONRPC_SESSION_NOT_FOUND, msg),
-          cors,
-        );
-      }
-      if (owner !== principal) {
-        cfg.logger.warn?.('gate: a session was used by another principal; refused');
-        const msg = 'Forbidden: the session belongs to another principal';
-        return respond(
-          403,
-          'session_forbidden',
-          jsonRpcErrorBody(JSONRPC_INVALID_REQUEST, msg),
-          cors,
-        );
-      }
+      const refusal = await checkSession(cfg, sessions!, sessionId, principal, cors);
+      if (refusal !== undefined) return refusal;
     }
     return {
       kind: 'proceed',
