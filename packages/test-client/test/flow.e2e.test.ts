@@ -50,6 +50,29 @@ function whoami(result: unknown): { subject: string; clientId: string; scopes: s
   return JSON.parse(content[0]!.text);
 }
 
+describe('machine to machine against the SSE transport (no browser)', () => {
+  it('client credentials: admin_stats as the service after one step-up with the same grant', async () => {
+    const result = await run(mcp.sseUrl, {
+      grant: 'client_credentials',
+      clientId: 'mcp-service',
+      clientSecret: das.clients.service.clientSecret,
+      call: { name: 'admin_stats' },
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.ok).toBe(true);
+    // The challenge asked for mcp:read; admin_stats needs mcp:admin: one step-up, no browser.
+    expect(result.authorizationAttempts).toBe(2);
+    const scopes = result.report.steps.filter((s) => s.id === 'scope').map((s) => s.notes[0]);
+    expect(scopes).toEqual([
+      "mcp:read (from the challenge's scope)",
+      'mcp:read mcp:admin (from the union of the scopes asked before and the scopes the 403 requires)',
+    ]);
+    const ids = result.report.steps.map((s) => s.id);
+    expect(ids).not.toContain('authorization_request');
+    expect(ids).not.toContain('authorization_response');
+  });
+});
+
 describe('non-interactive flow against the SSE transport', () => {
   it('with dynamic client registration: every step, SSE after the Streamable HTTP attempt, whoami', async () => {
     const result = await run(mcp.sseUrl, { nonInteractive: true, call: { name: 'whoami' } });
