@@ -187,8 +187,9 @@ describe('okta (local AS, okta emulation)', () => {
 });
 
 describe('entra and keycloak (tokens shaped like theirs, from an issuer the test controls)', () => {
-  // The local AS has no Entra or Keycloak emulation: these tokens carry exactly the claims those
-  // providers send, signed by a key published in a JWKS on 127.0.0.1.
+  // Tokens carrying exactly the claims those providers send (incl. v1 `appid` shapes the local
+  // Entra emulation does not issue), signed by a key published in a JWKS on 127.0.0.1. The real
+  // local Entra emulation is used in test/entra.test.ts.
   let ctl: ControlledIssuer;
   const now = () => Math.floor(Date.now() / 1000);
   beforeAll(async () => {
@@ -233,7 +234,14 @@ describe('entra and keycloak (tokens shaped like theirs, from an issuer the test
       },
       header(),
     );
-    await rejectsWith(validator('entra').validate(token), 'ERR_AUDIENCE_MISMATCH');
+    // Entra never puts the resource URL in aud: the profile demands acceptedAudiences up front.
+    expect(() => validator('entra')).toThrow('"acceptedAudiences" is required');
+    await rejectsWith(
+      validator('entra', { acceptedAudiences: ['00000000-0000-4000-8000-000000000001'] }).validate(
+        token,
+      ),
+      'ERR_AUDIENCE_MISMATCH',
+    );
     const auth = await validator('entra', { acceptedAudiences: [API_GUID] }).validate(token);
     expect(auth).toMatchObject({
       clientId: 'client-guid',

@@ -166,6 +166,7 @@ export function resolveOptions(options: TokenValidatorOptions): ResolvedOptions 
   }
 
   const profile = resolveProfile(options.profile);
+  profile.checkOptions?.({ issuer, acceptedAudiences: accepted });
 
   const jwtIn = optionalObject(options.jwt, 'jwt');
   const algorithms = (jwtIn.algorithms ?? [...SUPPORTED_ALGORITHMS]) as unknown;

@@ -49,6 +49,9 @@ export function resolveProfile(
   if (p.checkClaims !== undefined && typeof p.checkClaims !== 'function') {
     throw new TypeError('"profile.checkClaims" must be a function');
   }
+  if (p.checkOptions !== undefined && typeof p.checkOptions !== 'function') {
+    throw new TypeError('"profile.checkOptions" must be a function');
+  }
   return Object.freeze({
     name: p.name,
     clientIdClaims: Object.freeze([...p.clientIdClaims!]),
@@ -56,5 +59,6 @@ export function resolveProfile(
     requireTyp: p.requireTyp,
     strictAudienceValidation: p.strictAudienceValidation,
     ...(p.checkClaims ? { checkClaims: p.checkClaims } : {}),
+    ...(p.checkOptions ? { checkOptions: p.checkOptions } : {}),
   });
 }

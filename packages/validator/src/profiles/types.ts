@@ -23,6 +23,15 @@ export interface ValidatorProfile {
    * Keycloak `typ` claim). Throw a `TokenValidationError` (`ERR_NOT_ACCESS_TOKEN`, …) to reject.
    */
   readonly checkClaims?: (claims: Readonly<Record<string, unknown>>) => void;
+  /**
+   * Provider-specific configuration rules, run once by `createTokenValidator`: throw a `TypeError`
+   * naming the option (Entra: its tokens never carry the resource URL, so `acceptedAudiences` is
+   * required).
+   */
+  readonly checkOptions?: (options: {
+    readonly issuer: string;
+    readonly acceptedAudiences: readonly string[];
+  }) => void;
 }
 
 /** The names of the built-in profiles. */
