@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { resolveCors } from './internal/cors.js';
+import { resolveCors } from '@mcp-auth/gate';
 import { requestPath, sendError, sendJson } from './internal/http.js';
 import { createRequestAuth } from './internal/request-auth.js';
 import { handleAuthorize, handleCallback } from './oauth/routes.js';
@@ -68,7 +68,7 @@ export function createHandler(options: SseServerOptions): SseHandler {
   }
   const cors = resolveCors(options.cors);
   const corsHeaders = (req: IncomingMessage): Record<string, string> =>
-    cors ? cors.headers(req) : {};
+    cors ? cors.headers(req.headers.origin) : {};
   const registry = new SessionRegistry({
     maxSessions: o.maxSessions,
     maxSessionsPerPrincipal: o.maxSessionsPerPrincipal,
@@ -81,7 +81,10 @@ export function createHandler(options: SseServerOptions): SseHandler {
   const routes = buildRoutes(o, registry, corsHeaders, () => closing);
 
   function preflight(req: IncomingMessage, res: ServerResponse): void {
-    res.writeHead(204, { ...(cors ? cors.preflight(req) : {}), 'content-length': '0' });
+    res.writeHead(204, {
+      ...(cors ? cors.preflight(req.headers.origin) : {}),
+      'content-length': '0',
+    });
     res.end();
   }
 

@@ -1,10 +1,9 @@
+export type { CorsOptions, ScopesFor, ToolScopes } from '@mcp-auth/gate';
 export { SseTransportError, type SseTransportErrorCode } from './errors.js';
 export { createHandler, type SseHandler } from './handler.js';
-export type { CorsOptions } from './internal/cors.js';
 export type { RenderedResponse } from './internal/http.js';
 export { parseJsonRpcMessages } from './internal/jsonrpc.js';
 export type { Logger } from './internal/logger.js';
-export type { ScopesFor, ToolScopes } from './internal/message-scopes.js';
 export { OAuthProvider, type OAuthProviderOptions } from './oauth/provider.js';
 export { type OAuthRouteOptions, STATE_COOKIE } from './oauth/routes.js';
 export type { SseServerOptions, StreamableHttpOptions } from './options.js';

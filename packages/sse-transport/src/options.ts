@@ -1,11 +1,11 @@
-import type { CorsOptions } from './internal/cors.js';
-import type { Logger } from './internal/logger.js';
 import {
+  type CorsOptions,
   createMessageScopeResolver,
   type MessageScopeResolver,
   type ScopesFor,
   type ToolScopes,
-} from './internal/message-scopes.js';
+} from '@mcp-auth/gate';
+import type { Logger } from './internal/logger.js';
 import { createOriginGuard, type OriginGuard } from './internal/origin-guard.js';
 import type { OAuthRouteOptions } from './oauth/routes.js';
 import type { ModernHandler } from './streamable/modern.js';
@@ -294,6 +294,10 @@ export function resolveOptions(options: SseServerOptions): ResolvedOptions {
   const messageScopes = createMessageScopeResolver(
     options.auth?.toolScopes,
     options.auth?.scopesFor,
+    {
+      toolScopes: 'auth.toolScopes',
+      scopesFor: 'auth.scopesFor',
+    },
   );
   if (messageScopes !== undefined && sse !== undefined && !authMessages) {
     throw new TypeError(

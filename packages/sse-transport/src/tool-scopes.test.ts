@@ -5,7 +5,6 @@
 
 import { TokenValidationError } from '@mcp-auth/validator';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fakeProvider, type OpenStream, openStream, postMessage } from '../test/helpers.js';
@@ -16,7 +15,6 @@ import {
   type SseServer,
   type SseServerOptions,
 } from './index.js';
-import { createMessageScopeResolver } from './internal/message-scopes.js';
 
 const PRM = 'http://127.0.0.1/.well-known/oauth-protected-resource/sse';
 const READ = 'Bearer user:alice:app-a:mcp:read';
@@ -133,67 +131,6 @@ describe('option checks (TypeError naming the option, at construction)', () => {
       auth: { provider: provider(), toolScopes: { echo: [] }, endpoints: { sse: false } },
     });
     await Promise.all([h1.close(), h2.close()]);
-  });
-});
-
-describe('the resolver', () => {
-  const m = (o: object) => o as JSONRPCMessage;
-  it('is undefined without rules, so nothing runs per message', () => {
-    expect(createMessageScopeResolver(undefined, undefined)).toBeUndefined();
-    expect(createMessageScopeResolver({ a: [], b: [] }, undefined)).toBeUndefined();
-  });
-
-  it.each([
-    ['a listed tool', [call('server_stats')], ['mcp:admin']],
-    ['an unlisted tool', [call('echo')], []],
-    ['another case of the name', [call('Server_Stats')], []],
-    ['a name that is not a string', [call(['server_stats'])], []],
-    ['an inherited property name', [call('constructor'), call('__proto__')], []],
-    [
-      'a notification with the method',
-      [{ jsonrpc: '2.0', method: 'tools/call', params: { name: 'server_stats' } }],
-      ['mcp:admin'],
-    ],
-    ['a response', [{ jsonrpc: '2.0', id: 1, result: { name: 'server_stats' } }], []],
-    [
-      'a batch (union, deduplicated, in order)',
-      [call('b'), call('server_stats'), call('b')],
-      ['mcp:b', 'mcp:admin'],
-    ],
-  ])('%s', (_name, messages, expected) => {
-    const resolve = createMessageScopeResolver(
-      { server_stats: ['mcp:admin'], b: ['mcp:b'] },
-      undefined,
-    )!;
-    expect(resolve(messages.map(m))).toEqual(expected);
-  });
-
-  it('combines scopesFor with toolScopes, per message', () => {
-    const seen: unknown[] = [];
-    const resolve = createMessageScopeResolver(
-      { server_stats: ['mcp:admin'] },
-      (message: JSONRPCMessage) => {
-        seen.push(message);
-        return 'method' in message && message.method === 'resources/read'
-          ? ['mcp:files', 'mcp:admin']
-          : [];
-      },
-    )!;
-    const batch = [call('server_stats'), { jsonrpc: '2.0', id: 2, method: 'resources/read' }].map(
-      m,
-    );
-    expect(resolve(batch)).toEqual(['mcp:admin', 'mcp:files']);
-    expect(seen).toEqual(batch);
-  });
-
-  it.each([
-    ['a string', 'mcp:admin'],
-    ['a scope with a space', ['a b']],
-    ['a number', [1]],
-    ['null', null],
-  ])('throws when scopesFor returns %s', (_name, value) => {
-    const resolve = createMessageScopeResolver(undefined, () => value as never)!;
-    expect(() => resolve([m(call('x'))])).toThrow(/"auth.scopesFor"/);
   });
 });
 

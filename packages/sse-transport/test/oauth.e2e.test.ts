@@ -223,8 +223,10 @@ describe('CORS with real challenges', () => {
     const res = await rawRequest(`${base}/sse`, { headers: { origin: 'https://app.example' } });
     expect(res.status).toBe(401);
     // Mcp-Session-Id too: browser clients of the Streamable HTTP endpoint read it.
-    expect(res.headers['access-control-expose-headers']).toBe('WWW-Authenticate, Mcp-Session-Id');
-    expect(res.headers['access-control-allow-origin']).toBe('*');
+    expect(res.headers['access-control-expose-headers']).toBe(
+      'WWW-Authenticate, Mcp-Session-Id, Retry-After',
+    );
+    expect(res.headers['access-control-allow-origin']).toBe('https://app.example');
   });
 });
 

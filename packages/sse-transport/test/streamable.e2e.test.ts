@@ -139,7 +139,9 @@ describe('POST /mcp', () => {
     expect(res.headers['www-authenticate']).toBe(
       `Bearer scope="mcp:read", resource_metadata="${base}/.well-known/oauth-protected-resource/mcp"`,
     );
-    expect(res.headers['access-control-expose-headers']).toBe('WWW-Authenticate, Mcp-Session-Id');
+    expect(res.headers['access-control-expose-headers']).toBe(
+      'WWW-Authenticate, Mcp-Session-Id, Retry-After',
+    );
   });
 
   it('401 invalid_token for a tampered token', async () => {

@@ -80,7 +80,7 @@ beforeAll(async () => {
       scopesFor: (message) =>
         'method' in message &&
         message.method === 'resources/read' &&
-        message.params?.['uri'] === 'secret://vault'
+        (message.params as Record<string, unknown> | undefined)?.['uri'] === 'secret://vault'
           ? ['mcp:audit']
           : undefined,
     },
@@ -167,7 +167,7 @@ describe('auth.toolScopes with real tokens', () => {
       expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
       expect(res.headers['cache-control']).toBe('no-store');
       // A browser client can read the challenge.
-      expect(res.headers['access-control-allow-origin']).toBe('*');
+      expect(res.headers['access-control-allow-origin']).toBe('https://app.example.com');
       expect(res.headers['access-control-expose-headers']).toContain('WWW-Authenticate');
       // The tool handler never ran and no response for id 1 was sent on the stream.
       await expect(stream.next('message', 300)).rejects.toThrow(/no message event/);

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { MessageScopeResolver } from '@mcp-auth/gate';
 import { TokenValidationError } from '@mcp-auth/validator';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { SseAuthProvider } from '../types.js';
 import { hasBody, sendError, sendJson } from './http.js';
 import type { Logger } from './logger.js';
-import type { MessageScopeResolver } from './message-scopes.js';
 
 /** Authentication and per-message scope checks of one handler, answering failures itself. */
 export interface RequestAuth {

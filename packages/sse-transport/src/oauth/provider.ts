@@ -8,6 +8,7 @@ import {
   type ProtectedResourceMetadata,
   protectedResourceMetadataUrl,
 } from '@mcp-auth/discovery';
+import { isScopeToken } from '@mcp-auth/gate';
 import {
   createTokenValidator,
   type TokenValidator,
@@ -17,7 +18,6 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { SseTransportError } from '../errors.js';
 import type { RenderedResponse } from '../internal/http.js';
 import type { Logger } from '../internal/logger.js';
-import { isScopeToken } from '../internal/message-scopes.js';
 import type {
   AuthorizationFlow,
   CallbackOptions,

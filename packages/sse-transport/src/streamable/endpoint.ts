@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { checkMcpHeaders } from '@mcp-auth/gate';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import { sendError, sendJson } from '../internal/http.js';
@@ -11,13 +12,7 @@ import type { RegisteredSession, SessionRegistry } from '../sessions.js';
 import { generateSessionId } from '../sse/transport.js';
 import type { McpServerFactory, McpServerLike } from '../types.js';
 import { type ModernHandler, serveModern } from './modern.js';
-import {
-  accepts,
-  isModernRequest,
-  MODERN_REVISIONS,
-  SESSION_REVISIONS,
-  standardHeaderMismatch,
-} from './protocol.js';
+import { accepts, isModernRequest, MODERN_REVISIONS, SESSION_REVISIONS } from './protocol.js';
 import { StreamableHttpServerTransport } from './transport.js';
 
 /** What the Streamable HTTP endpoint needs from its handler. */
@@ -144,9 +139,13 @@ export function createStreamableEndpoint(ctx: StreamableContext): StreamableEndp
     const messages = await readMessages(req, res, cors);
     if (messages === undefined) return;
     const modern = isModernRequest(req.headers, messages.list);
-    const mismatch = standardHeaderMismatch(req.headers, messages.list, modern);
+    const mismatch = checkMcpHeaders(messages.list, {
+      method: header(req, 'mcp-method'),
+      name: header(req, 'mcp-name'),
+      protocolVersion: header(req, 'mcp-protocol-version'),
+    });
     if (mismatch !== undefined) {
-      rpcError(res, 400, JSONRPC.HEADER_MISMATCH, mismatch, cors);
+      rpcError(res, 400, JSONRPC.HEADER_MISMATCH, mismatch.message, cors);
       return;
     }
     if (authInfo !== undefined && !ctx.auth!.allowsMessages(messages.list, authInfo, res, cors)) {
@@ -485,6 +484,12 @@ export function createStreamableEndpoint(ctx: StreamableContext): StreamableEndp
   }
 
   return { post, get, delete: remove };
+}
+
+/** A request header as one string (a repeated header is refused by its comparison anyway). */
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 function isInitialize(message: JSONRPCMessage): boolean {

@@ -2,7 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
 // What the Streamable HTTP endpoint reads off a request before it routes it: the revision it
-// speaks, the media types it accepts, and whether the 2026-07-28 standard headers match the body.
+// speaks and the media types it accepts. (The 2026-07-28 standard headers are checked by
+// @mcp-auth/gate's checkMcpHeaders.)
 
 /** Revisions served with `Mcp-Session-Id` sessions (or statelessly) by this package's transport. */
 export const SESSION_REVISIONS: readonly string[] = ['2025-11-25', '2025-06-18', '2025-03-26'];
@@ -42,46 +43,4 @@ export function isModernRequest(
     if (meta !== undefined && meta !== null && PROTOCOL_VERSION_META_KEY in meta) return true;
   }
   return false;
-}
-
-/**
- * Checks the 2026-07-28 standard request headers against the body: `Mcp-Method` must equal the
- * method of the (single) message, and `Mcp-Name` the tool, prompt or resource it names. Returns a
- * description of the mismatch, or `undefined` when they agree (or are absent on an older revision).
- *
- * @see https://modelcontextprotocol.io/specification/2026-07-28/basic/transports#standard-headers
- */
-export function standardHeaderMismatch(
-  headers: IncomingHttpHeaders,
-  messages: readonly JSONRPCMessage[],
-  modern: boolean,
-): string | undefined {
-  const method = headers['mcp-method'];
-  const name = headers['mcp-name'];
-  if (method === undefined && name === undefined) {
-    return modern && messages.some((m) => 'method' in m)
-      ? 'The Mcp-Method header is required'
-      : undefined;
-  }
-  if (messages.length !== 1 || !('method' in messages[0]!)) {
-    return 'Mcp-Method and Mcp-Name describe a single request or notification';
-  }
-  const message = messages[0] as { method: string; params?: Record<string, unknown> };
-  if (method !== message.method) return 'The Mcp-Method header does not match the body';
-  const bodyName = nameOf(message);
-  if (name !== bodyName) {
-    return bodyName === undefined
-      ? 'The Mcp-Name header is not expected for this method'
-      : 'The Mcp-Name header does not match the body';
-  }
-  return undefined;
-}
-
-/** The name a request addresses: the tool of `tools/call`, the prompt, or the resource URI. */
-function nameOf(message: { method: string; params?: Record<string, unknown> }): string | undefined {
-  const params = message.params;
-  let value: unknown;
-  if (message.method === 'tools/call' || message.method === 'prompts/get') value = params?.['name'];
-  else if (message.method === 'resources/read') value = params?.['uri'];
-  return typeof value === 'string' ? value : undefined;
 }
