@@ -44,6 +44,23 @@ describe('createGate options', () => {
     expect(() => createGate(options as never)).toThrow(name);
   });
 
+  it('lists every issuer of a multi-issuer validator in authorization_servers', async () => {
+    const v = {
+      ...fakeValidator(),
+      issuers: ['https://as-1.example.com', 'https://as-2.example.com'],
+    };
+    const gate = createGate({ validator: v as never });
+    const d = await gate.check({
+      method: 'GET',
+      url: '/.well-known/oauth-protected-resource/mcp',
+      headers: { host: 'mcp.example.com' },
+    });
+    expect(d.kind === 'respond' && JSON.parse(d.body).authorization_servers).toEqual([
+      'https://as-1.example.com',
+      'https://as-2.example.com',
+    ]);
+  });
+
   it('refuses a hierarchy that implies a scope the validator requires itself', () => {
     const v = createTokenValidator({
       issuer: 'https://as.example.com',

@@ -45,7 +45,7 @@ export interface GateOptions {
   /**
    * Protected resource metadata served at both well-known URLs, or `false` to serve none. Fields as
    * `createProtectedResourceMetadata` (`@mcp-auth/discovery`); `resource` and
-   * `authorizationServers` come from the validator, `scopesSupported` defaults to the scopes the
+   * `authorizationServers` come from the validator (every issuer it accepts), `scopesSupported` defaults to the scopes the
    * gate requires (required, per-tool), never `offline_access`.
    */
   resourceMetadata?: ResourceMetadataOptions | false;

@@ -10,6 +10,7 @@ export function fakeValidator(requiredScopes: string[] = []): TokenValidator {
     resourceMetadataUrl: 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp',
     requiredScopes,
     issuer: 'https://as.example.com',
+    issuers: ['https://as.example.com'],
     async authenticate(req: unknown): Promise<AuthInfo> {
       const h =
         (req as { headers?: Record<string, string> }).headers ?? (req as Record<string, string>);
@@ -28,5 +29,5 @@ export function fakeValidator(requiredScopes: string[] = []): TokenValidator {
     stats: () => ({}) as never,
     close: async () => {},
     evict: async () => {},
-  } as TokenValidator;
+  } as unknown as TokenValidator;
 }

@@ -100,6 +100,15 @@ function resolveSessions(o: GateOptions['sessions']): ResolvedGateOptions['sessi
   return { store, ttlSeconds };
 }
 
+/** Every issuer the validator accepts (`issuers` when it has several), for `authorization_servers`. */
+function issuersOf(validator: TokenValidator): string[] {
+  const several = (validator as { issuers?: unknown }).issuers;
+  if (Array.isArray(several) && several.length > 0 && several.every((i) => typeof i === 'string')) {
+    return [...(several as string[])];
+  }
+  return [validator.issuer];
+}
+
 function resolveMetadata(
   options: GateOptions,
   validator: TokenValidator,
@@ -118,7 +127,7 @@ function resolveMetadata(
   const document = createProtectedResourceMetadata({
     ...(o.extra ?? {}),
     resource: validator.resource,
-    authorizationServers: o.authorizationServers ?? [validator.issuer],
+    authorizationServers: o.authorizationServers ?? issuersOf(validator),
     ...(scopesSupported.length > 0 ? { scopesSupported } : {}),
     ...(o.resourceName !== undefined ? { resourceName: o.resourceName } : {}),
     ...(o.resourceDocumentation !== undefined
