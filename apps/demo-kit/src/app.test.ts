@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { type DevAuthServer, start } from '@mcp-auth/dev-auth-server';
 import { getFreePort, type RedisProcess, startRedis } from '@mcp-auth/test-utils';
@@ -177,6 +178,38 @@ describe('startDemoApp: ports, CORS and Redis', () => {
     } finally {
       await app.close();
       blocker.close();
+    }
+  });
+
+  it.each([
+    ['the listen address', (app: DemoApp) => new URL(app.origin).host, 200],
+    ['the public address (resource host)', () => 'mcp.example.com', 200],
+    ['another name (DNS rebinding)', () => 'evil.example', 403],
+    ['the public name on another port', () => 'mcp.example.com:8443', 403],
+  ] as const)('behind a proxy, Host %s gets %i on /health', async (_name, host, status) => {
+    const port = await getFreePort();
+    const as = await start({
+      resources: [{ uri: 'https://mcp.example.com/mcp', scopes: ['mcp:tools'] }],
+    });
+    const app = await startDemoApp(generic, {
+      env: {
+        OAUTH_AUTHORIZATION_SERVER: as.issuer,
+        OAUTH_RESOURCE_URI: 'https://mcp.example.com/mcp',
+        PORT: String(port),
+      },
+    });
+    try {
+      const res = await rawGet(`${app.origin}/health`, host(app));
+      expect(res.status).toBe(status);
+      if (status === 403) {
+        expect(JSON.parse(res.body)).toEqual({
+          error: 'forbidden',
+          error_description: 'Host not allowed',
+        });
+      }
+    } finally {
+      await app.close();
+      await as.stop();
     }
   });
 
@@ -506,3 +539,19 @@ describe('runCli in-process', () => {
     }
   });
 });
+
+/** A GET with an explicit Host header (fetch always sends the URL's). */
+function rawGet(url: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers: { host }, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
