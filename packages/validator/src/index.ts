@@ -32,6 +32,7 @@ export type {
   CustomValidator,
   CustomValidatorContext,
   CustomValidatorResult,
+  IssuerOptions,
   Logger,
   TokenValidator,
   TokenValidatorOptions,

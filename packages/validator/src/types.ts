@@ -78,10 +78,39 @@ export type CustomValidator = (
   | false
   | Promise<CustomValidatorResult | undefined | undefined | false>;
 
+/**
+ * One authorization server of a validator that accepts several (`issuers`). The options here are
+ * the ones that belong to an issuer; everything else (`resource`, `requiredScopes`, `cache`, …)
+ * is shared and set at the top level.
+ */
+export interface IssuerOptions {
+  /** The issuer identifier, exactly as in its metadata and tokens. */
+  issuer: string;
+  /** This issuer's provider profile. Default `'generic'`. */
+  profile?: ProfileName | ValidatorProfile;
+  /** Audiences accepted from this issuer besides `resource` (e.g. Entra's application id): `acceptedAudiences` for this issuer. */
+  audience?: string | string[];
+  strictAudienceValidation?: boolean;
+  allowedClientIds?: string[];
+  jwt?: TokenValidatorOptions['jwt'];
+  /** At most one issuer may configure introspection: opaque tokens go to it. */
+  introspection?: TokenValidatorOptions['introspection'];
+}
+
 /** Options of `createTokenValidator`. */
 export interface TokenValidatorOptions {
-  /** The authorization server's issuer identifier, exactly as in its metadata and tokens. Its metadata is discovered lazily. */
-  issuer: string;
+  /**
+   * The authorization server's issuer identifier, exactly as in its metadata and tokens. Its
+   * metadata is discovered lazily. Required unless `issuers` is given (never both).
+   */
+  issuer?: string;
+  /**
+   * Several authorization servers for one resource. A JWT is routed by its (unverified) `iss` to
+   * exactly one of them and then fully verified against that issuer's keys and rules; an `iss`
+   * not listed is refused (`ERR_ISSUER_MISMATCH`) before any network call. Opaque tokens go to
+   * the one issuer that configures `introspection`. Each issuer has its own caches.
+   */
+  issuers?: IssuerOptions[];
   /** This server's canonical URI: the audience tokens must carry (RFC 8707). */
   resource: string;
   /** Scopes every request needs. Per-call `requiredScopes` are added to these. Default `[]`. */
@@ -220,7 +249,10 @@ export interface TokenValidator {
   readonly resourceMetadataUrl: string;
   /** The scopes every request needs. */
   readonly requiredScopes: string[];
+  /** The issuer (the first one, with `issuers`). */
   readonly issuer: string;
+  /** Every accepted issuer, in configuration order (for `authorization_servers` in the PRM). */
+  readonly issuers: readonly string[];
   /**
    * Forgets everything remembered about `token` (a revoked token, a logged-out session): the
    * in-process result, a remembered rejection, and the shared store's entry (e.g. Redis). The

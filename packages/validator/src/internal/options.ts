@@ -5,7 +5,7 @@ import type { IntrospectionAuthMethod } from '../introspection.js';
 import { type JwsAlgorithm, type JwtSettings, SUPPORTED_ALGORITHMS } from '../jwt.js';
 import { resolveProfile } from '../profiles/index.js';
 import type { ValidatorProfile } from '../profiles/types.js';
-import type { CustomValidator, TokenValidatorOptions } from '../types.js';
+import type { CustomValidator, IssuerOptions, TokenValidatorOptions } from '../types.js';
 import type { HttpSettings } from './http.js';
 import type { Logger } from './logger.js';
 
@@ -115,6 +115,69 @@ function fetchableUrl(value: unknown, name: string, allowInsecure: boolean): str
     );
   }
   throw new TypeError(`"${name}" must be an https: URL`);
+}
+
+/** Top-level options that belong to one issuer: with `issuers`, they are set per issuer. */
+const PER_ISSUER = [
+  'profile',
+  'acceptedAudiences',
+  'strictAudienceValidation',
+  'allowedClientIds',
+  'jwt',
+  'introspection',
+] as const;
+
+/**
+ * With `issuers`: one options object per issuer (the shared options plus the issuer's own), each
+ * then resolved like a single-issuer configuration. Undefined without `issuers`.
+ */
+export function resolveIssuerList(
+  options: TokenValidatorOptions,
+): TokenValidatorOptions[] | undefined {
+  if (!isPlainObject(options)) throw new TypeError('createTokenValidator needs an options object');
+  const list = options.issuers;
+  if (list === undefined) return undefined;
+  if (options.issuer !== undefined) {
+    throw new TypeError('"issuer" and "issuers" cannot both be set');
+  }
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new TypeError(
+      '"issuers" must be a non-empty array of { issuer, profile?, audience?, … }',
+    );
+  }
+  for (const name of PER_ISSUER) {
+    if (options[name] !== undefined) {
+      throw new TypeError(`"${name}" is set per issuer with "issuers" (issuers[i].${name})`);
+    }
+  }
+  const { issuers: _, ...shared } = options;
+  const seen = new Set<unknown>();
+  let introspecting = 0;
+  const out = list.map((entry, i) => {
+    if (!isPlainObject(entry)) throw new TypeError(`"issuers[${i}]" must be an object`);
+    if (seen.has(entry.issuer)) {
+      throw new TypeError(`"issuers[${i}].issuer" is listed twice`);
+    }
+    seen.add(entry.issuer);
+    if (entry.introspection !== undefined) introspecting++;
+    const { audience, ...own } = entry as IssuerOptions;
+    if (audience !== undefined && typeof audience !== 'string' && !Array.isArray(audience)) {
+      throw new TypeError(`"issuers[${i}].audience" must be a string or an array of strings`);
+    }
+    return {
+      ...shared,
+      ...own,
+      ...(audience === undefined
+        ? {}
+        : { acceptedAudiences: typeof audience === 'string' ? [audience] : audience }),
+    } as TokenValidatorOptions;
+  });
+  if (introspecting > 1) {
+    throw new TypeError(
+      '"issuers": at most one issuer may configure "introspection" (opaque tokens carry no issuer to route by)',
+    );
+  }
+  return out;
 }
 
 /** Validates every option (TypeError naming it) and applies the defaults. */
