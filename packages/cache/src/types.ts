@@ -80,3 +80,33 @@ export interface CacheStats {
   /** Remote reads that failed and were answered as misses. */
   readFailures: number;
 }
+
+/** A bounded TTL cache. Create one with `createCache`. */
+export interface Cache<V> {
+  /** Synchronous lookup in the in-process tier only (memory store or two-level front). Never touches the network. */
+  peek(key: string): V | undefined;
+  /** Lookup in every tier; a failed remote read is a miss. */
+  get(key: string): Promise<V | undefined>;
+  /** Stores `value` for `min(ttlSeconds, expiresAt - now)`; an already expired `expiresAt` stores nothing (and removes the key). */
+  set(key: string, value: V, options?: SetOptions): Promise<void>;
+  /** Removes `key` from every tier (and from the negative space). */
+  delete(key: string): Promise<void>;
+  /** Removes everything (every tier and the negative space). Rejects with a `CacheError` if the store fails. */
+  clear(): Promise<void>;
+  /** Atomic get-and-delete: of concurrent callers, across processes sharing a remote store, exactly one gets the value. Rejects with a `CacheError` when the store fails. */
+  take(key: string): Promise<V | undefined>;
+  /**
+   * Single-flight read-through: concurrent callers for one key share one loader call. The loader
+   * is called with the key (so one loader function can serve every key, without a closure per call).
+   */
+  getOrLoad(
+    key: string,
+    loader: (key: string) => Promise<LoadResult<V>> | LoadResult<V>,
+  ): Promise<V>;
+  stats(): CacheStats;
+  /**
+   * Stops the sweep timer, waits for background writes, and closes a remote store once the last
+   * open cache using it is closed (`store.close()` closes it at once). Idempotent.
+   */
+  close(): Promise<void>;
+}
