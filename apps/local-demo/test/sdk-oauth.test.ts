@@ -9,6 +9,7 @@
 import { type DemoApp, startDemoApp } from '@mcp-auth/app-demo-kit';
 import {
   Client as ClientV2,
+  SSEClientTransport as SseV2,
   StreamableHTTPClientTransport as StreamableV2,
   UnauthorizedError as UnauthorizedErrorV2,
 } from '@modelcontextprotocol/client';
@@ -28,6 +29,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
 });
+
+/** A live session of `kind` whose principal (issuer, subject, client) is this provider's client. */
+function hasSession(kind: 'streamable-http' | 'sse', provider: MemoryOAuthProvider): boolean {
+  const clientId = String(provider.client?.['client_id']);
+  return app.handler
+    .sessions()
+    .some((s) => s.transport === kind && s.principal.endsWith(`\u0000${clientId}`));
+}
 
 type V1Transport = StreamableHTTPClientTransport | SSEClientTransport;
 
@@ -99,8 +108,8 @@ describe('the official SDK client (v1, @modelcontextprotocol/sdk) signs itself i
           scopes: ['mcp:tools'],
           issuer: app.issuer,
         });
-        // The server saw a session of this transport for this principal.
-        expect(app.handler.sessions().some((s) => s.transport === kind)).toBe(true);
+        // The server holds a session of this transport bound to this client's principal.
+        expect(hasSession(kind, provider)).toBe(true);
       } finally {
         await client.close();
       }
@@ -140,34 +149,44 @@ describe('the official SDK client (v1, @modelcontextprotocol/sdk) signs itself i
 });
 
 describe('the v2 SDK client (@modelcontextprotocol/client 2.x) signs itself in', () => {
-  it('over Streamable HTTP: the same flow, the RFC 9207 iss checked by the SDK, then whoami', async () => {
-    const provider = new MemoryOAuthProvider('sdk-v2');
-    const transport = new StreamableV2(new URL(app.mcpUrl), { authProvider: provider as never });
-    const first = new ClientV2({ name: 'sdk-oauth-e2e-v2', version: '2.0.0' });
-    await expect(first.connect(transport)).rejects.toBeInstanceOf(UnauthorizedErrorV2);
-    // The v2 line adds offline_access (for a refresh token) when the server lists it.
-    expect(provider.client?.['scope']).toBe('mcp:tools offline_access');
-    expectAuthorizationRequest(provider, 'mcp:tools offline_access');
-    const callback = await provider.followAuthorization();
-    // The callback's parameters as they arrived: the SDK checks iss against the issuer it recorded.
-    await transport.finishAuth(callback.url.searchParams);
-    expect(provider.accessTokenClaims()).toMatchObject({ aud: app.resourceUri, sub: 'user-1' });
+  function v2Transport(kind: 'streamable-http' | 'sse', provider: MemoryOAuthProvider) {
+    const authProvider = provider as never;
+    return kind === 'sse'
+      ? new SseV2(new URL(app.sseUrl), { authProvider })
+      : new StreamableV2(new URL(app.mcpUrl), { authProvider });
+  }
 
-    const client = new ClientV2({ name: 'sdk-oauth-e2e-v2', version: '2.0.0' });
-    await client.connect(
-      new StreamableV2(new URL(app.mcpUrl), { authProvider: provider as never }),
-    );
-    try {
-      const who = await client.callTool({ name: 'whoami', arguments: {} });
-      expect(who.structuredContent).toMatchObject({
-        subject: 'user-1',
-        clientId: provider.client?.['client_id'],
-        scopes: ['mcp:tools'],
-      });
-    } finally {
-      await client.close();
-    }
-  }, 30_000);
+  it.each(['streamable-http', 'sse'] as const)(
+    'over %s: the same flow, the RFC 9207 iss checked by the SDK, then whoami',
+    async (kind) => {
+      const provider = new MemoryOAuthProvider(`sdk-v2-${kind}`);
+      const transport = v2Transport(kind, provider);
+      const first = new ClientV2({ name: 'sdk-oauth-e2e-v2', version: '2.0.0' });
+      await expect(first.connect(transport)).rejects.toBeInstanceOf(UnauthorizedErrorV2);
+      // The v2 line adds offline_access (for a refresh token) when the server lists it.
+      expect(provider.client?.['scope']).toBe('mcp:tools offline_access');
+      expectAuthorizationRequest(provider, 'mcp:tools offline_access');
+      const callback = await provider.followAuthorization();
+      // The callback's parameters as they arrived: the SDK checks iss against the issuer it recorded.
+      await transport.finishAuth(callback.url.searchParams);
+      expect(provider.accessTokenClaims()).toMatchObject({ aud: app.resourceUri, sub: 'user-1' });
+
+      const client = new ClientV2({ name: 'sdk-oauth-e2e-v2', version: '2.0.0' });
+      await client.connect(v2Transport(kind, provider));
+      try {
+        const who = await client.callTool({ name: 'whoami', arguments: {} });
+        expect(who.structuredContent).toMatchObject({
+          subject: 'user-1',
+          clientId: provider.client?.['client_id'],
+          scopes: ['mcp:tools'],
+        });
+        expect(hasSession(kind, provider)).toBe(true);
+      } finally {
+        await client.close();
+      }
+    },
+    30_000,
+  );
 
   it('refuses a callback whose iss is another issuer (mix-up, RFC 9207) and redeems nothing', async () => {
     const provider = new MemoryOAuthProvider('sdk-v2-mixup');
