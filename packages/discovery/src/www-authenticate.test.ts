@@ -413,6 +413,23 @@ describe('buildWwwAuthenticate', () => {
     [{ resourceMetadata: PRM, scope: 'a\nb' }, '"scope" entries must be scope tokens'],
     [{ resourceMetadata: PRM, scope: [''] }, '"scope" entries must be scope tokens'],
     [{ resourceMetadata: PRM, scope: 42 }, '"scope" must be a string or an array'],
+    // Issue 12 item 5: the challenge's URL in its one spelling, as the resource.
+    [
+      { resourceMetadata: 'http://127.0.0.1:3999/x/../.well-known/oauth-protected-resource/mcp' },
+      '"resourceMetadata" path must be written in its canonical form',
+    ],
+    [
+      { resourceMetadata: 'http://127.1:3999/.well-known/oauth-protected-resource/mcp' },
+      '"resourceMetadata" host must be written in its canonical form',
+    ],
+    [
+      { resourceMetadata: 'http://0x7f.0.0.1:3999/.well-known/oauth-protected-resource/mcp' },
+      '"resourceMetadata" host must be written in its canonical form',
+    ],
+    [
+      { resourceMetadata: 'http://127.0.0.1:3999/.well-known/%2e%2e/oauth-protected-resource' },
+      '"resourceMetadata" path must be written in its canonical form',
+    ],
   ])('%j is a TypeError: %s', (options, message) => {
     expect(() => buildWwwAuthenticate(options as never)).toThrow(TypeError);
     expect(() => buildWwwAuthenticate(options as never)).toThrow(message);
@@ -444,9 +461,11 @@ describe('buildWwwAuthenticate', () => {
             errorDescription: printable,
             scope: fc.uniqueArray(scopeToken, { maxLength: 5 }),
             realm: printable,
+            // As a URL parser serialises it: other spellings are refused (one spelling, issue 12).
             resourceMetadata: fc
               .webUrl({ withQueryParameters: true })
-              .filter((u) => /^[\x20-\x7e]+$/.test(u)),
+              .map((u) => new URL(u).href)
+              .filter((u) => /^[\x20-\x7e]+$/.test(u) && !u.includes('?#') && !u.endsWith('?')),
           },
           { requiredKeys: ['resourceMetadata'] },
         ),

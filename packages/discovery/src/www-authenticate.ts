@@ -1,4 +1,5 @@
 import { DiscoveryError } from './errors';
+import { canonicalizeResourceUri } from './url';
 
 /** One challenge of a `WWW-Authenticate` header. */
 export interface Challenge {
@@ -357,7 +358,16 @@ export function buildWwwAuthenticate(options: BuildWwwAuthenticateOptions): stri
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new TypeError('"resourceMetadata" must be an https: URL');
   }
-  params.push(`resource_metadata=${quote(resourceMetadata, 'resourceMetadata')}`);
+  const quoted = quote(resourceMetadata, 'resourceMetadata');
+  // The same one-spelling rule as the resource itself: nothing a URL parser would rewrite.
+  try {
+    canonicalizeResourceUri(resourceMetadata);
+  } catch (err) {
+    throw new TypeError(
+      `"resourceMetadata" ${(err as Error).message.replace(/^resource URI /, '')}`,
+    );
+  }
+  params.push(`resource_metadata=${quoted}`);
   if (errorDescription !== undefined) {
     params.push(`error_description=${quote(errorDescription, 'errorDescription')}`);
   }
