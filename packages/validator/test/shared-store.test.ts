@@ -6,6 +6,7 @@ import { type RedisProcess, startRedis } from '@mcp-auth/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TokenValidator } from '../src/index.js';
 import {
+  decodeJwt,
   OTHER_RESOURCE,
   rejectsWith,
   serviceToken,
@@ -52,6 +53,26 @@ describe('cache.store: a shared Redis tier', () => {
     const auth = await b.validate(token);
     expect(auth.clientId).toBe('mcp-service');
     expect(b.stats().jwtVerifications).toBe(0);
+  });
+
+  it('a stored JWT result is reused only while its kid is still published (key removed: refused)', async () => {
+    const token = await serviceToken(as);
+    const oldKid = decodeJwt(token).header.kid as string;
+    const a = v();
+    await a.validate(token);
+    await new Promise((r) => setTimeout(r, 100)); // the shared write is in the background
+    const stillPublished = v();
+    await expect(stillPublished.validate(token)).resolves.toMatchObject({
+      clientId: 'mcp-service',
+    });
+    expect(stillPublished.stats().jwtVerifications).toBe(0); // from Redis, kid checked
+
+    const newKid = await as.keys.add('RS256');
+    as.keys.setCurrent(newKid);
+    as.keys.remove(oldKid);
+    const b = v(); // another process: Redis still holds the result
+    await rejectsWith(b.validate(token), 'ERR_KEY_NOT_FOUND');
+    expect(b.stats().jwtVerifications).toBe(1); // the stored result was not trusted
   });
 
   it('keys are hashes: the raw token never becomes a key or a value in Redis', async () => {
