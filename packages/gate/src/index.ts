@@ -9,6 +9,7 @@ export { BodyReadError, type BodyReadErrorCode, isBodyReadError } from './errors
 export { createGate } from './gate.js';
 export {
   DEFAULT_MAX_BATCH_LENGTH,
+  isJsonRpcMessage,
   JSONRPC_HEADER_MISMATCH,
   JSONRPC_INVALID_REQUEST,
   JSONRPC_PARSE_ERROR,

@@ -26,13 +26,40 @@ export type ParsedJsonRpcBody =
   | { ok: true; value: unknown; messages: JsonRpcMessage[]; batch: boolean }
   | { ok: false; code: number; message: string; reason: 'parse' | 'invalid' | 'batch_too_large' };
 
-function isMessage(value: unknown): value is JsonRpcMessage {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const m = value as Record<string, unknown>;
-  if (m.jsonrpc !== '2.0') return false;
-  if ('method' in m) return typeof m.method === 'string';
-  // A response: an id and exactly one of result / error.
-  return 'id' in m && 'result' in m !== 'error' in m;
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** MCP request ids: a string or an integer (never null, never a fraction). */
+function isRequestId(value: unknown): value is string | number {
+  return typeof value === 'string' || (typeof value === 'number' && Number.isSafeInteger(value));
+}
+
+/**
+ * Whether `value` is one JSON-RPC 2.0 request, notification, result or error response with the
+ * shapes MCP allows: `params` an object when present, ids strings or integers (`null` only on an
+ * error answer), a result an object, an error `{ code: integer, message: string }`. Transports route answers by id, so an id they
+ * cannot key on is refused here rather than deep inside an SDK.
+ */
+export function isJsonRpcMessage(value: unknown): value is JsonRpcMessage {
+  if (!isPlainObject(value) || value['jsonrpc'] !== '2.0') return false;
+  if ('method' in value) {
+    if (typeof value['method'] !== 'string') return false;
+    if (value['params'] !== undefined && !isPlainObject(value['params'])) return false;
+    return !('id' in value) || isRequestId(value['id']);
+  }
+  if ('result' in value) {
+    return isRequestId(value['id']) && isPlainObject(value['result']) && !('error' in value);
+  }
+  // An error answer may carry `id: null` when the request's id could not be read (JSON-RPC §5).
+  const error = value['error'];
+  return (
+    (isRequestId(value['id']) || value['id'] === null) &&
+    isPlainObject(error) &&
+    typeof error['code'] === 'number' &&
+    Number.isSafeInteger(error['code']) &&
+    typeof error['message'] === 'string'
+  );
 }
 
 /**
@@ -67,7 +94,7 @@ export function parseJsonRpcBody(body: unknown, o: { maxBatchLength: number }): 
         reason: 'batch_too_large',
       };
     }
-    if (value.length === 0 || !value.every(isMessage)) {
+    if (value.length === 0 || !value.every(isJsonRpcMessage)) {
       return {
         ok: false,
         code: JSONRPC_INVALID_REQUEST,
@@ -77,7 +104,7 @@ export function parseJsonRpcBody(body: unknown, o: { maxBatchLength: number }): 
     }
     return { ok: true, value, messages: value, batch: true };
   }
-  if (!isMessage(value)) {
+  if (!isJsonRpcMessage(value)) {
     return {
       ok: false,
       code: JSONRPC_INVALID_REQUEST,

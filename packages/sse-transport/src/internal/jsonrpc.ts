@@ -1,39 +1,15 @@
+import { isJsonRpcMessage, parseJsonRpcBody } from '@mcp-auth/gate';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
-// JSON-RPC 2.0 message checks written out instead of the SDK's zod schemas: the same rules for both
-// SDK lines, no runtime import of either, and ~10× less work per message on the hot path.
+// The JSON-RPC checks are @mcp-auth/gate's (no SDK zod schemas: the same rules for both SDK lines,
+// no run-time import of either); this file adapts them to bodies the endpoints already parsed.
 
-/** Outcome of {@link parseJsonRpcMessages}'s stricter sibling: the messages, or why not. */
+export { isJsonRpcMessage };
+
+/** Outcome of {@link readJsonRpcBody}: the messages, or why not. */
 export type JsonRpcParse =
   | { ok: true; messages: JSONRPCMessage[]; batch: boolean }
-  | { ok: false; reason: 'invalid' | 'empty-batch' | 'batch-too-long' };
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-function isRequestId(value: unknown): value is string | number {
-  return typeof value === 'string' || (typeof value === 'number' && Number.isSafeInteger(value));
-}
-
-/** Whether `value` is one JSON-RPC 2.0 request, notification, result or error response. */
-export function isJsonRpcMessage(value: unknown): value is JSONRPCMessage {
-  if (!isPlainObject(value) || value['jsonrpc'] !== '2.0') return false;
-  if ('method' in value) {
-    if (typeof value['method'] !== 'string') return false;
-    if (value['params'] !== undefined && !isPlainObject(value['params'])) return false;
-    return !('id' in value) || isRequestId(value['id']);
-  }
-  if (!isRequestId(value['id'])) return false;
-  if ('result' in value) return isPlainObject(value['result']) && !('error' in value);
-  const error = value['error'];
-  return (
-    isPlainObject(error) &&
-    typeof error['code'] === 'number' &&
-    Number.isSafeInteger(error['code']) &&
-    typeof error['message'] === 'string'
-  );
-}
+  | { ok: false; reason: 'invalid' | 'batch-too-long' };
 
 /**
  * Validates a parsed POST body: one JSON-RPC 2.0 message, or a batch (an array) of at most
@@ -41,15 +17,13 @@ export function isJsonRpcMessage(value: unknown): value is JSONRPCMessage {
  * before any element is looked at, so an oversized batch costs nothing.
  */
 export function readJsonRpcBody(body: unknown, maxBatchLength: number): JsonRpcParse {
-  if (!Array.isArray(body)) {
-    return isJsonRpcMessage(body)
-      ? { ok: true, messages: [body], batch: false }
-      : { ok: false, reason: 'invalid' };
+  // Already parsed: a string here is a JSON string literal, not text to parse a second time.
+  if (typeof body === 'string') return { ok: false, reason: 'invalid' };
+  const parsed = parseJsonRpcBody(body, { maxBatchLength });
+  if (parsed.ok) {
+    return { ok: true, messages: parsed.messages as JSONRPCMessage[], batch: parsed.batch };
   }
-  if (body.length === 0) return { ok: false, reason: 'empty-batch' };
-  if (body.length > maxBatchLength) return { ok: false, reason: 'batch-too-long' };
-  for (const item of body) if (!isJsonRpcMessage(item)) return { ok: false, reason: 'invalid' };
-  return { ok: true, messages: body as JSONRPCMessage[], batch: true };
+  return { ok: false, reason: parsed.reason === 'batch_too_large' ? 'batch-too-long' : 'invalid' };
 }
 
 /**

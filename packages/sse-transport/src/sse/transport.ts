@@ -173,7 +173,7 @@ export class SseServerTransport implements Transport {
       this.onerror?.(error);
       throw error;
     }
-    this.onmessage?.(message, extra);
+    this.onmessage?.(message as JSONRPCMessage, extra);
   }
 
   /**
