@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolveCors } from '@mcp-auth/gate';
+import { Cluster } from './cluster/cluster.js';
 import { requestPath, sendError, sendJson } from './internal/http.js';
 import { createRequestAuth } from './internal/request-auth.js';
 import { handleAuthorize, handleCallback } from './oauth/routes.js';
@@ -20,8 +21,15 @@ export interface SseHandler {
   close(): Promise<void>;
   /** Number of live sessions (both transports). */
   readonly sessionCount: number;
-  /** The live sessions (a snapshot). */
+  /** The live sessions held by this instance (a snapshot). */
   sessions(): SessionInfo[];
+  /**
+   * Resolves once the handler is ready to serve sessions held by other instances (`cluster`: Redis
+   * connected and subscribed); at once without `cluster`.
+   */
+  ready(): Promise<void>;
+  /** This instance's id in the cluster; `undefined` without `cluster`. */
+  readonly instanceId: string | undefined;
 }
 
 type Route = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -69,7 +77,9 @@ export function createHandler(options: SseServerOptions): SseHandler {
   const cors = resolveCors(options.cors);
   const corsHeaders = (req: IncomingMessage): Record<string, string> =>
     cors ? cors.headers(req.headers.origin) : {};
+  const cluster = o.cluster === undefined ? undefined : new Cluster(o.cluster, o.logger, o.now);
   const registry = new SessionRegistry({
+    listener: cluster,
     maxSessions: o.maxSessions,
     maxSessionsPerPrincipal: o.maxSessionsPerPrincipal,
     idleTimeoutMs: o.streamable?.idleTimeoutMs ?? 30 * 60_000,
@@ -78,7 +88,7 @@ export function createHandler(options: SseServerOptions): SseHandler {
     now: o.now,
   });
   let closing = false;
-  const routes = buildRoutes(o, registry, corsHeaders, () => closing);
+  const routes = buildRoutes(o, registry, cluster, corsHeaders, () => closing);
 
   function preflight(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(204, {
@@ -128,10 +138,13 @@ export function createHandler(options: SseServerOptions): SseHandler {
     });
   }) as SseHandler;
   Object.defineProperty(handler, 'sessionCount', { get: () => registry.size });
+  Object.defineProperty(handler, 'instanceId', { get: () => cluster?.instanceId });
   handler.sessions = () => registry.list();
+  handler.ready = () => cluster?.ready() ?? Promise.resolve();
   handler.close = async () => {
     closing = true;
     registry.close();
+    await cluster?.close();
   };
   return handler;
 }
@@ -146,6 +159,7 @@ function allowHeader(table: MethodTable, preflight: boolean): string {
 function buildRoutes(
   o: ResolvedOptions,
   registry: SessionRegistry,
+  cluster: Cluster | undefined,
   corsHeaders: (req: IncomingMessage) => Record<string, string>,
   isClosing: () => boolean,
 ): Map<string, MethodTable> & { noPreflight: Set<string> } {
@@ -159,6 +173,7 @@ function buildRoutes(
       : undefined;
   const shared = {
     registry,
+    cluster,
     corsHeaders,
     createMcpServer: o.createMcpServer,
     maxMessageBytes: o.maxMessageBytes,

@@ -1,4 +1,6 @@
 export type { CorsOptions, ScopesFor, ToolScopes } from '@mcp-auth/gate';
+export type { ClusterRedisClient } from './cluster/redis.js';
+export type { ClusterOptions } from './cluster/types.js';
 export { SseTransportError, type SseTransportErrorCode } from './errors.js';
 export { createHandler, type SseHandler } from './handler.js';
 export type { RenderedResponse } from './internal/http.js';

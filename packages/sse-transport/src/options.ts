@@ -5,6 +5,8 @@ import {
   type ScopesFor,
   type ToolScopes,
 } from '@mcp-auth/gate';
+import { type ResolvedClusterOptions, randomInstanceId } from './cluster/cluster.js';
+import type { ClusterOptions } from './cluster/types.js';
 import type { Logger } from './internal/logger.js';
 import { createOriginGuard, type OriginGuard } from './internal/origin-guard.js';
 import type { OAuthRouteOptions } from './oauth/routes.js';
@@ -143,6 +145,13 @@ export interface SseServerOptions {
    * a fresh token). Default true.
    */
   closeStreamOnTokenExpiry?: boolean;
+  /**
+   * Several instances behind a load balancer without sticky routing: sessions of both transports
+   * are found through a directory in Redis, and a request that lands on another instance than the
+   * one holding its session is authorized there, checked against the session's owner, and relayed
+   * over Redis pub/sub to the holder, whose answer is relayed back. Tokens never go through Redis.
+   */
+  cluster?: ClusterOptions;
   logger?: Logger;
   /** Clock in ms, for tests. */
   now?: () => number;
@@ -177,6 +186,7 @@ export interface ResolvedOptions {
   readonly maxSessionsPerPrincipal: number;
   readonly maxBufferedBytes: number;
   readonly closeOnTokenExpiry: boolean;
+  readonly cluster: ResolvedClusterOptions | undefined;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -270,6 +280,49 @@ function resolveSse(options: SseServerOptions): ResolvedOptions['sse'] {
   return { endpoint, messageEndpoint };
 }
 
+function resolveCluster(
+  options: SseServerOptions,
+  streamable: ResolvedOptions['streamable'],
+): ResolvedClusterOptions | undefined {
+  const c = options.cluster;
+  if (c === undefined) return undefined;
+  if (c === null || typeof c !== 'object') throw new TypeError('"cluster" must be an object');
+  const redis = c.redis;
+  if (typeof redis === 'string') {
+    if (!/^rediss?:\/\//.test(redis) || !URL.canParse(redis)) {
+      throw new TypeError(
+        '"cluster.redis" must be a redis:// or rediss:// URL, or a node-redis client',
+      );
+    }
+  } else if (
+    redis === null ||
+    typeof redis !== 'object' ||
+    typeof redis.duplicate !== 'function' ||
+    typeof redis.publish !== 'function'
+  ) {
+    throw new TypeError(
+      '"cluster.redis" must be a redis:// or rediss:// URL, or a node-redis client',
+    );
+  }
+  const instanceId = c.instanceId ?? randomInstanceId();
+  if (typeof instanceId !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(instanceId)) {
+    throw new TypeError('"cluster.instanceId" must be 1-64 characters of [A-Za-z0-9_.-]');
+  }
+  const prefix = c.prefix ?? 'mcp-auth:cluster:';
+  if (typeof prefix !== 'string' || prefix === '') {
+    throw new TypeError('"cluster.prefix" must be a non-empty string');
+  }
+  return {
+    redis,
+    instanceId,
+    prefix,
+    heartbeatMs: checkPositiveInt('cluster.heartbeatMs', c.heartbeatMs ?? 2_000),
+    forwardTimeoutMs: checkPositiveInt('cluster.forwardTimeoutMs', c.forwardTimeoutMs ?? 2_000),
+    commandTimeoutMs: checkPositiveInt('cluster.commandTimeoutMs', c.commandTimeoutMs ?? 500),
+    sessionTtlMs: (streamable?.idleTimeoutMs ?? 30 * 60_000) + 60_000,
+  };
+}
+
 /** Validates every option (TypeError naming it) and applies the defaults. */
 export function resolveOptions(options: SseServerOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') {
@@ -343,6 +396,7 @@ export function resolveOptions(options: SseServerOptions): ResolvedOptions {
       options.maxBufferedBytes ?? 4 * 1024 * 1024,
     ),
     closeOnTokenExpiry: options.closeStreamOnTokenExpiry ?? true,
+    cluster: resolveCluster(options, streamable),
     logger: options.logger ?? {},
     now: options.now ?? Date.now,
   };

@@ -49,6 +49,15 @@ export interface SessionLimits {
   keepAliveMs: number;
   closeOnTokenExpiry: boolean;
   now: () => number;
+  /** Told of every session added, used and removed (the cluster's session directory). */
+  listener?: SessionListener | undefined;
+}
+
+/** Receives the registry's changes (the cluster keeps its session directory with them). */
+export interface SessionListener {
+  sessionAdded(sessionId: string, owner: string, transport: SessionInfo['transport']): void;
+  sessionTouched(sessionId: string): void;
+  sessionRemoved(sessionId: string): void;
 }
 
 /** Why a session could not be added. */
@@ -113,6 +122,7 @@ export class SessionRegistry {
       this.#perAccount.set(session.owner.account, mine);
     }
     mine.add(session);
+    this.#limits.listener?.sessionAdded(session.sessionId, session.owner.owner, session.transport);
   }
 
   /** Forgets the session and ends it. Safe to call more than once. */
@@ -122,12 +132,14 @@ export class SessionRegistry {
     const mine = this.#perAccount.get(session.owner.account);
     mine?.delete(session);
     if (mine?.size === 0) this.#perAccount.delete(session.owner.account);
+    this.#limits.listener?.sessionRemoved(session.sessionId);
     session.end(reason);
   }
 
   /** Marks a request of the session: idle expiry restarts, and a newer token extends its life. */
   touch(session: RegisteredSession, expiresAt: number | undefined): void {
     session.lastUsedAt = this.#limits.now();
+    this.#limits.listener?.sessionTouched(session.sessionId);
     if (
       expiresAt !== undefined &&
       (session.expiresAt === undefined || expiresAt > session.expiresAt)

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import { type Cluster, relayedHeaders, withoutToken } from '../cluster/cluster.js';
+import type { RelayedCall } from '../cluster/types.js';
 import { hasBody, requestQuery, sendError } from '../internal/http.js';
 import { readJsonBody } from '../internal/json-body.js';
 import { readJsonRpcBody } from '../internal/jsonrpc.js';
@@ -14,6 +16,8 @@ import { SseServerTransport } from './transport.js';
 /** What the legacy HTTP+SSE endpoints need from their handler. */
 export interface SseContext {
   readonly registry: SessionRegistry;
+  /** Sessions held by other instances (`cluster` option). */
+  readonly cluster: Cluster | undefined;
   /** Authentication of `GET /sse`; `undefined` when the stream is opened without a token. */
   readonly streamAuth: RequestAuth | undefined;
   /** Authentication of `POST /messages`; `undefined` when messages carry no token. */
@@ -168,8 +172,39 @@ export function createSseEndpoints(ctx: SseContext): {
       authInfo = await ctx.messageAuth.authenticate(req, res, cors);
       if (authInfo === undefined) return;
     }
-    const session = findSession(req, authInfo, reject);
+    const sessionId = new URLSearchParams(requestQuery(req.url ?? '')).get('sessionId');
+    if (sessionId === null || sessionId === '') {
+      reject(400, 'invalid_request', 'The sessionId query parameter is required');
+      return;
+    }
+    if (ctx.cluster !== undefined && SESSION_ID.test(sessionId) && !ctx.registry.get(sessionId)) {
+      return relayed(req, res, sessionId, authInfo, cors, reject);
+    }
+    const session = findSession(sessionId, principalOf(authInfo).owner, reject);
     if (session === undefined) return;
+    const messages = await readMessages(req, res, reject, session);
+    if (messages === undefined) return;
+    if (authInfo !== undefined && !ctx.messageAuth!.allowsMessages(messages, authInfo, res, cors)) {
+      return;
+    }
+    if (!session.stream.isOpen) {
+      reject(404, 'session_not_found', 'No open session with this id');
+      return;
+    }
+    ctx.registry.touch(session, authInfo?.expiresAt);
+    const extra: MessageExtraInfo = { requestInfo: { headers: req.headers } };
+    if (authInfo !== undefined) extra.authInfo = authInfo;
+    session.stream.deliver(messages, extra);
+    accepted(res, cors);
+  }
+
+  /** Reads and validates the body (JSON, then JSON-RPC); `undefined` when the refusal was answered. */
+  async function readMessages(
+    req: IncomingMessage,
+    res: ServerResponse,
+    reject: (status: number, error: string, description: string) => void,
+    session: SseSession | undefined,
+  ): Promise<JSONRPCMessage[] | undefined> {
     const body = await readJsonBody(req, ctx.maxMessageBytes, ctx.bodyTimeoutMs);
     if (!body.ok) {
       if (body.kind === 'aborted') {
@@ -181,11 +216,11 @@ export function createSseEndpoints(ctx: SseContext): {
           body.description,
         );
       }
-      return;
+      return undefined;
     }
     const parsed = readJsonRpcBody(body.value, ctx.maxBatchLength);
     if (!parsed.ok) {
-      session.stream.onerror?.(new Error('Invalid JSON-RPC message'));
+      session?.stream.onerror?.(new Error('Invalid JSON-RPC message'));
       reject(
         400,
         'invalid_request',
@@ -193,22 +228,72 @@ export function createSseEndpoints(ctx: SseContext): {
           ? `A batch may hold at most ${ctx.maxBatchLength} messages`
           : 'The body is not a JSON-RPC 2.0 message (or batch)',
       );
+      return undefined;
+    }
+    return parsed.messages;
+  }
+
+  /**
+   * A message for a session held by another instance: 404 when the directory does not know it (or
+   * its instance died), 403 for another principal (nothing read or forwarded), 503 while Redis
+   * cannot tell; otherwise relayed to its instance, which delivers it and answers 202.
+   */
+  async function relayed(
+    req: IncomingMessage,
+    res: ServerResponse,
+    sessionId: string,
+    authInfo: AuthInfo | undefined,
+    cors: Record<string, string>,
+    reject: (status: number, error: string, description: string) => void,
+  ): Promise<void> {
+    const refuse = (status: 404 | 503) =>
+      status === 404
+        ? reject(404, 'session_not_found', 'No open session with this id')
+        : sendError(res, 503, 'temporarily_unavailable', 'The session is temporarily unreachable', {
+            ...cors,
+            'retry-after': '2',
+            ...(hasBody(req) && !req.complete ? { connection: 'close' } : {}),
+          });
+    const location = await ctx.cluster!.locate(sessionId);
+    if (location.kind !== 'remote') return refuse(location.kind === 'unknown' ? 404 : 503);
+    const owner = principalOf(authInfo).owner;
+    if (ctx.messageAuth !== undefined && location.owner !== '' && location.owner !== owner) {
+      ctx.logger.warn?.('sse-transport: message refused, the session belongs to another principal');
+      reject(403, 'access_denied', 'This session belongs to another principal');
       return;
     }
-    if (
-      authInfo !== undefined &&
-      !ctx.messageAuth!.allowsMessages(parsed.messages, authInfo, res, cors)
-    ) {
+    const messages = await readMessages(req, res, reject, undefined);
+    if (messages === undefined) return;
+    if (authInfo !== undefined && !ctx.messageAuth!.allowsMessages(messages, authInfo, res, cors)) {
       return;
     }
-    if (!session.stream.isOpen) {
-      reject(404, 'session_not_found', 'No open session with this id');
-      return;
-    }
-    ctx.registry.touch(session, authInfo?.expiresAt);
-    const extra: MessageExtraInfo = { requestInfo: { headers: req.headers } };
-    if (authInfo !== undefined) extra.authInfo = authInfo;
-    session.stream.deliver(parsed.messages, extra);
+    const call: RelayedCall = {
+      sessionId,
+      transport: 'sse',
+      method: 'post',
+      owner,
+      messages,
+      authInfo: withoutToken(authInfo),
+      headers: relayedHeaders(req.headers),
+    };
+    await ctx.cluster!.forward(location, call, res, cors, refuse);
+  }
+
+  /** A message relayed by another instance for a session held here (checked again here). */
+  function serveRelayed(call: RelayedCall, res: ServerResponse): void {
+    const reject = (status: number, error: string, description: string) =>
+      sendError(res, status, error, description);
+    const session = findSession(call.sessionId, call.owner, reject);
+    if (session === undefined) return;
+    ctx.registry.touch(session, call.authInfo?.expiresAt);
+    const extra: MessageExtraInfo = { requestInfo: { headers: call.headers } };
+    if (call.authInfo !== undefined) extra.authInfo = call.authInfo;
+    session.stream.deliver(call.messages ?? [], extra);
+    accepted(res, {});
+  }
+  ctx.cluster?.serve('sse', serveRelayed);
+
+  function accepted(res: ServerResponse, cors: Record<string, string>): void {
     res.writeHead(202, {
       ...cors,
       'content-type': 'text/plain; charset=utf-8',
@@ -218,17 +303,12 @@ export function createSseEndpoints(ctx: SseContext): {
     res.end('Accepted');
   }
 
-  /** The open session of `?sessionId=`, owned by the sender; or the refusal was answered. */
+  /** The open session `sessionId`, owned by `sender`; or the refusal was answered. */
   function findSession(
-    req: IncomingMessage,
-    authInfo: AuthInfo | undefined,
+    sessionId: string,
+    sender: string,
     reject: (status: number, error: string, description: string) => void,
   ): SseSession | undefined {
-    const sessionId = new URLSearchParams(requestQuery(req.url ?? '')).get('sessionId');
-    if (sessionId === null || sessionId === '') {
-      reject(400, 'invalid_request', 'The sessionId query parameter is required');
-      return undefined;
-    }
     const found = SESSION_ID.test(sessionId) ? ctx.registry.get(sessionId) : undefined;
     const session = found?.transport === 'sse' ? (found as SseSession) : undefined;
     if (session === undefined || !session.stream.isOpen) {
@@ -236,7 +316,6 @@ export function createSseEndpoints(ctx: SseContext): {
       return undefined;
     }
     if (ctx.messageAuth === undefined) return session;
-    const sender = principalOf(authInfo).owner;
     if (session.principal === '' && session.claimedBy === undefined) {
       // The stream was opened without authentication (endpoints.sse: false): the first
       // authenticated sender claims the session, and only that principal may use it afterwards.

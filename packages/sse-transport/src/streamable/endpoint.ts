@@ -2,6 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkMcpHeaders } from '@mcp-auth/gate';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import type { Cluster } from '../cluster/cluster.js';
+import { relayedHeaders, withoutToken } from '../cluster/cluster.js';
+import type { RelayedCall } from '../cluster/types.js';
 import { sendError, sendJson } from '../internal/http.js';
 import { readJsonBody } from '../internal/json-body.js';
 import { JSONRPC, jsonRpcError, readJsonRpcBody } from '../internal/jsonrpc.js';
@@ -18,6 +21,8 @@ import { StreamableHttpServerTransport } from './transport.js';
 /** What the Streamable HTTP endpoint needs from its handler. */
 export interface StreamableContext {
   readonly registry: SessionRegistry;
+  /** Sessions held by other instances (`cluster` option). */
+  readonly cluster: Cluster | undefined;
   /** `undefined` when the endpoint is served without authentication. */
   readonly auth: RequestAuth | undefined;
   readonly corsHeaders: (req: IncomingMessage) => Record<string, string>;
@@ -80,13 +85,17 @@ export function createStreamableEndpoint(ctx: StreamableContext): StreamableEndp
     return (await ctx.auth.authenticate(req, res, cors)) ?? null;
   }
 
-  /** The session named by `Mcp-Session-Id`, owned by this principal; or the refusal was answered. */
-  function ownedSession(
+  /**
+   * The session named by `Mcp-Session-Id`, owned by this principal; or the refusal was answered,
+   * or (a session held by another instance) the request was relayed there and answered.
+   */
+  async function ownedSession(
     req: IncomingMessage,
     res: ServerResponse,
     authInfo: AuthInfo | undefined,
     cors: Record<string, string>,
-  ): StreamableSession | undefined {
+    relay: Pick<RelayedCall, 'method' | 'messages' | 'batch'>,
+  ): Promise<StreamableSession | undefined> {
     const id = req.headers['mcp-session-id'];
     if (typeof id !== 'string' || id === '') {
       rpcError(
@@ -99,6 +108,10 @@ export function createStreamableEndpoint(ctx: StreamableContext): StreamableEndp
       return undefined;
     }
     const session = SESSION_ID.test(id) ? ctx.registry.get(id) : undefined;
+    if (session === undefined && ctx.cluster !== undefined && SESSION_ID.test(id)) {
+      await relayed(req, res, authInfo, cors, { ...relay, sessionId: id });
+      return undefined;
+    }
     if (session === undefined || session.transport !== 'streamable-http') {
       rpcError(res, 404, JSONRPC.SESSION_NOT_FOUND, 'Session not found', cors);
       return undefined;
@@ -158,7 +171,11 @@ export function createStreamableEndpoint(ctx: StreamableContext): StreamableEndp
       return initialize(req, res, messages.list, extra, authInfo, cors);
     }
     if (!ctx.stateful) return stateless(req, res, messages, extra, authInfo, cors);
-    const session = ownedSession(req, res, authInfo, cors);
+    const session = await ownedSession(req, res, authInfo, cors, {
+      method: 'post',
+      messages: messages.list,
+      batch: messages.batch,
+    });
     if (session === undefined || !supportedVersion(req, res, cors)) return;
     deliver(session.stream, res, messages, extra, cors);
   }
@@ -452,7 +469,7 @@ export function createStreamableEndpoint(ctx: StreamableContext): StreamableEndp
     }
     const authInfo = await authorize(req, res, cors);
     if (authInfo === null) return;
-    const session = ownedSession(req, res, authInfo, cors);
+    const session = await ownedSession(req, res, authInfo, cors, { method: 'get' });
     if (session === undefined || !supportedVersion(req, res, cors)) return;
     if (!session.stream.openStandaloneStream(res, cors)) {
       rpcError(
@@ -476,12 +493,97 @@ export function createStreamableEndpoint(ctx: StreamableContext): StreamableEndp
     }
     const authInfo = await authorize(req, res, cors);
     if (authInfo === null) return;
-    const session = ownedSession(req, res, authInfo, cors);
+    const session = await ownedSession(req, res, authInfo, cors, { method: 'delete' });
     if (session === undefined || !supportedVersion(req, res, cors)) return;
     ctx.registry.remove(session, 'deleted');
     res.writeHead(204, { ...cors });
     res.end();
   }
+
+  /**
+   * A session held by another instance: 404 when the directory does not know it (or its instance
+   * died), 403 for another principal (nothing forwarded), 503 while Redis cannot tell; otherwise
+   * relayed to its instance, whose answer is written here.
+   */
+  async function relayed(
+    req: IncomingMessage,
+    res: ServerResponse,
+    authInfo: AuthInfo | undefined,
+    cors: Record<string, string>,
+    call: Pick<RelayedCall, 'method' | 'messages' | 'batch' | 'sessionId'>,
+  ): Promise<void> {
+    const cluster = ctx.cluster!;
+    const refuse = (status: 404 | 503) =>
+      status === 404
+        ? rpcError(res, 404, JSONRPC.SESSION_NOT_FOUND, 'Session not found', cors)
+        : rpcError(res, 503, JSONRPC.SERVER_ERROR, 'The session is temporarily unreachable', cors, {
+            'retry-after': '2',
+          });
+    const location = await cluster.locate(call.sessionId);
+    if (location.kind !== 'remote') return refuse(location.kind === 'unknown' ? 404 : 503);
+    const owner = principalOf(authInfo).owner;
+    if (ctx.auth !== undefined && location.owner !== owner) {
+      ctx.logger.warn?.('sse-transport: request refused, the session belongs to another principal');
+      sendError(res, 403, 'access_denied', 'This session belongs to another principal', cors);
+      return;
+    }
+    if (!supportedVersion(req, res, cors)) return;
+    await cluster.forward(
+      location,
+      {
+        ...call,
+        transport: 'streamable-http',
+        owner,
+        authInfo: withoutToken(authInfo),
+        headers: relayedHeaders(req.headers),
+      },
+      res,
+      cors,
+      refuse,
+    );
+  }
+
+  /** A request relayed by another instance for a session held here (checked again here). */
+  function serveRelayed(call: RelayedCall, res: ServerResponse): void {
+    const found = ctx.registry.get(call.sessionId);
+    const session =
+      found?.transport === 'streamable-http' ? (found as StreamableSession) : undefined;
+    if (session === undefined) {
+      rpcError(res, 404, JSONRPC.SESSION_NOT_FOUND, 'Session not found', {});
+      return;
+    }
+    if (ctx.auth !== undefined && session.owner.owner !== call.owner) {
+      sendError(res, 403, 'access_denied', 'This session belongs to another principal', {});
+      return;
+    }
+    ctx.registry.touch(session, call.authInfo?.expiresAt);
+    if (call.method === 'post') {
+      const extra: MessageExtraInfo = { requestInfo: { headers: call.headers } };
+      if (call.authInfo !== undefined) extra.authInfo = call.authInfo;
+      deliver(
+        session.stream,
+        res,
+        { list: call.messages ?? [], batch: call.batch ?? false },
+        extra,
+        {},
+      );
+    } else if (call.method === 'get') {
+      if (!session.stream.openStandaloneStream(res, {})) {
+        rpcError(
+          res,
+          409,
+          JSONRPC.SERVER_ERROR,
+          'Conflict: this session already has a GET stream',
+          {},
+        );
+      }
+    } else {
+      ctx.registry.remove(session, 'deleted');
+      res.writeHead(204, {});
+      res.end();
+    }
+  }
+  if (ctx.stateful) ctx.cluster?.serve('streamable-http', serveRelayed);
 
   return { post, get, delete: remove };
 }
