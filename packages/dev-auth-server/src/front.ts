@@ -1,3 +1,4 @@
+/// <reference path="./internal/oidc-provider.d.ts" />
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Provider } from 'oidc-provider';

@@ -1,3 +1,4 @@
+/// <reference path="./internal/oidc-provider.d.ts" />
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InteractionDetails, Provider } from 'oidc-provider';
 import { findUser } from './config';

@@ -29,7 +29,8 @@ describe('fetchWithLimits', () => {
     let requests = 0;
     const server = await serve((req, res) => {
       requests++;
-      if (requests === 1) req.socket.destroy(); // what a reused keep-alive socket looks like
+      if (requests === 1)
+        req.socket.destroy(); // what a reused keep-alive socket looks like
       else json(res, { ok: true });
     });
     const res = await fetchWithLimits(`${server.url}/doc`, base);
