@@ -238,10 +238,42 @@ describe('TTL rules (injected clock)', () => {
 
   it('the sweep timer does not keep the process alive', async () => {
     const spy = vi.spyOn(globalThis, 'setInterval');
-    const cache = createCache({ logger: silent });
-    const timer = spy.mock.results[0]?.value as NodeJS.Timeout;
-    expect(timer.hasRef()).toBe(false);
-    await cache.close();
+    try {
+      const cache = createCache({ logger: silent });
+      await cache.set('k', 1);
+      const timer = spy.mock.results[0]?.value as NodeJS.Timeout;
+      expect(timer.hasRef()).toBe(false);
+      await cache.close();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  // Cloudflare Workers refuse timers outside a handler: a cache (and a validator) created at
+  // module scope must not set one.
+  it('arms no timer at construction, one on the first write (value or negative), none after close', async () => {
+    const spy = vi.spyOn(globalThis, 'setInterval');
+    try {
+      const cache = createCache<number>({ logger: silent, negative: { ttlSeconds: 5 } });
+      expect(cache.peek('k')).toBeUndefined();
+      await expect(cache.get('k')).resolves.toBeUndefined();
+      expect(spy).not.toHaveBeenCalled();
+      await expect(
+        cache.getOrLoad('bad', async () => ({ error: new Error('no'), ttlSeconds: 5 })),
+      ).rejects.toThrow('no');
+      expect(spy).toHaveBeenCalledTimes(1);
+      await cache.set('a', 1);
+      await cache.set('b', 2);
+      expect(spy).toHaveBeenCalledTimes(1);
+      await cache.close();
+
+      const closed = createCache<number>({ logger: silent });
+      await closed.close();
+      await expect(closed.set('a', 1)).rejects.toThrow();
+      expect(spy).toHaveBeenCalledTimes(1);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
 

@@ -15,6 +15,22 @@ const MAX_LIFE_MS = 2 ** 47;
 const SWEEP_INTERVAL_MS = 30_000;
 const SWEEP_BUDGET = 10_000;
 
+/**
+ * The unref'd sweep timer. A module-level function, so the callback's closure holds the cache only
+ * through the WeakRef: a cache dropped without close() can still be garbage-collected (its timer
+ * then stops itself).
+ */
+function sweepTimer(ref: WeakRef<{ sweepTick(): void }>): ReturnType<typeof setInterval> {
+  const timer: ReturnType<typeof setInterval> = setInterval(() => {
+    const cache = ref.deref();
+    if (cache === undefined) clearInterval(timer);
+    else cache.sweepTick();
+  }, SWEEP_INTERVAL_MS);
+  // Never keep the process alive for housekeeping.
+  (timer as { unref?: () => void }).unref?.();
+  return timer;
+}
+
 class NegativeEntry {
   constructor(readonly error: unknown) {}
 }
@@ -35,7 +51,8 @@ class TtlCache<V> implements Cache<V> {
   private readonly negativeTtlMs: number;
   private readonly now: () => number;
   private readonly log: RateLimitedLog;
-  private readonly timer: ReturnType<typeof setInterval> | undefined;
+  /** Armed on the first insert, never at construction (Workers forbid timers at module scope). */
+  private timer: ReturnType<typeof setInterval> | undefined;
   private closing: Promise<void> | undefined;
   private closed = false;
   private takeHits = 0;
@@ -48,18 +65,19 @@ class TtlCache<V> implements Cache<V> {
     this.ttlMs = o.ttlMs;
     this.now = o.now;
     this.local =
-      o.local === undefined ? undefined : new Lru<V>(o.local.maxEntries, o.readNow, o.now);
+      o.local === undefined
+        ? undefined
+        : new Lru<V>(o.local.maxEntries, o.readNow, o.now, this.armSweeps);
     this.localTtlMs = o.local?.ttlMs ?? 0;
     this.negative =
       o.negative === undefined
         ? undefined
-        : new Lru<NegativeEntry>(o.negative.maxEntries, o.readNow, o.now);
+        : new Lru<NegativeEntry>(o.negative.maxEntries, o.readNow, o.now, this.armSweeps);
     this.negativeTtlMs = o.negative?.ttlMs ?? 0;
     this.log = new RateLimitedLog(o.logger, o.logIntervalMs, o.now, o.name);
     this.flights = new SingleFlight<V>(o.loadTimeoutMs, (key, result, flight) =>
       this.accept(key, result, flight),
     );
-    this.timer = this.startSweeps();
     // Last, so a constructor that throws never counts as a user of the store.
     this.remote =
       o.remote === undefined
@@ -67,23 +85,17 @@ class TtlCache<V> implements Cache<V> {
         : new RemoteTier<V>(o.remote, this.local, this.localTtlMs, o.now, this.log);
   }
 
-  /** The unref'd sweep timer of the in-process tiers, or undefined when there are none. */
-  private startSweeps(): ReturnType<typeof setInterval> | undefined {
-    if (this.local === undefined && this.negative === undefined) return undefined;
-    // Holds the cache weakly: a cache dropped without close() can still be garbage-collected
-    // (its timer then stops itself).
-    const ref = new WeakRef(this);
-    const timer: ReturnType<typeof setInterval> = setInterval(() => {
-      const cache = ref.deref();
-      if (cache === undefined) clearInterval(timer);
-      else cache.sweepTick();
-    }, SWEEP_INTERVAL_MS);
-    // Never keep the process alive for housekeeping.
-    (timer as { unref?: () => void }).unref?.();
-    return timer;
-  }
+  /**
+   * Arms the unref'd sweep timer of the in-process tiers, on their first insert: a cache created
+   * at module scope sets no timer (Cloudflare Workers refuse timers outside a handler), and a
+   * cache that is never written to never has one.
+   */
+  private readonly armSweeps = (): void => {
+    if (this.timer === undefined && !this.closed) this.timer = sweepTimer(new WeakRef(this));
+  };
 
-  private sweepTick(): void {
+  /** @internal One sweep step of the in-process tiers (from the timer). */
+  sweepTick(): void {
     const now = this.now();
     this.local?.sweepSome(SWEEP_BUDGET, now);
     this.negative?.sweepSome(SWEEP_BUDGET, now);

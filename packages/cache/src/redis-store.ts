@@ -56,6 +56,17 @@ const SCAN_COUNT = '500';
 const GET_WITH_TTL =
   "local v = redis.call('GET', KEYS[1]) if not v then return false end return {v, redis.call('PTTL', KEYS[1])}";
 
+/**
+ * node-redis, loaded on first use. The specifier is a variable, not a literal: a bundler (esbuild,
+ * Rollup, webpack, Vite) then leaves the import alone instead of pulling node-redis, which is all
+ * `node:` modules, into a Workers or Deno bundle of the validator. Node resolves it at run time
+ * from this package's own dependencies, as it would the literal.
+ */
+const REDIS_MODULE = 'redis';
+function loadRedis(): Promise<typeof import('redis')> {
+  return import(/* webpackIgnore: true */ /* @vite-ignore */ REDIS_MODULE);
+}
+
 const consoleLogger: Logger = { warn: (msg, meta) => console.warn(msg, meta) };
 
 /** Escapes Redis glob metacharacters so a prefix matches only itself in `SCAN MATCH`. */
@@ -155,8 +166,9 @@ class RedisStore implements RemoteCacheStore {
     }
     this.ownsClient = true;
     // `redis` is loaded only when a store is created from a URL: importing @mcp-auth/cache for
-    // the memory store never loads the Redis client.
-    this.connecting = import('redis').then(({ createClient }) => {
+    // the memory store never loads the Redis client. The specifier is not a literal, so no
+    // bundler follows it into node-redis (all `node:` modules) when it bundles for the edge.
+    this.connecting = loadRedis().then(({ createClient }) => {
       const own = createClient({
         url: url as string,
         socket: {

@@ -40,11 +40,19 @@ export class Lru<V> {
   expirations = 0;
   private sweeper: Iterator<[string, Entry<V>]> | undefined;
   private hand: Iterator<[string, Entry<V>]> | undefined;
+  /** Called once, on the first insert (the owner arms its sweep timer then, not at construction). */
+  private onFirstInsert: (() => void) | undefined;
 
-  constructor(maxEntries: number, readNow: () => number, writeNow: () => number) {
+  constructor(
+    maxEntries: number,
+    readNow: () => number,
+    writeNow: () => number,
+    onFirstInsert?: () => void,
+  ) {
     this.maxEntries = maxEntries;
     this.readNow = readNow;
     this.writeNow = writeNow;
+    this.onFirstInsert = onFirstInsert;
   }
 
   get size(): number {
@@ -95,6 +103,11 @@ export class Lru<V> {
     if (map.size >= this.maxEntries) this.evictOne();
     map.set(key, new Entry(value, expiresAtMs, false));
     this.sweepStep();
+    const first = this.onFirstInsert;
+    if (first !== undefined) {
+      this.onFirstInsert = undefined;
+      first();
+    }
   }
 
   delete(key: string): boolean {
