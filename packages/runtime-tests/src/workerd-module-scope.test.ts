@@ -8,12 +8,10 @@ import { bundleApp } from './bundle';
 import { type RunningRuntime, startRuntime, workerdModuleScope } from './runtimes';
 
 /**
- * KNOWN GAP (it.fails, so it still runs and turns red once fixed): on workerd a validator created
- * at module scope kills the worker at start-up with "Disallowed operation called within global
- * scope ... setting a timeout". The in-process cache arms its sweep timer (setInterval) in its
- * constructor (packages/cache/src/cache.ts, startSweeps); Workers allow timers only inside a
- * handler. Until the cache arms it lazily, create the validator on the first request
- * (fixtures/worker.js does).
+ * Workers refuse timers outside a handler ("Disallowed operation called within global scope ...
+ * setting a timeout"). A validator created at module scope must therefore set none: the cache
+ * arms its sweep timer on its first write, inside a request (packages/cache/src/cache.ts,
+ * armSweeps). This test serves such a worker and fails if construction sets a timer again.
  */
 let as: DevAuthServer;
 let scratch: string;
@@ -31,7 +29,7 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-it.fails('workerd serves a validator created at module scope: KNOWN GAP, the cache arms a timer at construction', async () => {
+it('workerd serves a validator created at module scope (the cache arms no timer at construction)', async () => {
   const port = await getFreePort();
   const resource = `http://127.0.0.1:${port}/mcp`;
   as.addResource({ uri: resource, scopes: ['mcp:tools'] });
