@@ -4,7 +4,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
 # redis-server for the cache integration tests, Chromium for the browser login test.
-ensure_system_packages redis-server:redis-server chromium:chromium
+ensure_system_packages redis-server:redis-server chromium:chromium haproxy:haproxy
 install_and_build
 
 log "lint (biome)"

@@ -176,6 +176,14 @@ export class Cluster {
       return;
     }
     this.#link = link;
+    link.onDrop((which) => {
+      // Frames in flight on a dropped connection are lost: the relays they belonged to end now.
+      if (which === 'subscriber') for (const r of [...this.#outbound.keys()]) this.#fail(r);
+      else {
+        for (const { res } of this.#inbound.values()) res.abandon();
+        this.#inbound.clear();
+      }
+    });
     this.#directory = new SessionDirectory({
       link,
       prefix: this.#o.prefix,

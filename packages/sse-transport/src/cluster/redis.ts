@@ -34,6 +34,8 @@ export interface RedisLink {
   call<T>(run: (client: ClusterRedisClient) => Promise<T>): Promise<T>;
   /** Called on every `ready` after the first (a reconnect: Redis may have lost its data). */
   onReconnect(listener: () => void): void;
+  /** Called when a connection drops (`'subscriber'`: messages may have been lost; `'commands'`). */
+  onDrop(listener: (which: 'subscriber' | 'commands') => void): void;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,13 @@ export async function connectRedis(
   // Subscribing waits for the connection (the offline queue), even at startup with Redis down.
   const subscriber = commands.duplicate({ disableOfflineQueue: false });
   const reconnectListeners: (() => void)[] = [];
+  const dropListeners: ((which: 'subscriber' | 'commands') => void)[] = [];
+  subscriber.on('reconnecting', () => {
+    for (const listener of dropListeners) listener('subscriber');
+  });
+  commands.on('reconnecting', () => {
+    for (const listener of dropListeners) listener('commands');
+  });
   let lastLog = 0;
   const onError = (error: unknown) => {
     // Rate-limited: a Redis outage must not flood the log.
@@ -99,6 +108,9 @@ export async function connectRedis(
     },
     onReconnect(listener) {
       reconnectListeners.push(listener);
+    },
+    onDrop(listener) {
+      dropListeners.push(listener);
     },
     async close() {
       subscriber.destroy();
