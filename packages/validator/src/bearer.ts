@@ -49,9 +49,18 @@ function isHeaders(value: unknown): value is Headers {
 
 /** Every `Authorization` header value of the request, so duplicates can be refused. */
 function authorizationValues(source: HeaderSource): string[] {
+  return headerValues(source, 'authorization');
+}
+
+/**
+ * Every value of the header `name` (lower case) of the request, so duplicates can be refused.
+ * A Fetch `Headers` joins repeated headers with ", " into one value: callers whose values never
+ * contain a comma (a token68 token, a JWS) refuse that joined value.
+ * @internal
+ */
+export function headerValues(source: HeaderSource, name: string): string[] {
   if (isHeaders(source)) {
-    // Fetch joins repeated headers with ", ": the joined value fails the token68 check below.
-    const value = source.get('authorization');
+    const value = source.get(name);
     return value === null ? [] : [value];
   }
   const withHeaders = source as { headers?: unknown; rawHeaders?: unknown };
@@ -61,12 +70,12 @@ function authorizationValues(source: HeaderSource): string[] {
     const raw = withHeaders.rawHeaders as unknown[];
     const values: string[] = [];
     for (let i = 0; i + 1 < raw.length; i += 2) {
-      const name = raw[i];
+      const key = raw[i];
       // Length first: no lower-cased copy of every other header name.
       if (
-        typeof name === 'string' &&
-        name.length === 13 &&
-        name.toLowerCase() === 'authorization' &&
+        typeof key === 'string' &&
+        key.length === name.length &&
+        key.toLowerCase() === name &&
         typeof raw[i + 1] === 'string'
       ) {
         values.push(raw[i + 1] as string);
@@ -74,7 +83,7 @@ function authorizationValues(source: HeaderSource): string[] {
     }
     return values;
   }
-  if (isHeaders(withHeaders.headers)) return authorizationValues(withHeaders.headers);
+  if (isHeaders(withHeaders.headers)) return headerValues(withHeaders.headers, name);
   const record = (
     typeof withHeaders.headers === 'object' && withHeaders.headers !== null
       ? withHeaders.headers
@@ -82,7 +91,7 @@ function authorizationValues(source: HeaderSource): string[] {
   ) as Record<string, unknown>;
   const values: string[] = [];
   for (const key of Object.keys(record)) {
-    if (key.toLowerCase() !== 'authorization') continue;
+    if (key.toLowerCase() !== name) continue;
     const value = record[key];
     if (typeof value === 'string') values.push(value);
     else if (Array.isArray(value)) {
@@ -199,7 +208,8 @@ export function extractBearerToken(
 }
 
 /** The reference parser of a single Authorization value; classifies every malformed one. */
-function parseCredentials(raw: string, maxLength: number): string {
+function parseCredentials(raw: string, maxLength: number, expected = 'Bearer'): string {
+  const lower = expected.toLowerCase();
   const value = raw.replace(/^[ \t]+|[ \t]+$/g, '');
   if (value === '') {
     throw new TokenValidationError('ERR_MISSING_TOKEN', 'The request carries no access token', {
@@ -208,9 +218,13 @@ function parseCredentials(raw: string, maxLength: number): string {
   }
   const space = value.indexOf(' ');
   const scheme = space === -1 ? value : value.slice(0, space);
-  if (scheme.toLowerCase() !== 'bearer') {
-    if (/^bearer[\s,]/i.test(scheme)) {
-      throw new TokenValidationError('ERR_MALFORMED_HEADER', 'Malformed Bearer credentials', {
+  if (scheme.toLowerCase() !== lower) {
+    if (
+      scheme.length > lower.length &&
+      scheme.slice(0, lower.length).toLowerCase() === lower &&
+      /[\s,]/.test(scheme[lower.length]!)
+    ) {
+      throw new TokenValidationError('ERR_MALFORMED_HEADER', `Malformed ${expected} credentials`, {
         reason: 'bad_separator',
       });
     }
@@ -227,16 +241,20 @@ function parseCredentials(raw: string, maxLength: number): string {
   if (rest === '') {
     throw new TokenValidationError(
       'ERR_MALFORMED_HEADER',
-      'The Bearer scheme is not followed by a token',
+      `The ${expected} scheme is not followed by a token`,
       {
         reason: 'missing_token',
       },
     );
   }
   if (/[ \t]/.test(rest)) {
-    throw new TokenValidationError('ERR_MALFORMED_HEADER', 'More than one token after Bearer', {
-      reason: 'multiple_tokens',
-    });
+    throw new TokenValidationError(
+      'ERR_MALFORMED_HEADER',
+      `More than one token after ${expected}`,
+      {
+        reason: 'multiple_tokens',
+      },
+    );
   }
   if (rest.length > maxLength) {
     throw new TokenValidationError(
@@ -255,4 +273,38 @@ function parseCredentials(raw: string, maxLength: number): string {
     );
   }
   return rest;
+}
+
+/** The credentials of an `Authorization` header: which scheme, and the token. */
+export interface Credentials {
+  scheme: 'Bearer' | 'DPoP';
+  token: string;
+}
+
+/**
+ * Reads `Authorization: Bearer <token>` or `Authorization: DPoP <token>` (RFC 9449 §7.1), with
+ * the same rules as {@link extractBearerToken} for either scheme: one header, one token68 token,
+ * at most `maxLength` characters. Any other scheme is `ERR_MISSING_TOKEN`.
+ *
+ * @example
+ * ```ts
+ * const { scheme, token } = extractCredentials(req); // scheme: 'Bearer' | 'DPoP'
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
+ */
+export function extractCredentials(
+  source: HeaderSource,
+  o: ExtractBearerTokenOptions = {},
+): Credentials {
+  try {
+    return { scheme: 'Bearer', token: extractBearerToken(source, o) };
+  } catch (err) {
+    if (!(err instanceof TokenValidationError) || err.reason !== 'unsupported_scheme') throw err;
+    const raw = authorizationValues(source)[0]!.replace(/^[ \t]+/, '');
+    if (!/^dpop(?:[\s,]|$)/i.test(raw)) throw err;
+    return {
+      scheme: 'DPoP',
+      token: parseCredentials(raw, o.maxLength ?? DEFAULT_MAX_TOKEN_LENGTH, 'DPoP'),
+    };
+  }
 }

@@ -47,10 +47,47 @@ export type TokenValidationErrorCode =
   /** The token is valid but lacks a required scope; `requiredScopes` lists all of them. 403 `insufficient_scope`. */
   | 'ERR_INSUFFICIENT_SCOPE'
   /** The authorization server (discovery, JWKS or introspection) is unreachable, slow or answers garbage. 503 with `Retry-After`. */
-  | 'ERR_AUTH_SERVER_UNAVAILABLE';
+  | 'ERR_AUTH_SERVER_UNAVAILABLE'
+  /** `Authorization: DPoP` without a `DPoP` proof header. 401 `invalid_dpop_proof`. */
+  | 'ERR_DPOP_PROOF_MISSING'
+  /** More than one `DPoP` header (RFC 9449 §4.3 step 1). 400 `invalid_request`. */
+  | 'ERR_DPOP_MULTIPLE_PROOFS'
+  /** The `DPoP` proof is longer than `dpop.maxProofLength`. 400 `invalid_request`. */
+  | 'ERR_DPOP_PROOF_TOO_LARGE'
+  /** The proof is not a well-formed DPoP proof: not a JWS, `typ` not `dpop+jwt`, `jwk` missing, private or symmetric, bad signature, a required claim missing or mistyped (`reason` says which). 401 `invalid_dpop_proof`. */
+  | 'ERR_DPOP_PROOF_INVALID'
+  /** The proof's `alg` is not in `dpop.algorithms` (`none` and HMAC never are). 401 `invalid_dpop_proof`. */
+  | 'ERR_DPOP_ALG_NOT_ALLOWED'
+  /** The proof's `htm` is not this request's method. 401 `invalid_dpop_proof`. */
+  | 'ERR_DPOP_HTM_MISMATCH'
+  /** The proof's `htu` is not this request's URL (query and fragment ignored, RFC 9449 §4.3). 401 `invalid_dpop_proof`. */
+  | 'ERR_DPOP_HTU_MISMATCH'
+  /** The proof's `iat` is older than `dpop.iatWindowSeconds` or in the future (`reason`: `too_old`, `in_future`). 401 `invalid_dpop_proof`. */
+  | 'ERR_DPOP_IAT_INVALID'
+  /** The proof's `jti` was already used (a replayed proof). 401 `invalid_dpop_proof`. */
+  | 'ERR_DPOP_REPLAYED'
+  /** The proof's `ath` is missing or is not the hash of the presented token. 401 `invalid_dpop_proof`. */
+  | 'ERR_DPOP_ATH_MISMATCH'
+  /** The proof lacks the server nonce, or carries a stale or foreign one; the response carries a fresh `DPoP-Nonce`. 401 `use_dpop_nonce`. */
+  | 'ERR_DPOP_NONCE_INVALID'
+  /** The token is bound to another key: its `cnf.jkt` is not the thumbprint of the proof's key. 401 `invalid_token`. */
+  | 'ERR_DPOP_KEY_MISMATCH'
+  /** `Authorization: DPoP` with a token that is not DPoP-bound (no `cnf.jkt`). 401 `invalid_token`. */
+  | 'ERR_DPOP_TOKEN_NOT_BOUND'
+  /** A DPoP-bound token presented as a Bearer token (no downgrade, RFC 9449 §7.2). 401 `invalid_token`. */
+  | 'ERR_DPOP_BOUND_TOKEN_AS_BEARER'
+  /** `dpop.mode` is `required` and the request used the Bearer scheme. 401 `invalid_token`. */
+  | 'ERR_DPOP_REQUIRED'
+  /** The replay store failed: the proof is refused (fail closed). 503 with `Retry-After`. */
+  | 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE';
 
-/** The OAuth 2.0 bearer-token error codes of RFC 6750 §3.1. */
-export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+/** The OAuth 2.0 bearer-token error codes of RFC 6750 §3.1, and the DPoP ones of RFC 9449 §7.1 and §9. */
+export type BearerErrorCode =
+  | 'invalid_request'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
 
 interface CodeMapping {
   status: 400 | 401 | 403 | 503;
@@ -83,6 +120,22 @@ const CODE_MAPPING: Record<TokenValidationErrorCode, CodeMapping> = {
   ERR_CUSTOM_VALIDATION_FAILED: { status: 401, error: 'invalid_token' },
   ERR_INSUFFICIENT_SCOPE: { status: 403, error: 'insufficient_scope' },
   ERR_AUTH_SERVER_UNAVAILABLE: { status: 503, error: undefined },
+  ERR_DPOP_PROOF_MISSING: { status: 401, error: 'invalid_dpop_proof' },
+  ERR_DPOP_MULTIPLE_PROOFS: { status: 400, error: 'invalid_request' },
+  ERR_DPOP_PROOF_TOO_LARGE: { status: 400, error: 'invalid_request' },
+  ERR_DPOP_PROOF_INVALID: { status: 401, error: 'invalid_dpop_proof' },
+  ERR_DPOP_ALG_NOT_ALLOWED: { status: 401, error: 'invalid_dpop_proof' },
+  ERR_DPOP_HTM_MISMATCH: { status: 401, error: 'invalid_dpop_proof' },
+  ERR_DPOP_HTU_MISMATCH: { status: 401, error: 'invalid_dpop_proof' },
+  ERR_DPOP_IAT_INVALID: { status: 401, error: 'invalid_dpop_proof' },
+  ERR_DPOP_REPLAYED: { status: 401, error: 'invalid_dpop_proof' },
+  ERR_DPOP_ATH_MISMATCH: { status: 401, error: 'invalid_dpop_proof' },
+  ERR_DPOP_NONCE_INVALID: { status: 401, error: 'use_dpop_nonce' },
+  ERR_DPOP_KEY_MISMATCH: { status: 401, error: 'invalid_token' },
+  ERR_DPOP_TOKEN_NOT_BOUND: { status: 401, error: 'invalid_token' },
+  ERR_DPOP_BOUND_TOKEN_AS_BEARER: { status: 401, error: 'invalid_token' },
+  ERR_DPOP_REQUIRED: { status: 401, error: 'invalid_token' },
+  ERR_DPOP_REPLAY_STORE_UNAVAILABLE: { status: 503, error: undefined },
 };
 
 /** Every {@link TokenValidationErrorCode}, for exhaustive tables and tests. */
@@ -116,6 +169,23 @@ export interface TokenValidationErrorDetails {
   retryAfterSeconds?: number;
   /** The underlying error (never serialised into a response). */
   cause?: unknown;
+  /** Set by a DPoP-enabled validator: the DPoP challenge to render next to (or instead of) Bearer. */
+  dpop?: DpopChallenge;
+}
+
+/**
+ * What a DPoP-enabled validator puts on its errors so `challenge()` and `toResponse()` render
+ * `WWW-Authenticate: Bearer …, DPoP algs="…"` (RFC 9449 §7.1) and `DPoP-Nonce` (§9).
+ */
+export interface DpopChallenge {
+  /** `allowed`: both schemes are challenged; `required`: DPoP only. */
+  readonly mode: 'allowed' | 'required';
+  /** The proof algorithms accepted (the `algs` parameter). */
+  readonly algs: readonly string[];
+  /** The scheme the failed request used: its challenge carries the `error`. */
+  readonly scheme: 'Bearer' | 'DPoP';
+  /** A fresh server nonce for the `DPoP-Nonce` header, when nonces are on. */
+  readonly nonce?: string;
 }
 
 /** What {@link TokenValidationError.toResponse} returns: ready to send. */
@@ -152,6 +222,8 @@ export class TokenValidationError extends Error {
   readonly retryAfterSeconds?: number;
   readonly claim?: string;
   readonly reason?: string;
+  /** The DPoP challenge, on failures of a DPoP-enabled validator's `authenticate`. */
+  readonly dpop?: DpopChallenge;
 
   constructor(
     code: TokenValidationErrorCode,
@@ -166,7 +238,8 @@ export class TokenValidationError extends Error {
     if (details.claim !== undefined) this.claim = details.claim;
     if (details.reason !== undefined) this.reason = details.reason;
     if (details.requiredScopes !== undefined) this.requiredScopes = [...details.requiredScopes];
-    if (code === 'ERR_AUTH_SERVER_UNAVAILABLE') {
+    if (details.dpop !== undefined) this.dpop = details.dpop;
+    if (mapping.status === 503) {
       this.retryAfterSeconds = Math.max(1, Math.ceil(details.retryAfterSeconds ?? 5));
     } else if (details.retryAfterSeconds !== undefined) {
       this.retryAfterSeconds = details.retryAfterSeconds;
@@ -176,28 +249,60 @@ export class TokenValidationError extends Error {
   /**
    * The `WWW-Authenticate` value for this failure (RFC 6750 §3, RFC 9728 §5.1), rendered by
    * `@mcp-auth/discovery`. No `error` parameter when no token was sent. For insufficient scope, the
-   * `scope` parameter lists every scope the request needs.
+   * `scope` parameter lists every scope the request needs. On errors of a DPoP-enabled validator:
+   * `Bearer …, DPoP algs="…", …` (`DPoP …` alone in `required` mode), the `error` in the challenge
+   * of the scheme the request used.
    *
    * @example
    * ```ts
    * res.setHeader('WWW-Authenticate', err.challenge({ resourceMetadata: validator.resourceMetadataUrl }));
    * ```
    * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
+   * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
    */
   challenge(o: { resourceMetadata: string; scope?: string[] }): string {
     // insufficient_scope names exactly what this request needs; other challenges the route's scopes.
     const scope = this.requiredScopes ?? o.scope;
-    return buildWwwAuthenticate({
-      ...(this.error !== undefined ? { error: this.error } : {}),
-      ...(this.error !== undefined ? { errorDescription: this.message } : {}),
-      ...(scope !== undefined && scope.length > 0 ? { scope } : {}),
+    const withScope = scope !== undefined && scope.length > 0 ? { scope } : {};
+    // A DPoP error built without the validator's challenge (e.g. by hand): a DPoP challenge all the same.
+    const dpop =
+      this.dpop ??
+      (this.error === 'invalid_dpop_proof' || this.error === 'use_dpop_nonce'
+        ? ({ mode: 'allowed', algs: [], scheme: 'DPoP' } as const)
+        : undefined);
+    // With DPoP required there is no Bearer challenge: the error goes to the DPoP one.
+    const bearerError =
+      this.error !== undefined &&
+      (dpop === undefined || (dpop.scheme === 'Bearer' && dpop.mode === 'allowed'));
+    const bearer = buildWwwAuthenticate({
+      ...(bearerError ? { error: this.error as 'invalid_request' } : {}),
+      ...(bearerError ? { errorDescription: this.message } : {}),
+      ...withScope,
       resourceMetadata: o.resourceMetadata,
     });
+    if (dpop === undefined) return bearer;
+    // RFC 9449 §7.1: the DPoP challenge names the accepted algorithms; the `error` goes to the
+    // challenge of the scheme the request used. Escaping of the shared parameters is discovery's.
+    const dpopError = this.error !== undefined && !bearerError;
+    const params = buildWwwAuthenticate({
+      ...withScope,
+      resourceMetadata: o.resourceMetadata,
+      ...(dpopError ? { errorDescription: this.message } : {}),
+    }).slice('Bearer '.length);
+    const dpopChallenge = `DPoP ${[
+      dpop.algs.length > 0 ? `algs="${dpop.algs.join(' ')}"` : '',
+      dpopError ? `error="${this.error}"` : '',
+      params,
+    ]
+      .filter((p) => p !== '')
+      .join(', ')}`;
+    return dpop.mode === 'required' ? dpopChallenge : `${bearer}, ${dpopChallenge}`;
   }
 
   /**
    * Status, headers and JSON body for this failure: `WWW-Authenticate` on 400/401/403,
-   * `Retry-After` on 503, `Cache-Control: no-store` always.
+   * `Retry-After` on 503, `DPoP-Nonce` when the validator issues DPoP nonces, `Cache-Control:
+   * no-store` always.
    *
    * @example
    * ```ts
@@ -219,6 +324,7 @@ export class TokenValidationError extends Error {
       headers['www-authenticate'] = this.challenge(o);
       error = this.error ?? 'unauthorized';
     }
+    if (this.dpop?.nonce !== undefined) headers['dpop-nonce'] = this.dpop.nonce;
     return { status: this.status, headers, body: { error, error_description: this.message } };
   }
 }
@@ -240,4 +346,23 @@ export function isTokenValidationError(value: unknown): value is TokenValidation
     typeof (value as { code?: unknown }).code === 'string' &&
     Object.hasOwn(CODE_MAPPING, (value as unknown as { code: string }).code)
   );
+}
+
+/**
+ * A copy of `err` carrying the DPoP challenge of the request that failed (errors can be shared
+ * by cached rejections, so they are never mutated).
+ * @internal
+ */
+export function withDpopChallenge(
+  err: TokenValidationError,
+  dpop: DpopChallenge,
+): TokenValidationError {
+  return new TokenValidationError(err.code, err.message, {
+    ...(err.claim !== undefined ? { claim: err.claim } : {}),
+    ...(err.reason !== undefined ? { reason: err.reason } : {}),
+    ...(err.requiredScopes !== undefined ? { requiredScopes: err.requiredScopes } : {}),
+    ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
+    ...(err.cause !== undefined ? { cause: err.cause } : {}),
+    dpop,
+  });
 }

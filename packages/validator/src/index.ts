@@ -1,12 +1,24 @@
 export {
+  type Credentials,
   checkTokenSyntax,
   DEFAULT_MAX_TOKEN_LENGTH,
   type ExtractBearerTokenOptions,
   extractBearerToken,
+  extractCredentials,
   type HeaderSource,
 } from './bearer.js';
+export type { DpopOptions } from './dpop/options.js';
+export { accessTokenHash, verifyDpopProof } from './dpop/proof.js';
+export {
+  type DpopReplayStore,
+  type MemoryDpopReplayStoreOptions,
+  memoryDpopReplayStore,
+  type RedisDpopReplayStoreOptions,
+  redisDpopReplayStore,
+} from './dpop/replay-store.js';
 export {
   type BearerErrorCode,
+  type DpopChallenge,
   isTokenValidationError,
   statusForCode,
   TOKEN_VALIDATION_ERROR_CODES,

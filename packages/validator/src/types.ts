@@ -1,5 +1,6 @@
 import type { CacheStore } from '@mcp-auth/cache';
 import type { FetchLike } from '@mcp-auth/discovery';
+import type { DpopOptions } from './dpop/options.js';
 import type { Logger } from './internal/logger.js';
 import type { IntrospectionAuthMethod } from './introspection.js';
 import type { JwsAlgorithm } from './jwt.js';
@@ -35,6 +36,10 @@ export interface AuthInfoExtra {
   tokenType: 'jwt' | 'opaque' | 'custom';
   /** The verified claims (JWT payload, introspection response, or custom claims). */
   claims: Readonly<Record<string, unknown>>;
+  /** `'dpop'` when the request proved possession of the token's key (RFC 9449); absent for Bearer. */
+  senderConstrained?: 'dpop';
+  /** The DPoP key the token is bound to and the proof was signed with: its RFC 7638 thumbprint (`cnf.jkt`). */
+  dpop?: { jkt: string };
 }
 
 /** What `customValidator` receives. */
@@ -212,6 +217,11 @@ export interface TokenValidatorOptions {
   /** Clock in milliseconds. Default `Date.now`. */
   now?: () => number;
   logger?: Logger;
+  /**
+   * DPoP (RFC 9449): sender-constrained tokens, `Authorization: DPoP <token>` + a `DPoP` proof.
+   * Default `{ mode: 'disabled' }`: DPoP-bound tokens (`cnf`) are refused.
+   */
+  dpop?: DpopOptions;
 }
 
 /** Counters of a validator, for monitoring and tests. */
@@ -241,8 +251,12 @@ export interface TokenValidator {
   validate(token: string, o?: { requiredScopes?: string[] }): Promise<AuthInfo>;
   /** The MCP SDK's `OAuthTokenVerifier`: rejects with the SDK's error classes when the SDK is installed. */
   verifyAccessToken(token: string): Promise<AuthInfo>;
-  /** Reads the bearer token from a node `IncomingMessage` or a Fetch `Request` and validates it. */
-  authenticate(req: unknown, o?: { requiredScopes?: string[] }): Promise<AuthInfo>;
+  /**
+   * Reads the token from a node `IncomingMessage` or a Fetch `Request` (or `{ method, url, headers,
+   * rawHeaders? }`) and validates it. With DPoP on, also `Authorization: DPoP` and its proof; the
+   * proof's `htu` is compared with `url` when given, else with the resource's origin + the request path.
+   */
+  authenticate(req: unknown, o?: { requiredScopes?: string[]; url?: string }): Promise<AuthInfo>;
   /** The canonical resource URI. */
   readonly resource: string;
   /** The protected resource metadata URL for challenges (RFC 9728). */
@@ -253,6 +267,10 @@ export interface TokenValidator {
   readonly issuer: string;
   /** Every accepted issuer, in configuration order (for `authorization_servers` in the PRM). */
   readonly issuers: readonly string[];
+  /** DPoP as configured (`undefined` when disabled): for the PRM's `dpop_signing_alg_values_supported`. */
+  readonly dpop:
+    | { readonly mode: 'allowed' | 'required'; readonly algorithms: readonly string[] }
+    | undefined;
   /**
    * Forgets everything remembered about `token` (a revoked token, a logged-out session): the
    * in-process result, a remembered rejection, and the shared store's entry (e.g. Redis). The

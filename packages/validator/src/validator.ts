@@ -1,5 +1,7 @@
 import { protectedResourceMetadataUrl } from '@mcp-auth/discovery';
 import { extractBearerToken, type HeaderSource } from './bearer.js';
+import { DpopAuthenticator, refuseBoundToken } from './dpop/authenticate.js';
+import { type ResolvedDpop, resolveDpopOptions } from './dpop/options.js';
 import {
   IssuerValidator,
   type ScopeOption,
@@ -40,22 +42,20 @@ import type { TokenValidator, TokenValidatorOptions } from './types.js';
  */
 export function createTokenValidator(options: TokenValidatorOptions): TokenValidator {
   const list = resolveIssuerList(options);
-  if (list === undefined) {
-    const cfg = resolveOptions(options);
-    return publicValidator(new IssuerValidator(cfg), {
-      resource: cfg.resource,
-      requiredScopes: cfg.requiredScopes,
-      maxTokenLength: cfg.maxTokenLength,
-      issuers: [cfg.issuer],
-    });
-  }
-  const configs = list.map(resolveOptions);
+  const configs = list === undefined ? [resolveOptions(options)] : list.map(resolveOptions);
   const first = configs[0]!;
-  return publicValidator(new MultiIssuerRouter(configs), {
+  const dpop = resolveDpopOptions(options.dpop, {
+    sharedCacheStore: first.cache.store !== undefined,
+    now: first.now,
+  });
+  const router = list === undefined ? new IssuerValidator(first) : new MultiIssuerRouter(configs);
+  return publicValidator(router, {
     resource: first.resource,
     requiredScopes: first.requiredScopes,
     maxTokenLength: first.maxTokenLength,
     issuers: configs.map((c) => c.issuer),
+    now: first.now,
+    dpop,
   });
 }
 
@@ -67,8 +67,11 @@ function publicValidator(
     requiredScopes: readonly string[];
     maxTokenLength: number;
     issuers: readonly string[];
+    now: () => number;
+    dpop: ResolvedDpop | undefined;
   },
 ): TokenValidator {
+  if (o.dpop !== undefined) return dpopValidator(router, o, o.dpop);
   const validate = (token: string, s?: ScopeOption) => router.validateToken(token, s, false);
   return Object.freeze({
     validate,
@@ -87,8 +90,41 @@ function publicValidator(
     requiredScopes: [...o.requiredScopes],
     issuer: o.issuers[0]!,
     issuers: Object.freeze([...o.issuers]),
+    dpop: undefined,
     evict: (token: string) => router.evict(token),
     stats: () => router.stats(),
     close: () => router.close(),
+  });
+}
+
+/**
+ * The public object with DPoP on: `authenticate` goes through the {@link DpopAuthenticator};
+ * `validate` and `verifyAccessToken` (a bare token, no proof) refuse DPoP-bound tokens.
+ */
+function dpopValidator(
+  router: TokenRouter,
+  o: Parameters<typeof publicValidator>[1],
+  dpop: ResolvedDpop,
+): TokenValidator {
+  const authn = new DpopAuthenticator(dpop, router, o);
+  const validate = (token: string, s?: ScopeOption) =>
+    router.validateToken(token, s, false).then(refuseBoundToken);
+  return Object.freeze({
+    validate,
+    verifyAccessToken: (token: string) => validate(token).catch((err) => toSdkError(err)),
+    authenticate: (req: unknown, s?: { requiredScopes?: string[]; url?: string }) =>
+      authn.authenticate(req, s),
+    resource: o.resource,
+    resourceMetadataUrl: protectedResourceMetadataUrl(o.resource),
+    requiredScopes: [...o.requiredScopes],
+    issuer: o.issuers[0]!,
+    issuers: Object.freeze([...o.issuers]),
+    dpop: Object.freeze({ mode: dpop.mode, algorithms: dpop.algorithms }),
+    evict: (token: string) => router.evict(token),
+    stats: () => router.stats(),
+    close: async () => {
+      await router.close();
+      await authn.close();
+    },
   });
 }

@@ -13,6 +13,11 @@ export interface ClaimRules {
   profile: ValidatorProfile;
   clockToleranceSeconds: number;
   maxTokenAgeSeconds: number | undefined;
+  /**
+   * DPoP is enabled: a `cnf` of exactly `{ jkt }` is accepted here and enforced per request
+   * against the proof key (`src/dpop/`). False: any `cnf` is refused.
+   */
+  acceptDpopBinding?: boolean;
 }
 
 /** What the claim checks extract from a valid claim set. */
@@ -59,7 +64,7 @@ const ID_TOKEN_MARKERS = ['nonce', 'at_hash', 'c_hash', 's_hash'] as const;
 /**
  * Refuses ID tokens and other non-access tokens: OpenID Connect ID tokens are signed by the same
  * keys, and their hash and nonce claims never appear in access tokens; `token_use` (Cognito) must
- * be `access` when present; a token with a confirmation claim (`cnf`, any shape) is refused.
+ * be `access` when present. Confirmation claims (`cnf`) are {@link checkConfirmation}'s.
  */
 export function assertNotIdToken(claims: Readonly<Record<string, unknown>>): void {
   for (const marker of ID_TOKEN_MARKERS) {
@@ -76,16 +81,43 @@ export function assertNotIdToken(claims: Readonly<Record<string, unknown>>): voi
       reason: claims.token_use === 'id' ? 'id_token' : 'token_use',
     });
   }
-  // RFC 7800 confirmation (RFC 9449 §6 DPoP `jkt`, RFC 8705 §3 mTLS `x5t#S256`, or any other
-  // shape): the validator enforces no confirmation method yet, so a token that carries one, of
-  // any type (object, string, null, …), is refused rather than accepted as a plain Bearer token.
-  if (claims.cnf !== undefined) {
-    throw new TokenValidationError(
-      'ERR_NOT_ACCESS_TOKEN',
-      'A sender-constrained (DPoP or mTLS) token cannot be used as a Bearer token',
-      { claim: 'cnf', reason: 'sender_constrained' },
-    );
+}
+
+/** A JWK SHA-256 thumbprint (RFC 7638) as base64url: 43 characters. */
+const JKT = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * RFC 7800 confirmation (RFC 9449 §6 DPoP `jkt`, RFC 8705 §3 mTLS `x5t#S256`, or any other
+ * shape). Without DPoP no confirmation method is enforced, so a token that carries one, of any
+ * type (object, string, null, …), is refused rather than accepted as a plain Bearer token. With
+ * DPoP, exactly `{ jkt: <thumbprint> }` passes here; the per-request check binds it to the proof
+ * key, and refuses it as Bearer. Any other member (mTLS, unknown) is still refused: we cannot
+ * enforce it.
+ */
+export function checkConfirmation(
+  claims: Readonly<Record<string, unknown>>,
+  acceptDpopBinding: boolean | undefined,
+): void {
+  const cnf = claims.cnf;
+  if (cnf === undefined) return;
+  if (
+    acceptDpopBinding === true &&
+    typeof cnf === 'object' &&
+    cnf !== null &&
+    !Array.isArray(cnf) &&
+    Object.keys(cnf).length === 1 &&
+    typeof (cnf as { jkt?: unknown }).jkt === 'string' &&
+    JKT.test((cnf as { jkt: string }).jkt)
+  ) {
+    return;
   }
+  throw new TokenValidationError(
+    'ERR_NOT_ACCESS_TOKEN',
+    acceptDpopBinding === true
+      ? 'The token has a confirmation claim other than a DPoP key thumbprint'
+      : 'A sender-constrained (DPoP or mTLS) token cannot be used as a Bearer token',
+    { claim: 'cnf', reason: 'sender_constrained' },
+  );
 }
 
 /**
@@ -121,6 +153,7 @@ export function checkAccessTokenClaims(
   }
 
   assertNotIdToken(claims);
+  checkConfirmation(claims, rules.acceptDpopBinding);
   if (rules.profile.checkClaims !== undefined) {
     try {
       rules.profile.checkClaims(claims);

@@ -46,6 +46,7 @@ export class IssuerValidator implements TokenRouter {
         profile: cfg.profile,
         clockToleranceSeconds: cfg.jwt.clockToleranceSeconds,
         maxTokenAgeSeconds: cfg.jwt.maxTokenAgeSeconds,
+        acceptDpopBinding: cfg.acceptDpopBinding,
       },
       issuer: cfg.issuer,
       resourceUrl: new URL(cfg.resource),

@@ -55,6 +55,8 @@ export interface ResolvedOptions {
   http: HttpSettings;
   now: () => number;
   logger: Logger;
+  /** `dpop.mode` is `allowed` or `required` (checked by `resolveDpopOptions`): `cnf.jkt` tokens pass the claim checks. */
+  acceptDpopBinding: boolean;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -391,5 +393,6 @@ export function resolveOptions(options: TokenValidatorOptions): ResolvedOptions 
     http: { fetch: options.fetch, allowInsecureHttpForLoopback: allowInsecure },
     now: options.now ?? Date.now,
     logger: options.logger ?? {},
+    acceptDpopBinding: isPlainObject(options.dpop) && options.dpop.mode !== 'disabled',
   };
 }

@@ -1,0 +1,404 @@
+import { type DevAuthServer, dpopThumbprint } from '@mcp-auth/dev-auth-server';
+import { exportJWK } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TokenValidator, TokenValidatorOptions } from '../src/index.js';
+import {
+  boundToken,
+  craftedProof,
+  dpopRequest,
+  type KeyPair,
+  newKeyPair,
+  proofClaims,
+  proofFor,
+} from './dpop-helpers.js';
+import { RESOURCE, rejectsWith, serviceToken, startAuthServer, validatorFor } from './helpers.js';
+
+/** DPoP (RFC 9449) with real DPoP-bound tokens from the local authorization server. */
+let as: DevAuthServer;
+let keyPair: KeyPair;
+let token: string;
+const open: TokenValidator[] = [];
+
+beforeAll(async () => {
+  as = await startAuthServer();
+  keyPair = await newKeyPair();
+  token = await boundToken(as, keyPair);
+});
+afterAll(async () => {
+  await Promise.all(open.map((v) => v.close()));
+  await as?.stop();
+});
+
+function v(dpop: TokenValidatorOptions['dpop'] = { mode: 'allowed' }): TokenValidator {
+  const validator = validatorFor(as, { dpop });
+  open.push(validator);
+  return validator;
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+
+describe('DPoP: accepted', () => {
+  it('a bound token with its proof: authInfo says sender-constrained and by which key', async () => {
+    const validator = v();
+    const auth = await validator.authenticate(dpopRequest(token, await proofFor(keyPair, token)));
+    const jkt = await dpopThumbprint(keyPair);
+    expect(auth.extra).toMatchObject({ senderConstrained: 'dpop', dpop: { jkt } });
+    expect(auth.extra?.claims.cnf).toEqual({ jkt });
+    expect(Object.isFrozen(auth)).toBe(true);
+    expect(Object.isFrozen(auth.extra)).toBe(true);
+  });
+
+  it('a cached token costs no second token verification; each request needs a new proof', async () => {
+    const validator = v();
+    for (let i = 0; i < 3; i++) {
+      await validator.authenticate(dpopRequest(token, await proofFor(keyPair, token)));
+    }
+    expect(validator.stats().jwtVerifications).toBe(1);
+  });
+
+  it.each([
+    ['query and fragment ignored', `${RESOURCE}?a=1#frag`],
+    ['upper-case scheme and host', 'HTTP://127.0.0.1:3000/mcp'],
+  ])('htu normalisation of RFC 9449 §4.3: %s', async (_, htu) => {
+    const auth = await v().authenticate(
+      dpopRequest(token, await proofFor(keyPair, token, { htu })),
+    );
+    expect(auth.extra?.senderConstrained).toBe('dpop');
+  });
+
+  it('a Fetch Request: the path of its URL, never its host', async () => {
+    const proof = await proofFor(keyPair, token);
+    const request = new Request('http://internal:8080/mcp?x=1', {
+      method: 'POST',
+      headers: { authorization: `DPoP ${token}`, dpop: proof },
+    });
+    const auth = await v().authenticate(request);
+    expect(auth.extra?.dpop).toEqual({ jkt: await dpopThumbprint(keyPair) });
+  });
+
+  it('an explicit url option names the public URL', async () => {
+    const htu = 'https://public.example/mcp';
+    const proof = await proofFor(keyPair, token, { htu });
+    const auth = await v().authenticate(dpopRequest(token, proof), { url: htu });
+    expect(auth.extra?.senderConstrained).toBe('dpop');
+  });
+
+  it('the DPoP scheme is case-insensitive', async () => {
+    const proof = await proofFor(keyPair, token);
+    const auth = await v().authenticate(dpopRequest(token, proof, { scheme: 'dpop' }));
+    expect(auth.extra?.senderConstrained).toBe('dpop');
+  });
+
+  it('a Bearer token still passes in allowed mode (no DPoP fields)', async () => {
+    const bearer = await serviceToken(as);
+    const auth = await v().authenticate({ headers: { authorization: `Bearer ${bearer}` } });
+    expect(auth.extra?.senderConstrained).toBeUndefined();
+  });
+});
+
+describe('DPoP: hostile proofs and tokens', () => {
+  it('a replayed proof', async () => {
+    const validator = v();
+    const proof = await proofFor(keyPair, token);
+    await validator.authenticate(dpopRequest(token, proof));
+    const err = await rejectsWith(
+      validator.authenticate(dpopRequest(token, proof)),
+      'ERR_DPOP_REPLAYED',
+    );
+    expect(err).toMatchObject({ status: 401, error: 'invalid_dpop_proof', claim: 'jti' });
+  });
+
+  it.each([
+    ['another method', { htm: 'GET' }, 'ERR_DPOP_HTM_MISMATCH'],
+    ['another path', { htu: 'http://127.0.0.1:3000/other' }, 'ERR_DPOP_HTU_MISMATCH'],
+    ['another port', { htu: 'http://127.0.0.1:3001/mcp' }, 'ERR_DPOP_HTU_MISMATCH'],
+    ['a trailing slash', { htu: 'http://127.0.0.1:3000/mcp/' }, 'ERR_DPOP_HTU_MISMATCH'],
+    ['a dot segment', { htu: 'http://127.0.0.1:3000/x/../mcp' }, 'ERR_DPOP_HTU_MISMATCH'],
+    ['an encoded path', { htu: 'http://127.0.0.1:3000/%6dcp' }, 'ERR_DPOP_HTU_MISMATCH'],
+    ['another scheme', { htu: 'https://127.0.0.1:3000/mcp' }, 'ERR_DPOP_HTU_MISMATCH'],
+    ['iat too old', { iat: now() - 120 }, 'ERR_DPOP_IAT_INVALID'],
+    ['iat in the future', { iat: now() + 60 }, 'ERR_DPOP_IAT_INVALID'],
+  ])('a proof for %s', async (_, o, code) => {
+    const proof = await proofFor(keyPair, token, o);
+    const err = await rejectsWith(v().authenticate(dpopRequest(token, proof)), code);
+    expect(err).toMatchObject({ status: 401, error: 'invalid_dpop_proof' });
+  });
+
+  it('a proof for GET sent with POST (method of the request is used)', async () => {
+    const proof = await proofFor(keyPair, token);
+    await rejectsWith(
+      v().authenticate(dpopRequest(token, proof, { method: 'GET' })),
+      'ERR_DPOP_HTM_MISMATCH',
+    );
+  });
+
+  it('a proof signed by another key than the token is bound to', async () => {
+    const other = await newKeyPair();
+    const err = await rejectsWith(
+      v().authenticate(dpopRequest(token, await proofFor(other, token))),
+      'ERR_DPOP_KEY_MISMATCH',
+    );
+    expect(err).toMatchObject({ status: 401, error: 'invalid_token', claim: 'cnf' });
+  });
+
+  it('ath missing, and ath of another token', async () => {
+    const missing = await rejectsWith(
+      v().authenticate(dpopRequest(token, await proofFor(keyPair, undefined))),
+      'ERR_DPOP_ATH_MISMATCH',
+    );
+    expect(missing.reason).toBe('missing');
+    const otherToken = await boundToken(as, keyPair);
+    const wrong = await rejectsWith(
+      v().authenticate(dpopRequest(token, await proofFor(keyPair, otherToken))),
+      'ERR_DPOP_ATH_MISMATCH',
+    );
+    expect(wrong.reason).toBe('mismatch');
+  });
+
+  it.each([
+    ['alg none', { alg: 'none' }, 'ERR_DPOP_ALG_NOT_ALLOWED'],
+    ['alg HS256', { alg: 'HS256' }, 'ERR_DPOP_ALG_NOT_ALLOWED'],
+    ['typ JWT', { typ: 'JWT' }, 'ERR_DPOP_PROOF_INVALID'],
+    ['typ at+jwt', { typ: 'at+jwt' }, 'ERR_DPOP_PROOF_INVALID'],
+    ['no jwk', { jwk: undefined }, 'ERR_DPOP_PROOF_INVALID'],
+    ['a symmetric jwk', { jwk: { kty: 'oct', k: 'c2VjcmV0' } }, 'ERR_DPOP_PROOF_INVALID'],
+  ])('a proof with %s', async (_, header, code) => {
+    const proof = await craftedProof(keyPair, header, await proofClaims(token));
+    const err = await rejectsWith(v().authenticate(dpopRequest(token, proof)), code);
+    expect(err).toMatchObject({ status: 401, error: 'invalid_dpop_proof' });
+  });
+
+  it('a private key in jwk', async () => {
+    const privateJwk = await exportJWK(keyPair.privateKey);
+    const proof = await craftedProof(keyPair, { jwk: privateJwk }, await proofClaims(token));
+    const err = await rejectsWith(
+      v().authenticate(dpopRequest(token, proof)),
+      'ERR_DPOP_PROOF_INVALID',
+    );
+    expect(err.reason).toBe('private_key');
+  });
+
+  it.each([
+    ['jti', { jti: undefined }],
+    ['htm', { htm: undefined }],
+    ['htu', { htu: undefined }],
+    ['iat', { iat: undefined }],
+  ])('a proof without %s', async (claim, extra) => {
+    const proof = await craftedProof(keyPair, {}, await proofClaims(token, extra));
+    const err = await rejectsWith(
+      v().authenticate(dpopRequest(token, proof)),
+      'ERR_DPOP_PROOF_INVALID',
+    );
+    expect(err).toMatchObject({ reason: 'missing_claim', claim });
+  });
+
+  it('a tampered signature', async () => {
+    const proof = await proofFor(keyPair, token);
+    const [h, p] = proof.split('.');
+    const forged = `${h}.${p}.${'A'.repeat(86)}`;
+    const err = await rejectsWith(
+      v().authenticate(dpopRequest(token, forged)),
+      'ERR_DPOP_PROOF_INVALID',
+    );
+    expect(err.reason).toBe('signature');
+  });
+
+  it('an oversized proof: 400 invalid_request, nothing parsed', async () => {
+    const err = await rejectsWith(
+      v().authenticate(dpopRequest(token, 'e'.repeat(9000))),
+      'ERR_DPOP_PROOF_TOO_LARGE',
+    );
+    expect(err).toMatchObject({ status: 400, error: 'invalid_request' });
+  });
+
+  it('two DPoP headers: 400 invalid_request (node rawHeaders and a Fetch Headers)', async () => {
+    const a = await proofFor(keyPair, token);
+    const b = await proofFor(keyPair, token);
+    const err = await rejectsWith(
+      v().authenticate(dpopRequest(token, [a, b])),
+      'ERR_DPOP_MULTIPLE_PROOFS',
+    );
+    expect(err).toMatchObject({ status: 400, error: 'invalid_request' });
+    const headers = new Headers({ authorization: `DPoP ${token}` });
+    headers.append('dpop', a);
+    headers.append('dpop', b);
+    const request = new Request(RESOURCE, { method: 'POST', headers });
+    await rejectsWith(v().authenticate(request), 'ERR_DPOP_MULTIPLE_PROOFS');
+  });
+
+  it('the DPoP scheme without a proof', async () => {
+    const err = await rejectsWith(
+      v().authenticate(dpopRequest(token, undefined)),
+      'ERR_DPOP_PROOF_MISSING',
+    );
+    expect(err).toMatchObject({ status: 401, error: 'invalid_dpop_proof' });
+  });
+
+  it('a DPoP-bound token as Bearer: refused (no downgrade), also by validate()', async () => {
+    const validator = v();
+    const err = await rejectsWith(
+      validator.authenticate({ headers: { authorization: `Bearer ${token}` } }),
+      'ERR_DPOP_BOUND_TOKEN_AS_BEARER',
+    );
+    expect(err).toMatchObject({ status: 401, error: 'invalid_token' });
+    await rejectsWith(validator.validate(token), 'ERR_DPOP_BOUND_TOKEN_AS_BEARER');
+    // with a (valid) proof alongside: the Bearer scheme still does not bind it
+    const proof = await proofFor(keyPair, token);
+    await rejectsWith(
+      validator.authenticate(dpopRequest(token, proof, { scheme: 'Bearer' })),
+      'ERR_DPOP_BOUND_TOKEN_AS_BEARER',
+    );
+  });
+
+  it('a proof without a bound token (a plain Bearer token with the DPoP scheme)', async () => {
+    const bearer = await serviceToken(as);
+    const err = await rejectsWith(
+      v().authenticate(dpopRequest(bearer, await proofFor(keyPair, bearer))),
+      'ERR_DPOP_TOKEN_NOT_BOUND',
+    );
+    expect(err).toMatchObject({ status: 401, error: 'invalid_token' });
+  });
+
+  it('DPoP disabled: the bound token is refused as before, the DPoP scheme is no credential', async () => {
+    const validator = validatorFor(as);
+    open.push(validator);
+    const err = await rejectsWith(validator.validate(token), 'ERR_NOT_ACCESS_TOKEN');
+    expect(err.reason).toBe('sender_constrained');
+    await rejectsWith(
+      validator.authenticate(dpopRequest(token, await proofFor(keyPair, token))),
+      'ERR_MISSING_TOKEN',
+    );
+    expect(validator.dpop).toBeUndefined();
+  });
+});
+
+describe('DPoP: challenges and modes', () => {
+  const rm = `${new URL(RESOURCE).origin}/.well-known/oauth-protected-resource/mcp`;
+
+  it('allowed: no token → Bearer and DPoP challenges, no error', async () => {
+    const validator = v({ mode: 'allowed', algorithms: ['ES256', 'EdDSA'] });
+    const err = (await rejectsWith(
+      validator.authenticate({ headers: {} }),
+      'ERR_MISSING_TOKEN',
+    )) as never as import('../src/index.js').TokenValidationError;
+    const { status, headers } = err.toResponse({ resourceMetadata: rm });
+    expect(status).toBe(401);
+    expect(headers['www-authenticate']).toBe(
+      `Bearer resource_metadata="${rm}", DPoP algs="ES256 EdDSA", resource_metadata="${rm}"`,
+    );
+  });
+
+  it('allowed: a DPoP failure puts the error in the DPoP challenge', async () => {
+    const validator = v({ mode: 'allowed', algorithms: ['ES256'] });
+    const err = (await rejectsWith(
+      validator.authenticate(dpopRequest(token, await proofFor(keyPair, token, { htm: 'GET' }))),
+      'ERR_DPOP_HTM_MISMATCH',
+    )) as never as import('../src/index.js').TokenValidationError;
+    expect(err.challenge({ resourceMetadata: rm })).toBe(
+      `Bearer resource_metadata="${rm}", DPoP algs="ES256", error="invalid_dpop_proof", resource_metadata="${rm}", error_description="The DPoP proof is for another HTTP method"`,
+    );
+  });
+
+  it('required: a Bearer token is refused with the DPoP challenge only', async () => {
+    const validator = v({ mode: 'required', algorithms: ['ES256'] });
+    const bearer = await serviceToken(as);
+    const err = (await rejectsWith(
+      validator.authenticate({ headers: { authorization: `Bearer ${bearer}` } }),
+      'ERR_DPOP_REQUIRED',
+    )) as never as import('../src/index.js').TokenValidationError;
+    expect(err.challenge({ resourceMetadata: rm })).toBe(
+      `DPoP algs="ES256", error="invalid_token", resource_metadata="${rm}", error_description="This resource accepts only DPoP-bound tokens (Authorization: DPoP)"`,
+    );
+    const auth = await validator.authenticate(dpopRequest(token, await proofFor(keyPair, token)));
+    expect(auth.extra?.senderConstrained).toBe('dpop');
+    expect(validator.dpop).toEqual({ mode: 'required', algorithms: ['ES256'] });
+  });
+
+  it('an algorithm outside dpop.algorithms', async () => {
+    const ed = await newKeyPair('EdDSA');
+    const edToken = await boundToken(as, ed);
+    await rejectsWith(
+      v({ mode: 'allowed', algorithms: ['ES256'] }).authenticate(
+        dpopRequest(edToken, await proofFor(ed, edToken)),
+      ),
+      'ERR_DPOP_ALG_NOT_ALLOWED',
+    );
+    const auth = await v({ mode: 'allowed', algorithms: ['EdDSA'] }).authenticate(
+      dpopRequest(edToken, await proofFor(ed, edToken)),
+    );
+    expect(auth.extra?.dpop).toEqual({ jkt: await dpopThumbprint(ed) });
+  });
+
+  it.each([
+    [{ mode: 'sometimes' }, '"dpop.mode" must be "disabled", "allowed" or "required"'],
+    [{ mode: 'allowed', algorithms: ['HS256'] }, '"dpop.algorithms": "HS256" is not an asymmetric'],
+    [{ mode: 'allowed', algorithms: ['none'] }, '"dpop.algorithms": "none" is not an asymmetric'],
+    [{ mode: 'allowed', nonce: { secret: 'short' } }, '"dpop.nonce.secret" must be'],
+    [{ mode: 'allowed', iatWindowSeconds: 0 }, '"dpop.iatWindowSeconds" must be a number >= 1'],
+    [{ mode: 'allowed', replayStore: {} }, '"dpop.replayStore" must be a DpopReplayStore'],
+  ])('bad options are a TypeError naming the option: %j', (dpop, message) => {
+    expect(() => validatorFor(as, { dpop: dpop as never })).toThrow(TypeError);
+    expect(() => validatorFor(as, { dpop: dpop as never })).toThrow(message);
+  });
+});
+
+describe('DPoP: server nonces', () => {
+  const secret = 'a nonce secret shared by every instance, 32+ bytes';
+
+  it('no nonce → 401 use_dpop_nonce with DPoP-Nonce; the nonce works on another instance', async () => {
+    const a = v({ mode: 'allowed', nonce: { secret } });
+    const b = v({ mode: 'allowed', nonce: { secret } });
+    const err = (await rejectsWith(
+      a.authenticate(dpopRequest(token, await proofFor(keyPair, token))),
+      'ERR_DPOP_NONCE_INVALID',
+    )) as never as import('../src/index.js').TokenValidationError;
+    expect(err).toMatchObject({ status: 401, error: 'use_dpop_nonce', reason: 'missing' });
+    const { headers } = err.toResponse({ resourceMetadata: b.resourceMetadataUrl });
+    const nonce = headers['dpop-nonce']!;
+    expect(nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(headers['www-authenticate']).toContain('error="use_dpop_nonce"');
+    const auth = await b.authenticate(
+      dpopRequest(token, await proofFor(keyPair, token, { nonce })),
+    );
+    expect(auth.extra?.senderConstrained).toBe('dpop');
+  });
+
+  it('a stale nonce (two windows ago) and a foreign one are refused; the previous window passes', async () => {
+    let t = Date.now();
+    const clock = () => t;
+    const issuer = validatorFor(as, {
+      now: clock,
+      dpop: { mode: 'allowed', nonce: { secret, rotationSeconds: 60 } },
+    });
+    open.push(issuer);
+    const first = (await rejectsWith(
+      issuer.authenticate(dpopRequest(token, await proofFor(keyPair, token))),
+      'ERR_DPOP_NONCE_INVALID',
+    )) as never as { dpop: { nonce: string } };
+    const old = first.dpop.nonce;
+    const at = (nonce: string) => proofFor(keyPair, token, { nonce, iat: Math.floor(t / 1000) });
+    t += 60_000; // the next window: the previous nonce is still accepted
+    await issuer.authenticate(dpopRequest(token, await at(old)));
+    t += 60_000; // two windows later: stale
+    const stale = await rejectsWith(
+      issuer.authenticate(dpopRequest(token, await at(old))),
+      'ERR_DPOP_NONCE_INVALID',
+    );
+    expect(stale.reason).toBe('stale');
+    const foreign = v({ mode: 'allowed', nonce: { secret: `${secret} but another one` } });
+    const err = await rejectsWith(
+      foreign.authenticate(dpopRequest(token, await proofFor(keyPair, token, { nonce: old }))),
+      'ERR_DPOP_NONCE_INVALID',
+    );
+    expect(err.reason).toBe('stale');
+  });
+
+  it('nonce.required false: a proof without a nonce passes, a wrong one does not', async () => {
+    const validator = v({ mode: 'allowed', nonce: { secret, required: false } });
+    await validator.authenticate(dpopRequest(token, await proofFor(keyPair, token)));
+    await rejectsWith(
+      validator.authenticate(dpopRequest(token, await proofFor(keyPair, token, { nonce: 'x' }))),
+      'ERR_DPOP_NONCE_INVALID',
+    );
+  });
+});
