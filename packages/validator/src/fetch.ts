@@ -52,7 +52,7 @@ export async function authenticateRequest(
       ok: false,
       response: new Response(JSON.stringify(body), {
         status,
-        headers: { ...headers, 'access-control-expose-headers': 'WWW-Authenticate, Retry-After' },
+        headers: { ...headers, 'access-control-expose-headers': 'WWW-Authenticate, Retry-After, DPoP-Nonce' },
       }),
     };
   }

@@ -43,7 +43,7 @@ export function sendAuthError(
   }
   res.statusCode = status;
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-  res.setHeader('access-control-expose-headers', 'WWW-Authenticate, Retry-After');
+  res.setHeader('access-control-expose-headers', 'WWW-Authenticate, Retry-After, DPoP-Nonce');
   res.end(JSON.stringify(body));
 }
 

@@ -18,7 +18,7 @@ export function normaliseHtu(value: string): string | undefined {
 /**
  * The public URL of the request, for `htu`: `explicit` when the caller gives it (`authenticate(req,
  * { url })`), else the resource URI's origin + the request's path. The path is `req.url` of a node
- * request (`/mcp?x`) or the path of a Fetch `Request`'s URL; the host the request was addressed
+ * request (`/mcp?x`; Express's `req.originalUrl`) or the path of a Fetch `Request`'s URL; the host the request was addressed
  * to is never used (behind a proxy it is an internal name).
  */
 export function requestHtu(
@@ -27,7 +27,9 @@ export function requestHtu(
   explicit: string | undefined,
 ): string | undefined {
   if (explicit !== undefined) return normaliseHtu(explicit);
-  const url = (req as { url?: unknown } | null)?.url;
+  // Express strips the mount path from `req.url` inside `app.use('/mcp', …)`; `originalUrl` keeps it.
+  const r = req as { url?: unknown; originalUrl?: unknown } | null;
+  const url = typeof r?.originalUrl === 'string' ? r.originalUrl : r?.url;
   if (typeof url !== 'string' || url === '') return undefined;
   let path: string;
   if (url.startsWith('/')) {
