@@ -3,7 +3,7 @@ import { resolveCors } from './cors.js';
 
 const ALLOWED =
   'Authorization, Content-Type, Mcp-Session-Id, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID, DPoP';
-const EXPOSED = 'WWW-Authenticate, Mcp-Session-Id, Retry-After';
+const EXPOSED = 'WWW-Authenticate, Mcp-Session-Id, Retry-After, DPoP-Nonce';
 
 describe('resolveCors', () => {
   it('is off with false', () => {

@@ -14,7 +14,7 @@ export interface CorsOptions {
    * `Last-Event-ID`, `DPoP`.
    */
   allowHeaders?: readonly string[];
-  /** Response headers scripts may read, added to `WWW-Authenticate`, `Mcp-Session-Id`, `Retry-After`. */
+  /** Response headers scripts may read, added to `WWW-Authenticate`, `Mcp-Session-Id`, `Retry-After`, `DPoP-Nonce`. */
   exposeHeaders?: readonly string[];
   /** Seconds a preflight may be cached. Default 600. */
   maxAge?: number;
@@ -40,7 +40,12 @@ export const CORS_ALLOWED_HEADERS = [
   'DPoP',
 ] as const;
 /** Response headers a browser client must be able to read. */
-export const CORS_EXPOSED_HEADERS = ['WWW-Authenticate', 'Mcp-Session-Id', 'Retry-After'] as const;
+export const CORS_EXPOSED_HEADERS = [
+  'WWW-Authenticate',
+  'Mcp-Session-Id',
+  'Retry-After',
+  'DPoP-Nonce',
+] as const;
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const ORIGIN = /^https?:\/\/[^/\s]+$/i;

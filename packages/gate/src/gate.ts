@@ -221,11 +221,13 @@ async function authorize(
   const challengeScopes = (): string[] => union(cfg.baseChallengeScopes, needed);
   let auth: AuthInfo;
   try {
-    auth = await cfg.validator.authenticate(
-      request.rawHeaders === undefined
-        ? request.headers
-        : { headers: request.headers, rawHeaders: request.rawHeaders },
-    );
+    // method and url: a DPoP proof is checked against them (its htu is the resource origin + path).
+    auth = await cfg.validator.authenticate({
+      method: request.method,
+      url: request.url,
+      headers: request.headers,
+      ...(request.rawHeaders === undefined ? {} : { rawHeaders: request.rawHeaders }),
+    });
   } catch (err) {
     if (!isTokenValidationError(err)) throw err;
     const scopes = challengeScopes();

@@ -29,7 +29,7 @@ describe('@mcp-auth/gate/fetch', () => {
     expect(r.status).toBe(302);
     expect(r.headers.get('access-control-allow-origin')).toBe('https://mcp.example.com');
     expect(r.headers.get('access-control-expose-headers')).toBe(
-      'WWW-Authenticate, Mcp-Session-Id, Retry-After',
+      'WWW-Authenticate, Mcp-Session-Id, Retry-After, DPoP-Nonce',
     );
     expect(r.headers.get('location')).toBe('https://mcp.example.com/elsewhere');
   });

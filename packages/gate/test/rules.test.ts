@@ -199,7 +199,7 @@ describe('CORS', () => {
     });
     expect(denied.status).toBe(401);
     expect(denied.headers['access-control-expose-headers']).toBe(
-      'WWW-Authenticate, Mcp-Session-Id, Retry-After',
+      'WWW-Authenticate, Mcp-Session-Id, Retry-After, DPoP-Nonce',
     );
     expect(denied.headers['access-control-allow-origin']).toBe('http://localhost:5173');
     const ok = await send(`${server.url}/mcp`, {
@@ -209,7 +209,7 @@ describe('CORS', () => {
     });
     expect(ok.status).toBe(200);
     expect(ok.headers['access-control-expose-headers']).toBe(
-      'WWW-Authenticate, Mcp-Session-Id, Retry-After',
+      'WWW-Authenticate, Mcp-Session-Id, Retry-After, DPoP-Nonce',
     );
   });
 });

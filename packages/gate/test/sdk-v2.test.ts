@@ -109,7 +109,7 @@ describe('v2 SDK createMcpHandler behind the fetch gate', () => {
       `Bearer scope="mcp:read", resource_metadata="${prm}"`,
     );
     expect(noToken.headers['access-control-expose-headers']).toBe(
-      'WWW-Authenticate, Mcp-Session-Id, Retry-After',
+      'WWW-Authenticate, Mcp-Session-Id, Retry-After, DPoP-Nonce',
     );
 
     const scope = await send(url, {

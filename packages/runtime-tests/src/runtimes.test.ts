@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { type DevAuthServer, start } from '@mcp-auth/dev-auth-server';
 import { getFreePort } from '@mcp-auth/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleApp } from './bundle';
-import { RUNTIMES, type RunningRuntime, startRuntime } from './runtimes';
+import { bundleApp } from './bundle.js';
+import { RUNTIMES, type RunningRuntime, startRuntime } from './runtimes.js';
 
 /**
  * One real authorization server; for each runtime a real process serving the Fetch app built on
@@ -195,7 +195,7 @@ describe.each(RUNTIMES)('$name ($loads)', (runtime) => {
       `Bearer error="invalid_token", resource_metadata="${metadataUrl}", ` +
         'error_description="The token signature is invalid"',
     );
-    expect(res.headers.get('access-control-expose-headers')).toBe('WWW-Authenticate, Retry-After');
+    expect(res.headers.get('access-control-expose-headers')).toBe('WWW-Authenticate, Retry-After, DPoP-Nonce');
     expect(await res.json()).toEqual({
       error: 'invalid_token',
       error_description: 'The token signature is invalid',

@@ -124,7 +124,15 @@ function resolveMetadata(
     o.scopesSupported === undefined
       ? defaultScopes
       : scopeList(o.scopesSupported, 'resourceMetadata.scopesSupported');
+  // RFC 9728 §2: the DPoP algorithms accepted, and whether only DPoP-bound tokens are.
+  const dpop = validator.dpop;
   const document = createProtectedResourceMetadata({
+    ...(dpop === undefined
+      ? {}
+      : {
+          dpop_signing_alg_values_supported: [...dpop.algorithms],
+          dpop_bound_access_tokens_required: dpop.mode === 'required',
+        }),
     ...(o.extra ?? {}),
     resource: validator.resource,
     authorizationServers: o.authorizationServers ?? issuersOf(validator),
