@@ -1,6 +1,13 @@
-import { type CryptoKey, compactVerify, errors, type JWTHeaderParameters } from 'jose';
+import { type CryptoKey, errors, type JWTHeaderParameters } from 'jose';
 import { TokenValidationError } from './errors.js';
 import { assertNotIdToken } from './internal/claims.js';
+import { asciiBytes, type CompactJws, decodeSegment, parseCompactJws } from './internal/jws.js';
+import {
+  beginVerification,
+  endVerification,
+  prepareKey,
+  verifySignature,
+} from './internal/signature.js';
 
 /** Asymmetric JWS algorithms the validator can be configured with. `none` and HMAC never. */
 export const SUPPORTED_ALGORITHMS = Object.freeze([
@@ -272,23 +279,27 @@ export interface VerifiedJwt {
 }
 
 /**
- * The one JWT verification path of the validator: jose's `compactVerify` does the JWS part
- * (header, `crit`, the algorithm allowlist of `keys`, key selection, signature) against the
- * issuer's keys (never keys named by the token: `jku`, `x5u`, `jwk` are ignored); then the
- * claims-set rules of `jwtVerify` ({@link parseClaims}) and explicit typing ({@link checkJwtType}):
- * `typ` must be `at+jwt` when required, any `typ` other than `at+jwt`/`JWT` (a DPoP proof, a
- * logout token, …) is refused always, and ID tokens are refused. Every failure is a
- * `TokenValidationError` ({@link mapJoseError}). The access-token claim rules (issuer, audience,
- * times, binding, scopes) are the caller's, shared with introspection and custom tokens.
+ * The one JWT verification path of the validator. The JWS part is jose's `compactVerify`, step
+ * for step and with jose's errors ({@link parseCompactJws}: header, `crit`, `b64`, `alg`; then
+ * the algorithm allowlist of `keys` and the key lookup against the issuer's keys, never keys named
+ * by the token: `jku`, `x5u`, `jwk` are ignored; then the key checks and the signature,
+ * {@link verifySignature}: on Node with `node:crypto`, synchronously when nothing else is in
+ * flight, on the thread pool when much is; WebCrypto elsewhere). Then the claims-set rules of
+ * `jwtVerify` ({@link parseClaims}) and explicit typing ({@link checkJwtType}): `typ` must be
+ * `at+jwt` when required, any `typ` other than `at+jwt`/`JWT` (a DPoP proof, a logout token, …)
+ * is refused always, and ID tokens are refused. Every failure is a `TokenValidationError`
+ * ({@link mapJoseError}). The access-token claim rules (issuer, audience, times, binding, scopes)
+ * are the caller's, shared with introspection and custom tokens.
  *
- * `keys` must come from {@link allowlistedKeys}: the allowlist is checked there, where jose would
- * check it, before any key lookup (jose would build a `Set` from an `algorithms` option per call).
+ * `keys` must come from {@link allowlistedKeys}: the allowlist is checked there, where jose
+ * checks it, before any key lookup.
  *
  * @example
  * ```ts
  * const keys = allowlistedKeys(['RS256'], remoteKeySet.getKey);
  * const { header, claims } = await verifyJwt(token, keys, settings, Date.now);
  * ```
+ * @see https://www.rfc-editor.org/rfc/rfc7515#section-5.2
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
  * @see https://www.rfc-editor.org/rfc/rfc8725#section-3.11
  */
@@ -298,26 +309,53 @@ export function verifyJwt(
   settings: JwtSettings,
   now: () => number,
 ): Promise<VerifiedJwt> {
+  let jws: CompactJws;
+  let key: CryptoKey | Promise<CryptoKey>;
   try {
     assertCanonicalJws(token);
+    jws = parseCompactJws(token);
+    key = keys(jws.header);
   } catch (err) {
-    return Promise.reject(err);
+    return Promise.reject(mapJoseError(err));
   }
-  // A then-chain rather than an async function: one frame less on the cold path.
-  return compactVerify(token, keys).then((result) => {
+  // Counted before the first hop, so tokens arriving together see each other when the
+  // signature backend is chosen (synchronous alone, the thread pool in a burst).
+  beginVerification();
+  const finish = (): VerifiedJwt => {
+    endVerification();
     try {
-      const header = result.protectedHeader;
-      const claims = parseClaims(header, result.payload, settings.clockToleranceSeconds, now());
+      const header = jws.header;
+      const claims = parseClaims(
+        header,
+        decodeSegment(jws.payload),
+        settings.clockToleranceSeconds,
+        now(),
+      );
       checkJwtType(header, claims, settings);
       return { token, header, claims };
     } catch (err) {
       throw mapJoseError(err);
     }
-  }, rethrowMapped);
-}
-
-function rethrowMapped(err: unknown): never {
-  throw mapJoseError(err);
+  };
+  const fail = (err: unknown): never => {
+    endVerification();
+    throw mapJoseError(err);
+  };
+  return Promise.resolve(key).then((k) => {
+    let verified: true | Promise<true>;
+    try {
+      const prepared = prepareKey(jws.header.alg as string, k);
+      verified = verifySignature(
+        prepared,
+        asciiBytes(jws.signingInput),
+        decodeSegment(jws.signature),
+      );
+    } catch (err) {
+      return fail(err);
+    }
+    // A synchronous verification finishes in this same hop.
+    return verified === true ? finish() : verified.then(finish, fail);
+  }, fail);
 }
 
 /** Explicit typing (RFC 9068 §4, RFC 8725 §3.11) and ID-token checks after jose verified the signature. @internal */

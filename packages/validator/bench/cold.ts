@@ -1,0 +1,117 @@
+/**
+ * Cold latency at concurrency 1 (issue 17, goal 1): a token new to the validator, awaited alone,
+ * against a raw `node:crypto` `verify` of the same signature (signing input and signature decoded
+ * beforehand, the `KeyObject` made once: the signature math and nothing else), and against
+ * `jose.jwtVerify` with the same checks (issuer, audience, typ). Chunks of the three alternate;
+ * each round uses a fresh validator, so every token is new to it.
+ */
+import { type KeyObject, verify } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { jwtVerify } from 'jose';
+import { createTokenValidator } from '../src/index.js';
+import type { BenchAlg, LocalIssuer } from './local-issuer.js';
+import { median, type Row } from './util.js';
+
+const RESOURCE = 'http://127.0.0.1:3000/mcp';
+const TOKENS = Number(process.env.BENCH_COLD1_TOKENS ?? 400);
+const CHUNK = 50;
+
+interface Raw {
+  data: Buffer;
+  signature: Buffer;
+}
+
+function rawParts(token: string): Raw {
+  const dot = token.lastIndexOf('.');
+  return {
+    data: Buffer.from(token.slice(0, dot), 'latin1'),
+    signature: Buffer.from(token.slice(dot + 1), 'base64url'),
+  };
+}
+
+function rawVerifier(alg: BenchAlg, key: KeyObject): (r: Raw) => boolean {
+  if (alg === 'RS256') return (r) => verify('sha256', r.data, key, r.signature);
+  if (alg === 'ES256') {
+    const k = { key, dsaEncoding: 'ieee-p1363' as const };
+    return (r) => verify('sha256', r.data, k, r.signature);
+  }
+  return (r) => verify(null, r.data, key, r.signature);
+}
+
+export async function coldLatency(
+  issuer: LocalIssuer,
+  rounds: number,
+): Promise<{ perRound: string; row: Row }[]> {
+  const out: { perRound: string; row: Row }[] = [];
+  for (const alg of ['RS256', 'ES256', 'EdDSA'] as const) {
+    const tokens = Array.from({ length: TOKENS }, () => issuer.mint(alg, RESOURCE));
+    const raws = tokens.map(rawParts);
+    const raw = rawVerifier(alg, issuer.publicKey(alg));
+    const checks = { issuer: issuer.issuer, audience: RESOURCE, typ: 'at+jwt' };
+    const key = issuer.publicKey(alg);
+    const ratios: number[] = [];
+    const joseRatios: number[] = [];
+    let rawUs = 0;
+    let validatorUs = 0;
+    let joseUs = 0;
+    for (let round = -1; round < rounds; round++) {
+      const v = createTokenValidator({
+        issuer: issuer.issuer,
+        resource: RESOURCE,
+        requiredScopes: ['mcp:read'],
+        allowInsecureHttpForLoopback: true,
+        cache: { maxEntries: TOKENS * 2 },
+      });
+      await v.validate(issuer.mint(alg, RESOURCE)); // discovery and JWKS before timing
+      let rawMs = 0;
+      let validatorMs = 0;
+      let joseMs = 0;
+      for (let c = 0; c < TOKENS; c += CHUNK) {
+        const sides = [
+          async () => {
+            const t0 = performance.now();
+            for (let i = c; i < c + CHUNK && i < TOKENS; i++) {
+              if (!raw(raws[i]!)) throw new Error('raw verify failed');
+            }
+            rawMs += performance.now() - t0;
+          },
+          async () => {
+            const t0 = performance.now();
+            for (let i = c; i < c + CHUNK && i < TOKENS; i++) await v.validate(tokens[i]!);
+            validatorMs += performance.now() - t0;
+          },
+          async () => {
+            const t0 = performance.now();
+            for (let i = c; i < c + CHUNK && i < TOKENS; i++)
+              await jwtVerify(tokens[i]!, key, checks);
+            joseMs += performance.now() - t0;
+          },
+        ];
+        // Rotate the order so each side runs first, second and third equally often.
+        const k = (c / CHUNK) % 3;
+        for (let j = 0; j < 3; j++) await sides[(k + j) % 3]!();
+      }
+      if (v.stats().jwtVerifications !== TOKENS + 1) throw new Error('tokens were not all new');
+      await v.close();
+      if (round < 0) continue; // JIT warm-up
+      ratios.push(validatorMs / rawMs);
+      joseRatios.push(joseMs / rawMs);
+      rawUs = (rawMs * 1000) / TOKENS;
+      validatorUs = (validatorMs * 1000) / TOKENS;
+      joseUs = (joseMs * 1000) / TOKENS;
+    }
+    const ratio = median(ratios);
+    out.push({
+      perRound: `cold1 ${alg}: validator/raw ${ratios.map((r) => r.toFixed(2)).join(' ')}; jose/raw ${joseRatios.map((r) => r.toFixed(2)).join(' ')}`,
+      row: {
+        benchmark: `cold ${alg}, ${TOKENS} new tokens one at a time: validate vs raw node:crypto verify (jose.jwtVerify: ${median(joseRatios).toFixed(2)}x)`,
+        baseline: `${rawUs.toFixed(1)} µs/token`,
+        validator: `${validatorUs.toFixed(1)} µs/token (jose ${joseUs.toFixed(1)})`,
+        ratio: `${ratio.toFixed(2)}x latency`,
+        target: '<= 1.3x',
+        ok: ratio <= 1.3 ? 'yes' : 'NO',
+      },
+    });
+  }
+  return out;
+}

@@ -1,0 +1,115 @@
+import { base64url, errors, type JWTHeaderParameters } from 'jose';
+
+/**
+ * The JWS Compact Serialization half of jose's `compactVerify`, for a token already known to be
+ * three canonical base64url segments (`assertCanonicalJws`): the protected header decoded as
+ * strict UTF-8 JSON of a plain object, `crit` checked (only `b64` is understood), `b64` a boolean
+ * when critical, `alg` a non-empty string. Same order, same error classes and messages as
+ * jose 6 (`lib/jws_verify.js`, `lib/validate.js`), so every rejection maps to the same code.
+ * The signature step is `signature.ts`; `verifyJwt` composes the two.
+ */
+
+/** A parsed compact JWS: the verified header comes from here, the bytes to verify too. */
+export interface CompactJws {
+  readonly header: JWTHeaderParameters;
+  /** `BASE64URL(header) '.' BASE64URL(payload)`: what the signature covers. */
+  readonly signingInput: string;
+  readonly payload: string;
+  readonly signature: string;
+}
+
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+const encoder = new TextEncoder();
+
+type BufferLike = { from(s: string, encoding: 'base64url' | 'latin1'): Uint8Array };
+/** Node's, Bun's and Deno's `Buffer` decodes base64url natively; jose's decoder elsewhere. */
+const NativeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
+
+/** Bytes of a canonical base64url segment (already checked: never fails). @internal */
+export function decodeSegment(segment: string): Uint8Array {
+  return NativeBuffer !== undefined
+    ? NativeBuffer.from(segment, 'base64url')
+    : base64url.decode(segment);
+}
+
+/** ASCII bytes of the signing input (canonical base64url is ASCII). @internal */
+export function asciiBytes(s: string): Uint8Array {
+  return NativeBuffer !== undefined ? NativeBuffer.from(s, 'latin1') : encoder.encode(s);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Object.prototype.toString.call(value) !== '[object Object]'
+  ) {
+    return false;
+  }
+  const proto = Object.getPrototypeOf(value);
+  return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
+function parseHeader(segment: string): JWTHeaderParameters {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(strictDecoder.decode(decodeSegment(segment)));
+  } catch (cause) {
+    throw new errors.JWSInvalid('JWS Protected Header is invalid', { cause });
+  }
+  if (!isPlainObject(parsed)) throw new errors.JWSInvalid('JWS Protected Header is invalid');
+  return parsed as JWTHeaderParameters;
+}
+
+/** jose's `validateCrit` for a compact JWS (everything is protected) with only `b64` known. */
+function checkCrit(header: Record<string, unknown>): readonly string[] {
+  const crit = header.crit;
+  if (crit === undefined) return [];
+  if (
+    !Array.isArray(crit) ||
+    crit.length === 0 ||
+    crit.some((p) => typeof p !== 'string' || p.length === 0)
+  ) {
+    throw new errors.JWSInvalid(
+      '"crit" (Critical) Header Parameter MUST be an array of non-empty strings when present',
+    );
+  }
+  for (const parameter of crit as string[]) {
+    if (parameter !== 'b64') {
+      throw new errors.JOSENotSupported(
+        `Extension Header Parameter "${parameter}" is not recognized`,
+      );
+    }
+    if (!Object.hasOwn(header, parameter) || header[parameter] === undefined) {
+      throw new errors.JWSInvalid(`Extension Header Parameter "${parameter}" is missing`);
+    }
+  }
+  return crit as string[];
+}
+
+/**
+ * Splits and checks a canonical compact JWS (see the module comment).
+ * @internal
+ */
+export function parseCompactJws(token: string): CompactJws {
+  const first = token.indexOf('.');
+  const second = token.indexOf('.', first + 1);
+  const header = parseHeader(token.slice(0, first));
+  const crit = checkCrit(header);
+  // `b64: false` signs the payload segment's own ASCII bytes: the same signing input. jose
+  // verifies such a token's signature first and then refuses it as a JWT (`parseClaims`).
+  if (crit.includes('b64') && typeof header.b64 !== 'boolean') {
+    throw new errors.JWSInvalid(
+      'The "b64" (base64url-encode payload) Header Parameter must be a boolean',
+    );
+  }
+  const alg = header.alg;
+  if (typeof alg !== 'string' || alg.length === 0) {
+    throw new errors.JWSInvalid('JWS "alg" (Algorithm) Header Parameter missing or invalid');
+  }
+  return {
+    header,
+    signingInput: token.slice(0, second),
+    payload: token.slice(first + 1, second),
+    signature: token.slice(second + 1),
+  };
+}
