@@ -2,7 +2,7 @@ import { createPkcePair } from '@mcp-auth/pkce';
 import { launchChromium, startHttpServer, type TestHttpServer } from '@mcp-auth/test-utils';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DevAuthServer, start } from './index';
+import { type DevAuthServer, start } from './index.js';
 
 const MCP = 'http://127.0.0.1:3000/mcp';
 

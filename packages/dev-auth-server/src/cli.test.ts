@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseCli } from './cli';
+import { parseCli } from './cli.js';
 
 const exec = promisify(execFile);
 const tsx = join(
@@ -180,8 +180,8 @@ describe('the CLI program', () => {
 
 describe('curlCommand for the entra profile', () => {
   it('asks for <Application ID URI>/.default without resource, and the command gets a token', async () => {
-    const { start } = await import('./server');
-    const { curlCommand } = await import('./cli');
+    const { start } = await import('./server.js');
+    const { curlCommand } = await import('./cli.js');
     const as = await start({
       profile: 'entra',
       resources: [{ uri: 'http://127.0.0.1:3999/mcp', scopes: ['mcp.read'] }],

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { isSigningAlg, SIGNING_ALGS } from './keys';
-import { PROFILES } from './profiles/index';
-import { start } from './server';
-import type { DevAuthServer, DevAuthServerOptions, ProfileName, ResourceConfig } from './types';
+import { isSigningAlg, SIGNING_ALGS } from './keys.js';
+import { PROFILES } from './profiles/index.js';
+import { start } from './server.js';
+import type { DevAuthServer, DevAuthServerOptions, ProfileName, ResourceConfig } from './types.js';
 
 const USAGE = `Usage: pnpm --filter @mcp-auth/dev-auth-server start [-- options]
 

@@ -1,7 +1,7 @@
-import { JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT } from './grants/names';
-import { secret } from './internal/http';
-import { generateSigningKey } from './keys';
-import type { ClientConfig, DevAuthServer, DevAuthServerOptions } from './types';
+import { JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT } from './grants/names.js';
+import { secret } from './internal/http.js';
+import { generateSigningKey } from './keys.js';
+import type { ClientConfig, DevAuthServer, DevAuthServerOptions } from './types.js';
 
 /** The built-in clients every server has, with secrets fresh for each start. */
 

@@ -1,5 +1,5 @@
-import { isSigningAlg, SIGNING_ALGS } from './keys';
-import { PROFILES, type Profile } from './profiles/index';
+import { isSigningAlg, SIGNING_ALGS } from './keys.js';
+import { PROFILES, type Profile } from './profiles/index.js';
 import type {
   DevAuthServerOptions,
   Logger,
@@ -7,7 +7,7 @@ import type {
   TrustedIssuer,
   TrustedWorkloadIssuer,
   UserConfig,
-} from './types';
+} from './types.js';
 
 /**
  * The server's configuration: checks the options (a TypeError naming the option, before anything

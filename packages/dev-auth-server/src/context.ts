@@ -1,11 +1,11 @@
 /// <reference path="./internal/oidc-provider.d.ts" />
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Provider } from 'oidc-provider';
-import type { Clients } from './clients';
-import type { ServerConfig } from './config';
-import type { MemoryStore } from './internal/adapter';
-import type { OidcProviderModule } from './internal/load-oidc-provider';
-import type { KeyRing } from './keys';
+import type { Clients } from './clients.js';
+import type { ServerConfig } from './config.js';
+import type { MemoryStore } from './internal/adapter.js';
+import type { OidcProviderModule } from './internal/load-oidc-provider.js';
+import type { KeyRing } from './keys.js';
 
 /**
  * What the parts of one running server share: its configuration, clients, keys and store, where it

@@ -7,7 +7,7 @@ import {
   type DpopKeyPair,
   dpopThumbprint,
   start,
-} from './index';
+} from './index.js';
 
 const MCP = 'http://127.0.0.1:3000/mcp';
 const OPAQUE = 'http://127.0.0.1:3002/mcp';

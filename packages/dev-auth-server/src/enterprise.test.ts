@@ -13,7 +13,7 @@ import {
   OTHER,
   oauthError,
   startFixture,
-} from './extensions.fixture';
+} from './extensions.fixture.js';
 import {
   createDpopProof,
   dpopThumbprint,
@@ -21,7 +21,7 @@ import {
   JWT_BEARER_GRANT,
   start,
   TOKEN_EXCHANGE_GRANT,
-} from './index';
+} from './index.js';
 
 let f: Fixture;
 beforeAll(async () => {

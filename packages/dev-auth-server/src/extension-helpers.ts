@@ -1,16 +1,16 @@
-import type { ServerContext } from './context';
-import { DevAuthServerError } from './errors';
-import { assertTokenResponse } from './flows';
+import type { ServerContext } from './context.js';
+import { DevAuthServerError } from './errors.js';
+import { assertTokenResponse } from './flows.js';
 import {
   ID_JAG_TOKEN_TYPE,
   ID_TOKEN_TYPE,
   JWT_BEARER_GRANT,
   TOKEN_EXCHANGE_GRANT,
-} from './grants/names';
-import { signWithServerKey } from './grants/sign';
-import { endpointOf, type Helpers } from './helpers';
-import { tokenRequest } from './token-request';
-import type { DevAuthServer, IdJagRequestOptions, TokenResponse } from './types';
+} from './grants/names.js';
+import { signWithServerKey } from './grants/sign.js';
+import { endpointOf, type Helpers } from './helpers.js';
+import { tokenRequest } from './token-request.js';
+import type { DevAuthServer, IdJagRequestOptions, TokenResponse } from './types.js';
 
 /**
  * Helpers for the MCP authorization extensions: DPoP-bound tokens, the JWT-bearer grant (ID-JAG and

@@ -1,5 +1,5 @@
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
-import { type DevAuthServer, start } from './index';
+import { type DevAuthServer, start } from './index.js';
 
 /**
  * Test fixture of the extension-grant tests: an enterprise IdP (dev server in `enterpriseIdp` mode),

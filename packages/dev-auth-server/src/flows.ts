@@ -1,6 +1,6 @@
 import { createPkcePair, generateState } from '@mcp-auth/pkce';
-import { DevAuthServerError } from './errors';
-import type { AuthorizeResult, TokenResponse, UserConfig } from './types';
+import { DevAuthServerError } from './errors.js';
+import type { AuthorizeResult, TokenResponse, UserConfig } from './types.js';
 
 /**
  * Client-side helpers that obtain tokens through the server's real endpoints, the way an OAuth client

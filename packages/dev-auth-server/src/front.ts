@@ -2,10 +2,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Provider } from 'oidc-provider';
-import type { ServerContext } from './context';
-import { interaction } from './interactions';
-import { pathOnly, sendJson } from './internal/http';
-import { createJwtTokenEndpoints } from './internal/jwt-introspection';
+import type { ServerContext } from './context.js';
+import { interaction } from './interactions.js';
+import { pathOnly, sendJson } from './internal/http.js';
+import { createJwtTokenEndpoints } from './internal/jwt-introspection.js';
 
 /**
  * The HTTP front: request-target and `Host` checks, the discovery documents, the interaction pages,

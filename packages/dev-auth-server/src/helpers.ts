@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
-import { FORMAT_PARAM, findResource, findUser } from './config';
-import type { ServerContext } from './context';
-import { DevAuthServerError } from './errors';
+import { FORMAT_PARAM, findResource, findUser } from './config.js';
+import type { ServerContext } from './context.js';
+import { DevAuthServerError } from './errors.js';
 import {
   assertOk,
   assertTokenResponse,
@@ -9,8 +9,8 @@ import {
   postForm,
   request,
   runAuthorization,
-} from './flows';
-import { tokenRequest } from './token-request';
+} from './flows.js';
+import { tokenRequest } from './token-request.js';
 import type {
   AuthorizationCodeFlowOptions,
   DevAuthServer,
@@ -18,7 +18,7 @@ import type {
   GetTokenOptions,
   TokenResponse,
   UserConfig,
-} from './types';
+} from './types.js';
 
 /**
  * The helper API of a running server (`getToken`, `authorizationCodeFlow`, `introspect`, ...): HTTP

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DevAuthServer, start } from './index';
+import { type DevAuthServer, start } from './index.js';
 
 const MCP = 'http://127.0.0.1:3000/mcp';
 

@@ -1,21 +1,21 @@
-export { createClientAssertion, type PrivateKeyJwtKey } from './client-assertion';
-export { LOOPBACK_REDIRECT_URIS } from './clients';
-export { DEFAULT_USER } from './config';
+export { createClientAssertion, type PrivateKeyJwtKey } from './client-assertion.js';
+export { LOOPBACK_REDIRECT_URIS } from './clients.js';
+export { DEFAULT_USER } from './config.js';
 export {
   createDpopProof,
   type DpopKeyPair,
   type DpopProofOptions,
   dpopThumbprint,
-} from './dpop';
-export { DevAuthServerError, type DevAuthServerErrorCode } from './errors';
+} from './dpop.js';
+export { DevAuthServerError, type DevAuthServerErrorCode } from './errors.js';
 export {
   ID_JAG_TOKEN_TYPE,
   ID_JAG_TYP,
   ID_TOKEN_TYPE,
   JWT_BEARER_GRANT,
   TOKEN_EXCHANGE_GRANT,
-} from './grants/names';
-export { start } from './server';
+} from './grants/names.js';
+export { start } from './server.js';
 export type {
   AuthorizationCodeFlowOptions,
   AuthorizeResult,
@@ -39,4 +39,4 @@ export type {
   TrustedWorkloadIssuer,
   UserConfig,
   WorkloadJwtOptions,
-} from './types';
+} from './types.js';

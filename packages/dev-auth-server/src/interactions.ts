@@ -1,10 +1,10 @@
 /// <reference path="./internal/oidc-provider.d.ts" />
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InteractionDetails, Provider } from 'oidc-provider';
-import { findUser } from './config';
-import type { ServerContext } from './context';
-import { equalStrings, readForm, sendHtml } from './internal/http';
-import { consentPage, loginPage, messagePage } from './internal/views';
+import { findUser } from './config.js';
+import type { ServerContext } from './context.js';
+import { equalStrings, readForm, sendHtml } from './internal/http.js';
+import { consentPage, loginPage, messagePage } from './internal/views.js';
 
 /** Login and consent: oidc-provider's interactions, answered by this server's pages or directly. */
 

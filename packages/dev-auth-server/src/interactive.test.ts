@@ -1,7 +1,7 @@
 import { createPkcePair } from '@mcp-auth/pkce';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DevAuthServer, start } from './index';
+import { type DevAuthServer, start } from './index.js';
 
 const MCP = 'http://127.0.0.1:3000/mcp';
 const REDIRECT = 'http://127.0.0.1:4444/callback';

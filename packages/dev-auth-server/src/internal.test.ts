@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { basicAuth } from './flows';
-import { MemoryStore } from './internal/adapter';
-import { consentPage, escapeHtml, loginPage } from './internal/views';
-import { KeyRing } from './keys';
+import { basicAuth } from './flows.js';
+import { MemoryStore } from './internal/adapter.js';
+import { consentPage, escapeHtml, loginPage } from './internal/views.js';
+import { KeyRing } from './keys.js';
 
 describe('escapeHtml', () => {
   it('leaves no markup-significant character (property)', () => {

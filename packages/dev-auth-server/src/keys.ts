@@ -1,6 +1,6 @@
 import { generateKeyPair, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { KeyInfo, KeyManager, SigningAlg } from './types';
+import type { KeyInfo, KeyManager, SigningAlg } from './types.js';
 
 const generate = promisify(generateKeyPair);
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DevAuthServer, type DevAuthServerError, start } from './index';
-import { pathOnly } from './internal/http';
+import { type DevAuthServer, type DevAuthServerError, start } from './index.js';
+import { pathOnly } from './internal/http.js';
 
 const MCP = 'http://127.0.0.1:3000/mcp';
 const REDIRECT = 'http://127.0.0.1:4545/callback';

@@ -1,6 +1,6 @@
 import { decodeJwt, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClientAssertion, type DevAuthServer, start } from './index';
+import { createClientAssertion, type DevAuthServer, start } from './index.js';
 
 const MCP = 'http://127.0.0.1:3000/mcp';
 const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DevAuthServer, start } from './index';
+import { type DevAuthServer, start } from './index.js';
 
 const MCP = 'http://127.0.0.1:3000/mcp';
 

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { findResource, findUser, OIDC_SCOPES } from './config';
-import type { ServerContext } from './context';
-import { registerExtensionGrants } from './grants/index';
-import { createAdapter } from './internal/adapter';
-import { secret } from './internal/http';
-import { type RegistrationScope, registrationScope } from './internal/registration-scope';
-import { escapeHtml, messagePage } from './internal/views';
-import type { StructuredToken } from './profiles/index';
-import { resourceServerInfo } from './resource-server';
+import { findResource, findUser, OIDC_SCOPES } from './config.js';
+import type { ServerContext } from './context.js';
+import { registerExtensionGrants } from './grants/index.js';
+import { createAdapter } from './internal/adapter.js';
+import { secret } from './internal/http.js';
+import { type RegistrationScope, registrationScope } from './internal/registration-scope.js';
+import { escapeHtml, messagePage } from './internal/views.js';
+import type { StructuredToken } from './profiles/index.js';
+import { resourceServerInfo } from './resource-server.js';
 
 /**
  * Provider construction: the oidc-provider configuration of one server (clients, keys, scopes,

@@ -1,5 +1,5 @@
-import { FORMAT_PARAM, findResource } from './config';
-import type { ServerContext } from './context';
+import { FORMAT_PARAM, findResource } from './config.js';
+import type { ServerContext } from './context.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: oidc-provider's koa context, untyped
 type Ctx = any;

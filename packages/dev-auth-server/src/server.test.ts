@@ -7,7 +7,7 @@ import {
   SignJWT,
 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DevAuthServer, DevAuthServerError, start } from './index';
+import { type DevAuthServer, DevAuthServerError, start } from './index.js';
 
 const MCP = 'http://127.0.0.1:3000/mcp';
 const OTHER = 'http://127.0.0.1:3001/mcp';

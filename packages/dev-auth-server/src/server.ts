@@ -1,19 +1,19 @@
-import { createClients } from './clients';
-import { findResource, resolveConfig, validateResource, withResourceDefaults } from './config';
-import type { ServerContext } from './context';
-import { createExtensionHelpers } from './extension-helpers';
-import { createFronts, type Fronts } from './front';
-import { createHelpers, endpointOf } from './helpers';
-import { MemoryStore } from './internal/adapter';
-import { close, listen } from './internal/http';
-import { loadOidcProvider } from './internal/load-oidc-provider';
-import { generateSigningKey, KeyRing, keyManager, SIGNING_ALGS } from './keys';
-import { entraAppIdUri } from './profiles/entra';
-import { providerBuilder } from './provider';
-import type { DevAuthServer, DevAuthServerOptions, ResourceConfig } from './types';
+import { createClients } from './clients.js';
+import { findResource, resolveConfig, validateResource, withResourceDefaults } from './config.js';
+import type { ServerContext } from './context.js';
+import { createExtensionHelpers } from './extension-helpers.js';
+import { createFronts, type Fronts } from './front.js';
+import { createHelpers, endpointOf } from './helpers.js';
+import { MemoryStore } from './internal/adapter.js';
+import { close, listen } from './internal/http.js';
+import { loadOidcProvider } from './internal/load-oidc-provider.js';
+import { generateSigningKey, KeyRing, keyManager, SIGNING_ALGS } from './keys.js';
+import { entraAppIdUri } from './profiles/entra.js';
+import { providerBuilder } from './provider.js';
+import type { DevAuthServer, DevAuthServerOptions, ResourceConfig } from './types.js';
 
-export { LOOPBACK_REDIRECT_URIS } from './clients';
-export { DEFAULT_USER } from './config';
+export { LOOPBACK_REDIRECT_URIS } from './clients.js';
+export { DEFAULT_USER } from './config.js';
 
 /**
  * Starts a real OAuth 2.1 authorization server (oidc-provider) on the loopback interface.

@@ -1,7 +1,7 @@
-import { createClientAssertion, type PrivateKeyJwtKey } from './client-assertion';
-import type { ServerContext } from './context';
-import { createDpopProof, type DpopKeyPair } from './dpop';
-import { type ClientCredentials, postForm } from './flows';
+import { createClientAssertion, type PrivateKeyJwtKey } from './client-assertion.js';
+import type { ServerContext } from './context.js';
+import { createDpopProof, type DpopKeyPair } from './dpop.js';
+import { type ClientCredentials, postForm } from './flows.js';
 
 /**
  * One token endpoint request as the helpers make it: client authentication (a secret, an RFC 7523

@@ -1,6 +1,6 @@
 import type { JWK } from 'jose';
-import type { PrivateKeyJwtKey } from './client-assertion';
-import type { DpopKeyPair } from './dpop';
+import type { PrivateKeyJwtKey } from './client-assertion.js';
+import type { DpopKeyPair } from './dpop.js';
 
 /** Log sink, the same shape every @mcp-auth package accepts. */
 export interface Logger {

@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, decodeJwt, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT, type Fixture, MCP, oauthError, startFixture, WORKLOAD } from './extensions.fixture';
-import { start } from './index';
+import { AGENT, type Fixture, MCP, oauthError, startFixture, WORKLOAD } from './extensions.fixture.js';
+import { start } from './index.js';
 
 let f: Fixture;
 beforeAll(async () => {

@@ -15,7 +15,7 @@ import {
   discoverAuthorizationServer,
   fetchWithLimits,
   parseWwwAuthenticate,
-} from '../src/index';
+} from '../src/index.js';
 
 const ROUNDS = 7;
 const ROUND_MS = 150;

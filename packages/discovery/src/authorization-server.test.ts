@@ -7,7 +7,7 @@ import {
   authorizationServerMetadataUrls,
   clearDiscoveryCache,
   discoverAuthorizationServer,
-} from './authorization-server';
+} from './authorization-server.js';
 
 const servers: TestHttpServer[] = [];
 afterEach(async () => {

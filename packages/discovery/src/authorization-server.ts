@@ -5,8 +5,8 @@ import {
   PARSE_ERROR,
   processDiscoveryResponse,
 } from 'oauth4webapi';
-import { DiscoveryError } from './errors';
-import type { FetchLike } from './fetch-with-limits';
+import { DiscoveryError } from './errors.js';
+import type { FetchLike } from './fetch-with-limits.js';
 import {
   type CandidateAnswer,
   DEFAULT_MAX_METADATA_BYTES,
@@ -16,9 +16,9 @@ import {
   optionalFunction,
   positiveInteger,
   tryCandidates,
-} from './internal/candidates';
-import type { AuthorizationServerMetadata } from './types';
-import { type InsecureHttpOption, parseFetchableUrl } from './url';
+} from './internal/candidates.js';
+import type { AuthorizationServerMetadata } from './types.js';
+import { type InsecureHttpOption, parseFetchableUrl } from './url.js';
 
 /** Which discovery document answered: RFC 8414 (`oauth2`) or OpenID Connect Discovery (`oidc`). */
 export type MetadataFlavour = 'oauth2' | 'oidc';

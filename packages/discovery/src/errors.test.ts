@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DiscoveryError, isDiscoveryError } from './errors';
+import { DiscoveryError, isDiscoveryError } from './errors.js';
 
 describe('DiscoveryError', () => {
   it('carries code, message and only the details given', () => {

@@ -5,9 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   fetchProtectedResourceMetadata,
   resourceMatchesServer,
-} from './fetch-protected-resource-metadata';
-import { createMetadataHandler } from './metadata-handler';
-import { createProtectedResourceMetadata } from './protected-resource-metadata';
+} from './fetch-protected-resource-metadata.js';
+import { createMetadataHandler } from './metadata-handler.js';
+import { createProtectedResourceMetadata } from './protected-resource-metadata.js';
 
 const servers: TestHttpServer[] = [];
 afterEach(async () => {

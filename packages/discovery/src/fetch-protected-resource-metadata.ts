@@ -1,5 +1,5 @@
-import { DiscoveryError } from './errors';
-import type { FetchLike } from './fetch-with-limits';
+import { DiscoveryError } from './errors.js';
+import type { FetchLike } from './fetch-with-limits.js';
 import {
   type CandidateAnswer,
   DEFAULT_MAX_METADATA_BYTES,
@@ -8,10 +8,10 @@ import {
   optionalFunction,
   positiveInteger,
   tryCandidates,
-} from './internal/candidates';
-import { PROTECTED_RESOURCE_METADATA_SUFFIX } from './protected-resource-metadata';
-import type { ProtectedResourceMetadata } from './types';
-import { canonicalizeResourceUri, type InsecureHttpOption, parseFetchableUrl } from './url';
+} from './internal/candidates.js';
+import { PROTECTED_RESOURCE_METADATA_SUFFIX } from './protected-resource-metadata.js';
+import type { ProtectedResourceMetadata } from './types.js';
+import { canonicalizeResourceUri, type InsecureHttpOption, parseFetchableUrl } from './url.js';
 
 /** Options of {@link fetchProtectedResourceMetadata}. */
 export interface FetchProtectedResourceMetadataOptions extends InsecureHttpOption {

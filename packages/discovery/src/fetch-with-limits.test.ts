@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { startHttpServer, type TestHttpServer } from '@mcp-auth/test-utils';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fetchWithLimits } from './fetch-with-limits';
+import { fetchWithLimits } from './fetch-with-limits.js';
 
 const servers: TestHttpServer[] = [];
 afterEach(async () => {

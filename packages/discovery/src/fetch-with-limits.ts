@@ -1,5 +1,5 @@
-import { DiscoveryError } from './errors';
-import { type InsecureHttpOption, parseFetchableUrl } from './url';
+import { DiscoveryError } from './errors.js';
+import { type InsecureHttpOption, parseFetchableUrl } from './url.js';
 
 /** The `fetch` function shape this package calls (the global `fetch` by default). */
 /** Whether a fetch failed because a reused connection was closed by the server (undici, node). */

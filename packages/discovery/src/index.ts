@@ -5,39 +5,39 @@ export {
   type DiscoverAuthorizationServerOptions,
   discoverAuthorizationServer,
   type MetadataFlavour,
-} from './authorization-server';
+} from './authorization-server.js';
 export {
   DiscoveryError,
   type DiscoveryErrorCode,
   type DiscoveryErrorDetails,
   isDiscoveryError,
-} from './errors';
+} from './errors.js';
 export {
   type FetchProtectedResourceMetadataOptions,
   fetchProtectedResourceMetadata,
   type ProtectedResourceMetadataResult,
   resourceMatchesServer,
-} from './fetch-protected-resource-metadata';
+} from './fetch-protected-resource-metadata.js';
 export {
   type FetchLike,
   type FetchWithLimitsOptions,
   fetchWithLimits,
   type LimitedResponse,
-} from './fetch-with-limits';
+} from './fetch-with-limits.js';
 export {
   createMetadataFetchHandler,
   createMetadataHandler,
   type MetadataHandlerOptions,
-} from './metadata-handler';
+} from './metadata-handler.js';
 export {
   type CreateProtectedResourceMetadataOptions,
   createProtectedResourceMetadata,
   PROTECTED_RESOURCE_METADATA_SUFFIX,
   protectedResourceMetadataPaths,
   protectedResourceMetadataUrl,
-} from './protected-resource-metadata';
-export type { AuthorizationServerMetadata, ProtectedResourceMetadata } from './types';
-export { canonicalizeResourceUri, type InsecureHttpOption, isLoopbackHost } from './url';
+} from './protected-resource-metadata.js';
+export type { AuthorizationServerMetadata, ProtectedResourceMetadata } from './types.js';
+export { canonicalizeResourceUri, type InsecureHttpOption, isLoopbackHost } from './url.js';
 export {
   type BearerChallenge,
   type BearerErrorCode,
@@ -46,4 +46,4 @@ export {
   type Challenge,
   parseBearerChallenge,
   parseWwwAuthenticate,
-} from './www-authenticate';
+} from './www-authenticate.js';

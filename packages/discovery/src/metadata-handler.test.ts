@@ -1,7 +1,7 @@
 import { startHttpServer, type TestHttpServer } from '@mcp-auth/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMetadataFetchHandler, createMetadataHandler } from './metadata-handler';
-import { createProtectedResourceMetadata } from './protected-resource-metadata';
+import { createMetadataFetchHandler, createMetadataHandler } from './metadata-handler.js';
+import { createProtectedResourceMetadata } from './protected-resource-metadata.js';
 
 const metadata = createProtectedResourceMetadata({
   resource: 'https://mcp.example.com/public/mcp',

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { protectedResourceMetadataPaths } from './protected-resource-metadata';
-import type { ProtectedResourceMetadata } from './types';
+import { protectedResourceMetadataPaths } from './protected-resource-metadata.js';
+import type { ProtectedResourceMetadata } from './types.js';
 
 /** Options of {@link createMetadataHandler} and {@link createMetadataFetchHandler}. */
 export interface MetadataHandlerOptions {

@@ -3,7 +3,7 @@ import {
   createProtectedResourceMetadata,
   protectedResourceMetadataPaths,
   protectedResourceMetadataUrl,
-} from './protected-resource-metadata';
+} from './protected-resource-metadata.js';
 
 const AS = 'https://auth.example.com';
 

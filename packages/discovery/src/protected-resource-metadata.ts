@@ -1,5 +1,5 @@
-import type { ProtectedResourceMetadata } from './types';
-import { canonicalizeResourceUri, isLoopbackHost } from './url';
+import type { ProtectedResourceMetadata } from './types.js';
+import { canonicalizeResourceUri, isLoopbackHost } from './url.js';
 
 /** The well-known suffix of protected resource metadata. @see https://www.rfc-editor.org/rfc/rfc9728#section-3 */
 export const PROTECTED_RESOURCE_METADATA_SUFFIX = '/.well-known/oauth-protected-resource';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalizeResourceUri, isLoopbackHost, parseFetchableUrl } from './url';
+import { canonicalizeResourceUri, isLoopbackHost, parseFetchableUrl } from './url.js';
 
 describe('isLoopbackHost', () => {
   it.each([

@@ -1,4 +1,4 @@
-import { DiscoveryError } from './errors';
+import { DiscoveryError } from './errors.js';
 
 /**
  * Whether `hostname` names the local machine: `localhost`, an IPv4 address in `127.0.0.0/8`

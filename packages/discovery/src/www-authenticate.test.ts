@@ -5,7 +5,7 @@ import {
   type Challenge,
   parseBearerChallenge,
   parseWwwAuthenticate,
-} from './www-authenticate';
+} from './www-authenticate.js';
 
 const PRM = 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp';
 

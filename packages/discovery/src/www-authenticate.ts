@@ -1,5 +1,5 @@
-import { DiscoveryError } from './errors';
-import { canonicalizeResourceUri } from './url';
+import { DiscoveryError } from './errors.js';
+import { canonicalizeResourceUri } from './url.js';
 
 /** One challenge of a `WWW-Authenticate` header. */
 export interface Challenge {

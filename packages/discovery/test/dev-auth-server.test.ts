@@ -15,7 +15,7 @@ import {
   fetchWithLimits,
   parseBearerChallenge,
   protectedResourceMetadataUrl,
-} from '../src/index';
+} from '../src/index.js';
 
 const running: { stop(): Promise<void> }[] = [];
 afterAll(async () => {

@@ -10,7 +10,7 @@ import {
   type TestHttpServer,
 } from '@mcp-auth/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AuthorizationServerDiscovery, discoverAuthorizationServer } from '../src/index';
+import { type AuthorizationServerDiscovery, discoverAuthorizationServer } from '../src/index.js';
 
 let redis: RedisProcess;
 let as: TestHttpServer;

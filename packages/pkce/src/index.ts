@@ -9,5 +9,5 @@ export {
   type PkcePair,
   type VerifyCodeChallengeOptions,
   verifyCodeChallenge,
-} from './pkce';
-export { generateState } from './state';
+} from './pkce.js';
+export { generateState } from './state.js';

@@ -7,7 +7,7 @@ import {
   generateCodeVerifier,
   isCodeVerifier,
   verifyCodeChallenge,
-} from './index';
+} from './index.js';
 
 // RFC 7636 Appendix B.
 const RFC_VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';

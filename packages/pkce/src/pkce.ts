@@ -3,7 +3,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc7636
  */
 
-import { base64UrlEncode } from './internal/base64url';
+import { base64UrlEncode } from './internal/base64url.js';
 
 /** RFC 7636 §4.1: `code-verifier = 43*128unreserved`. */
 const VERIFIER_PATTERN = /^[A-Za-z0-9\-._~]{43,128}$/;

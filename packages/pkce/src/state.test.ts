@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateState } from './index';
+import { generateState } from './index.js';
 
 describe('generateState', () => {
   it('is 256 bits as 43 base64url characters by default', () => {

@@ -1,4 +1,4 @@
-import { base64UrlEncode } from './internal/base64url';
+import { base64UrlEncode } from './internal/base64url.js';
 
 /**
  * A new OAuth `state` value: 32 random bytes (256 bits) as base64url without padding, 43

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleApp, KNOWN_EXTERNAL, PACKAGE_DIR } from './bundle';
+import { bundleApp, KNOWN_EXTERNAL, PACKAGE_DIR } from './bundle.js';
 
 const PACKAGES = resolve(PACKAGE_DIR, '..');
 let scratch: string;

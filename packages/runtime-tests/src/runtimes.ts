@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { FIXTURES_DIR } from './bundle';
+import { FIXTURES_DIR } from './bundle.js';
 
 const require = createRequire(import.meta.url);
 

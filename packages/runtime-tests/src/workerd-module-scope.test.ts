@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { type DevAuthServer, start } from '@mcp-auth/dev-auth-server';
 import { getFreePort } from '@mcp-auth/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { bundleApp } from './bundle';
-import { type RunningRuntime, startRuntime, workerdModuleScope } from './runtimes';
+import { bundleApp } from './bundle.js';
+import { type RunningRuntime, startRuntime, workerdModuleScope } from './runtimes.js';
 
 /**
  * Workers refuse timers outside a handler ("Disallowed operation called within global scope ...

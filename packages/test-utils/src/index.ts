@@ -1,4 +1,4 @@
-export { CHROMIUM_PATH, launchChromium } from './chromium';
-export { type RecordedRequest, startHttpServer, type TestHttpServer } from './http';
-export { getFreePort } from './ports';
-export { type RedisProcess, startRedis } from './redis';
+export { CHROMIUM_PATH, launchChromium } from './chromium.js';
+export { type RecordedRequest, startHttpServer, type TestHttpServer } from './http.js';
+export { getFreePort } from './ports.js';
+export { type RedisProcess, startRedis } from './redis.js';

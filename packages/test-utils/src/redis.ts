@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { getFreePort } from './ports';
+import { getFreePort } from './ports.js';
 
 export interface RedisProcess {
   /** `redis://127.0.0.1:PORT` */

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { getFreePort, startHttpServer, startRedis } from './index';
+import { getFreePort, startHttpServer, startRedis } from './index.js';
 
 function ping(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -50,7 +50,7 @@ describe('test-utils', () => {
 
 describe('launchChromium', () => {
   it('renders a page served on loopback', async () => {
-    const { launchChromium } = await import('./chromium');
+    const { launchChromium } = await import('./chromium.js');
     const server = await startHttpServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' }).end('<title>ok</title><p id=x>hello</p>');
     });

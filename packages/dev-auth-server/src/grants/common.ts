@@ -1,7 +1,7 @@
 /// <reference path="../internal/oidc-provider.d.ts" />
 import type { DpopResult } from 'oidc-provider/lib/helpers/validate_dpop.js';
-import type { ServerContext } from '../context';
-import { JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT } from './names';
+import type { ServerContext } from '../context.js';
+import { JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT } from './names.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: oidc-provider's koa context, untyped
 export type Ctx = any;

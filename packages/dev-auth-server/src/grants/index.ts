@@ -1,11 +1,11 @@
 /// <reference path="../internal/oidc-provider.d.ts" />
 import type { Provider } from 'oidc-provider';
-import { jwtBearerEnabled } from '../clients';
-import type { ServerContext } from '../context';
-import { unauthorizedClientForExtensionGrants } from './common';
-import { JWT_BEARER_PARAMS, jwtBearerHandler } from './jwt-bearer';
-import { JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT } from './names';
-import { TOKEN_EXCHANGE_PARAMS, tokenExchangeHandler } from './token-exchange';
+import { jwtBearerEnabled } from '../clients.js';
+import type { ServerContext } from '../context.js';
+import { unauthorizedClientForExtensionGrants } from './common.js';
+import { JWT_BEARER_PARAMS, jwtBearerHandler } from './jwt-bearer.js';
+import { JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT } from './names.js';
+import { TOKEN_EXCHANGE_PARAMS, tokenExchangeHandler } from './token-exchange.js';
 
 /** Registers the extension grants the options turn on with a freshly built oidc-provider. */
 export function registerExtensionGrants(s: ServerContext, provider: Provider): void {

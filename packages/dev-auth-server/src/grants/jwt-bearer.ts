@@ -7,11 +7,11 @@ import {
   type JWTVerifyGetKey,
   jwtVerify,
 } from 'jose';
-import type { ServerContext } from '../context';
-import { resourceServerInfo } from '../resource-server';
-import type { TrustedIssuer, TrustedWorkloadIssuer } from '../types';
-import { ASSERTION_ALGS, type Ctx, oauthError, scopeList, validateDpopProof } from './common';
-import { ID_JAG_TYP, JWT_BEARER_GRANT } from './names';
+import type { ServerContext } from '../context.js';
+import { resourceServerInfo } from '../resource-server.js';
+import type { TrustedIssuer, TrustedWorkloadIssuer } from '../types.js';
+import { ASSERTION_ALGS, type Ctx, oauthError, scopeList, validateDpopProof } from './common.js';
+import { ID_JAG_TYP, JWT_BEARER_GRANT } from './names.js';
 
 /**
  * The JWT-bearer grant (RFC 7523 §2.1) for two uses:

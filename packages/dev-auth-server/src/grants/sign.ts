@@ -1,5 +1,5 @@
 import { importJWK, SignJWT } from 'jose';
-import type { KeyRing } from '../keys';
+import type { KeyRing } from '../keys.js';
 
 /**
  * Signs a JWT with the server's current RS256 key (published in its JWKS): ID-JAGs in enterprise IdP

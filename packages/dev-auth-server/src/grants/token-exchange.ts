@@ -1,9 +1,9 @@
 import { createLocalJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify } from 'jose';
-import type { ServerContext } from '../context';
-import type { EnterpriseIdpOptions } from '../types';
-import { type Ctx, oauthError, refuseDpop, scopeList } from './common';
-import { ID_JAG_TOKEN_TYPE, ID_JAG_TYP, ID_TOKEN_TYPE } from './names';
-import { signWithServerKey } from './sign';
+import type { ServerContext } from '../context.js';
+import type { EnterpriseIdpOptions } from '../types.js';
+import { type Ctx, oauthError, refuseDpop, scopeList } from './common.js';
+import { ID_JAG_TOKEN_TYPE, ID_JAG_TYP, ID_TOKEN_TYPE } from './names.js';
+import { signWithServerKey } from './sign.js';
 
 /**
  * Token exchange (RFC 8693) in enterprise IdP mode: an ID token this server issued to the client

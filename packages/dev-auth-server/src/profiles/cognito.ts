@@ -1,4 +1,4 @@
-import { hideClaim, OIDC_SCOPES, type Profile, union } from './types';
+import { hideClaim, OIDC_SCOPES, type Profile, union } from './types.js';
 
 /**
  * AWS Cognito user pools, as real tenants send them:

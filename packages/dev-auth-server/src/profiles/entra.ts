@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { DevAuthServerOptions } from '../types';
-import { OIDC_SCOPES, type Profile } from './types';
+import type { DevAuthServerOptions } from '../types.js';
+import { OIDC_SCOPES, type Profile } from './types.js';
 
 /** The API application (client) id every Entra emulation token is for, unless `entraAudience` says otherwise. */
 export const ENTRA_DEFAULT_AUDIENCE = '6e74172b-be56-4843-9ff4-e66a39bb12e3';

@@ -1,4 +1,4 @@
-import type { Profile } from './types';
+import type { Profile } from './types.js';
 
 /**
  * Standards only: RFC 8414 and OpenID discovery, RFC 9068 JWT access tokens (`typ: at+jwt`,

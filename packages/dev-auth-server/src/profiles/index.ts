@@ -1,11 +1,11 @@
-import type { ProfileName } from '../types';
-import { auth0 } from './auth0';
-import { cognito } from './cognito';
-import { entra } from './entra';
-import { generic } from './generic';
-import { keycloak } from './keycloak';
-import { okta } from './okta';
-import type { Profile } from './types';
+import type { ProfileName } from '../types.js';
+import { auth0 } from './auth0.js';
+import { cognito } from './cognito.js';
+import { entra } from './entra.js';
+import { generic } from './generic.js';
+import { keycloak } from './keycloak.js';
+import { okta } from './okta.js';
+import type { Profile } from './types.js';
 
 export const PROFILES: Record<ProfileName, Profile> = {
   generic,
@@ -15,4 +15,4 @@ export const PROFILES: Record<ProfileName, Profile> = {
   entra,
   keycloak,
 };
-export type { Profile, StructuredToken, TokenShapeInput } from './types';
+export type { Profile, StructuredToken, TokenShapeInput } from './types.js';

@@ -1,4 +1,4 @@
-import { OIDC_SCOPES, type Profile, union } from './types';
+import { OIDC_SCOPES, type Profile, union } from './types.js';
 
 /**
  * Okta custom authorization servers:

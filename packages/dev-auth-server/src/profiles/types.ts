@@ -1,4 +1,4 @@
-import type { DevAuthServerOptions, ProfileName, UserConfig } from '../types';
+import type { DevAuthServerOptions, ProfileName, UserConfig } from '../types.js';
 
 /** What a profile needs to know to shape one access token. */
 export interface TokenShapeInput {

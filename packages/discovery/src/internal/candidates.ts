@@ -1,5 +1,5 @@
-import { DiscoveryError } from '../errors';
-import { type FetchLike, fetchWithLimits, type LimitedResponse } from '../fetch-with-limits';
+import { DiscoveryError } from '../errors.js';
+import { type FetchLike, fetchWithLimits, type LimitedResponse } from '../fetch-with-limits.js';
 
 /** 64 KiB: no legitimate metadata document comes near it. */
 export const DEFAULT_MAX_METADATA_BYTES = 64 * 1024;
