@@ -1,6 +1,13 @@
 import { createRemoteJWKSet, decodeJwt, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT, type Fixture, MCP, oauthError, startFixture, WORKLOAD } from './extensions.fixture.js';
+import {
+  AGENT,
+  type Fixture,
+  MCP,
+  oauthError,
+  startFixture,
+  WORKLOAD,
+} from './extensions.fixture.js';
 import { start } from './index.js';
 
 let f: Fixture;

@@ -195,7 +195,9 @@ describe.each(RUNTIMES)('$name ($loads)', (runtime) => {
       `Bearer error="invalid_token", resource_metadata="${metadataUrl}", ` +
         'error_description="The token signature is invalid"',
     );
-    expect(res.headers.get('access-control-expose-headers')).toBe('WWW-Authenticate, Retry-After, DPoP-Nonce');
+    expect(res.headers.get('access-control-expose-headers')).toBe(
+      'WWW-Authenticate, Retry-After, DPoP-Nonce',
+    );
     expect(await res.json()).toEqual({
       error: 'invalid_token',
       error_description: 'The token signature is invalid',
