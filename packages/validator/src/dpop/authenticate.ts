@@ -15,7 +15,7 @@ import type { TokenRouter } from '../internal/issuer-validator.js';
 import type { AuthInfo } from '../types.js';
 import { requestHtu } from './htu.js';
 import type { ResolvedDpop } from './options.js';
-import { type VerifiedDpopProof, verifyDpopProof } from './proof.js';
+import { ProofKeyCache, type VerifiedDpopProof, verifyDpopProof } from './proof.js';
 
 /** The per-call options of `authenticate` with DPoP. */
 export interface DpopCallOptions {
@@ -57,6 +57,7 @@ function methodOf(req: unknown): string | undefined {
  */
 export class DpopAuthenticator {
   private readonly resourceOrigin: string;
+  private readonly keys = new ProofKeyCache();
 
   constructor(
     private readonly cfg: ResolvedDpop,
@@ -156,12 +157,17 @@ export class DpopAuthenticator {
       );
     }
     const nowMs = this.o.now();
-    const proof = await verifyDpopProof(raw, this.cfg, {
-      method: methodOf(req) ?? '',
-      htu: requestHtu(req, this.resourceOrigin, url),
-      accessToken: token,
-      nowMs,
-    });
+    const proof = await verifyDpopProof(
+      raw,
+      this.cfg,
+      {
+        method: methodOf(req) ?? '',
+        htu: requestHtu(req, this.resourceOrigin, url),
+        accessToken: token,
+        nowMs,
+      },
+      this.keys,
+    );
     await this.checkNonce(proof.nonce);
     await this.remember(proof, nowMs);
     return proof;

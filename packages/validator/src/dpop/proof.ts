@@ -1,3 +1,4 @@
+import { hashKey } from '@mcp-auth/cache';
 import {
   calculateJwkThumbprint,
   compactVerify,
@@ -8,7 +9,6 @@ import {
 } from 'jose';
 import { TokenValidationError, type TokenValidationErrorCode } from '../errors.js';
 import { normaliseHtu } from './htu.js';
-import { base64url } from './nonce.js';
 
 /** What a proof is checked against: the request, the token, the clock. */
 export interface DpopProofContext {
@@ -105,12 +105,19 @@ function checkHeader(proof: string, algorithms: readonly string[]): { alg: strin
   return { alg, jwk: jwk as JWK };
 }
 
-/** Verifies the signature with the embedded key; returns the payload. */
-async function verifySignature(
-  proof: string,
-  alg: string,
-  jwk: JWK,
-): Promise<Record<string, unknown>> {
+type PublicKey = Exclude<Awaited<ReturnType<typeof importJWK>>, Uint8Array>;
+
+/** A proof key after the header checks: what the signature check and the binding need. */
+export interface ProofKey {
+  alg: string;
+  key: PublicKey;
+  /** RFC 7638 SHA-256 thumbprint of the `jwk`. */
+  jkt: string;
+}
+
+/** The header checks, the key import and the thumbprint of one protected header. */
+async function proofKey(proof: string, algorithms: readonly string[]): Promise<ProofKey> {
+  const { alg, jwk } = checkHeader(proof, algorithms);
   let key: Awaited<ReturnType<typeof importJWK>>;
   try {
     key = await importJWK(jwk, alg);
@@ -120,9 +127,38 @@ async function verifySignature(
   if (key instanceof Uint8Array || key.type !== 'public') {
     throw invalid('The DPoP proof jwk is not a public key', 'private_key', 'jwk');
   }
+  return { alg, key, jkt: await calculateJwkThumbprint(jwk, 'sha256') };
+}
+
+/**
+ * Proof keys by protected header (the first JWS segment, byte for byte): a client signs every
+ * proof with one key, so the header is the same on each request and its checks, key import and
+ * thumbprint are done once. Only headers that passed the checks are kept; bounded.
+ */
+export class ProofKeyCache {
+  private readonly byHeader = new Map<string, Promise<ProofKey>>();
+
+  constructor(private readonly maxEntries = 1000) {}
+
+  get(proof: string, algorithms: readonly string[]): Promise<ProofKey> {
+    const header = proof.slice(0, proof.indexOf('.'));
+    const hit = this.byHeader.get(header);
+    if (hit !== undefined) return hit;
+    const loaded = proofKey(proof, algorithms);
+    if (this.byHeader.size >= this.maxEntries) {
+      this.byHeader.delete(this.byHeader.keys().next().value as string);
+    }
+    this.byHeader.set(header, loaded);
+    loaded.catch(() => this.byHeader.delete(header));
+    return loaded;
+  }
+}
+
+/** Verifies the signature with the proof key; returns the payload. */
+async function verifySignature(proof: string, pk: ProofKey): Promise<Record<string, unknown>> {
   let payload: Uint8Array;
   try {
-    ({ payload } = await compactVerify(proof, key, { algorithms: [alg] }));
+    ({ payload } = await compactVerify(proof, pk.key, { algorithms: [pk.alg] }));
   } catch {
     throw invalid('The DPoP proof signature does not verify', 'signature');
   }
@@ -143,18 +179,26 @@ function stringClaim(claims: Record<string, unknown>, name: string): string {
   return value;
 }
 
-/** `ath`: base64url(SHA-256(ASCII(access token))) (RFC 9449 §4.2). */
-export async function accessTokenHash(token: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token));
-  return base64url(new Uint8Array(digest));
+/**
+ * `ath`: base64url(SHA-256(ASCII(access token))) (RFC 9449 §4.2), synchronous (`hashKey` of
+ * `@mcp-auth/cache` is exactly that for an ASCII token).
+ *
+ * @example
+ * ```ts
+ * accessTokenHash(token) === proofClaims.ath;
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.2
+ */
+export function accessTokenHash(token: string): string {
+  return hashKey(token);
 }
 
 /** Checks the claims against the request, the token and the clock (RFC 9449 §4.3 steps 9-12). */
-async function checkClaims(
+function checkClaims(
   claims: Record<string, unknown>,
   settings: DpopProofSettings,
   ctx: DpopProofContext,
-): Promise<{ jti: string; iat: number; nonce: string | undefined }> {
+): { jti: string; iat: number; nonce: string | undefined } {
   const jti = stringClaim(claims, 'jti');
   if (jti.length > MAX_JTI_LENGTH)
     throw invalid('The DPoP proof jti is too long', 'jti_too_long', 'jti');
@@ -191,7 +235,7 @@ async function checkClaims(
   if (typeof ath !== 'string') {
     throw fail('ERR_DPOP_ATH_MISMATCH', 'The DPoP proof has no "ath" claim', 'missing', 'ath');
   }
-  if (ath !== (await accessTokenHash(ctx.accessToken))) {
+  if (ath !== accessTokenHash(ctx.accessToken)) {
     throw fail(
       'ERR_DPOP_ATH_MISMATCH',
       'The DPoP proof is for another access token',
@@ -212,7 +256,8 @@ async function checkClaims(
  * asymmetric `jwk` only (a private or symmetric key is refused); the signature by that key; `jti`,
  * `htm` equal to the method, `htu` equal to the request URL (query and fragment ignored, scheme and
  * host case and the default port normalised, nothing else), `iat` within the window, `ath` the
- * hash of the access token. Nonces and replays are the caller's (they need shared state).
+ * hash of the access token. Nonces and replays are the caller's (they need shared state). With
+ * `keys`, the header checks, key import and thumbprint of a protected header seen before are reused.
  *
  * @example
  * ```ts
@@ -224,10 +269,11 @@ export async function verifyDpopProof(
   proof: string,
   settings: DpopProofSettings,
   ctx: DpopProofContext,
+  keys?: ProofKeyCache,
 ): Promise<VerifiedDpopProof> {
-  const { alg, jwk } = checkHeader(proof, settings.algorithms);
-  const claims = await verifySignature(proof, alg, jwk);
-  const checked = await checkClaims(claims, settings, ctx);
-  const jkt = await calculateJwkThumbprint(jwk, 'sha256');
-  return { jkt, ...checked };
+  const pk = await (keys === undefined
+    ? proofKey(proof, settings.algorithms)
+    : keys.get(proof, settings.algorithms));
+  const claims = await verifySignature(proof, pk);
+  return { jkt: pk.jkt, ...checkClaims(claims, settings, ctx) };
 }
