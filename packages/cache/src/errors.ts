@@ -51,3 +51,26 @@ export class CacheError extends Error {
     this.operation = operation;
   }
 }
+
+/**
+ * Whether `value` is a {@link CacheError}, also one thrown by another copy of this package
+ * (duck-typed on `name` and `code`, since `instanceof` fails across copies). Check `code` after it.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await cache.take(key);
+ * } catch (err) {
+ *   if (isCacheError(err) && err.code === 'ERR_CACHE_UNAVAILABLE') { … }
+ *   else throw err;
+ * }
+ * ```
+ * @see https://redis.io/docs/latest/commands/getdel/
+ */
+export function isCacheError(value: unknown): value is CacheError {
+  return (
+    value instanceof Error &&
+    (value as { name?: unknown }).name === 'CacheError' &&
+    typeof (value as { code?: unknown }).code === 'string'
+  );
+}

@@ -1,5 +1,5 @@
 export { type Cache, createCache } from './cache';
-export { CacheError, type CacheErrorCode, type CacheOperation } from './errors';
+export { CacheError, type CacheErrorCode, type CacheOperation, isCacheError } from './errors';
 export { hashKey } from './hash-key';
 export { memoryStore } from './memory-store';
 export type { CacheOptions } from './options';

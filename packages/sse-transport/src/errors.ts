@@ -75,3 +75,26 @@ export class SseTransportError extends Error {
     }
   }
 }
+
+/**
+ * Whether `value` is a {@link SseTransportError}, also one thrown by another copy of this package
+ * (duck-typed on `name` and `code`, since `instanceof` fails across copies). Check `code` after it.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await provider.handleCallback(code, state);
+ * } catch (err) {
+ *   if (isSseTransportError(err) && err.code === 'ERR_STATE_INVALID') { … }
+ *   else throw err;
+ * }
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1
+ */
+export function isSseTransportError(value: unknown): value is SseTransportError {
+  return (
+    value instanceof Error &&
+    (value as { name?: unknown }).name === 'SseTransportError' &&
+    typeof (value as { code?: unknown }).code === 'string'
+  );
+}

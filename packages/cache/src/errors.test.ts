@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { CacheError, isCacheError } from './errors';
+
+describe('isCacheError', () => {
+  it.each([
+    [
+      'a CacheError',
+      new CacheError('ERR_CACHE_UNAVAILABLE', 'get', 'The cache store is unavailable'),
+      true,
+    ],
+    [
+      'one from another copy of the package (same name and a code)',
+      Object.assign(new Error('x'), { name: 'CacheError', code: 'ERR_CACHE_CLOSED' }),
+      true,
+    ],
+    ['a plain Error', new Error('x'), false],
+    [
+      'an error named CacheError without a code',
+      Object.assign(new Error('x'), { name: 'CacheError' }),
+      false,
+    ],
+    ['an object that only looks like one', { name: 'CacheError', code: 'ERR_CACHE_CLOSED' }, false],
+    ['undefined', undefined, false],
+  ])('%s → %s', (_name, value, expected) => {
+    expect(isCacheError(value)).toBe(expected);
+  });
+});
