@@ -47,6 +47,8 @@ export interface InstanceOptions {
 export interface InstanceStats {
   instance: string;
   sessions: number;
+  /** CPU time of the process so far (user + system), in µs. */
+  cpuMicros: number;
   validator: {
     jwksFetches: number;
     introspections: number;
@@ -92,6 +94,7 @@ export async function startInstance(o: InstanceOptions): Promise<Instance> {
   });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
+    if (process.env['CLUSTER_DEBUG']) process.stderr.write(chunk);
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   await new Promise<void>((resolve, reject) => {

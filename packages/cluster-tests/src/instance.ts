@@ -80,6 +80,10 @@ const server = createHttpServer((req, res) => {
     const body = JSON.stringify({
       instance: instanceId,
       sessions: handler.sessionCount,
+      cpuMicros: (() => {
+        const { user, system } = process.cpuUsage();
+        return user + system;
+      })(),
       validator: provider.validator.stats(),
     });
     res.writeHead(200, { 'content-type': 'application/json' });

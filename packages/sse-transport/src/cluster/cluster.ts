@@ -70,6 +70,8 @@ export class Cluster {
   #directory: SessionDirectory | undefined;
   #timer: NodeJS.Timeout | undefined;
   #nextId = 0;
+  /** Sessions opened before Redis was first reached: entered in the directory once it is. */
+  readonly #early = new Map<string, { owner: string; transport: RelayedCall['transport'] }>();
   #closed = false;
   readonly #ready: Promise<void>;
 
@@ -98,7 +100,8 @@ export class Cluster {
   }
 
   sessionAdded(sessionId: string, owner: string, transport: RelayedCall['transport']): void {
-    this.#directory?.add(sessionId, owner, transport);
+    if (this.#directory === undefined) this.#early.set(sessionId, { owner, transport });
+    else this.#directory.add(sessionId, owner, transport);
   }
 
   sessionTouched(sessionId: string): void {
@@ -106,6 +109,7 @@ export class Cluster {
   }
 
   sessionRemoved(sessionId: string): void {
+    this.#early.delete(sessionId);
     void this.#directory?.remove(sessionId);
   }
 
@@ -193,6 +197,10 @@ export class Cluster {
       now: this.#now,
       logger: this.#logger,
     });
+    for (const [sessionId, { owner, transport }] of this.#early) {
+      this.#directory.add(sessionId, owner, transport);
+    }
+    this.#early.clear();
     this.#timer = setInterval(() => void this.#tick(), this.#o.heartbeatMs);
     this.#timer.unref();
     await link.subscriber.subscribe(this.#channel(this.instanceId), (raw) => this.#receive(raw));

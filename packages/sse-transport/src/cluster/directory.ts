@@ -123,11 +123,9 @@ export class SessionDirectory {
     }
     const alive = await this.isAlive(entry.i);
     if (alive === undefined) return { kind: 'unavailable' };
-    if (!alive) {
-      // The holder died: its sessions end with it.
-      void this.#delete(sessionId);
-      return { kind: 'unknown' };
-    }
+    // The holder died: its sessions end with it. The entry is left to expire: a holder that only
+    // missed heartbeats (overloaded, or cut off from Redis for a moment) serves it again after.
+    if (!alive) return { kind: 'unknown' };
     return { kind: 'remote', instance: entry.i, owner: entry.o };
   }
 

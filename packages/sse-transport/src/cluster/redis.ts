@@ -81,6 +81,7 @@ export async function connectRedis(
     commands.connect().catch(onError);
   }
   subscriber.connect().catch(onError);
+  await whenReady(commands);
   return {
     commands,
     subscriber,
@@ -117,6 +118,12 @@ export async function connectRedis(
       if (owned) commands.destroy();
     },
   };
+}
+
+/** Resolves once the client is ready (at once when it is); Redis down at startup: it waits. */
+function whenReady(client: ClusterRedisClient): Promise<void> {
+  if (client.isReady) return Promise.resolve();
+  return new Promise((resolve) => client.on('ready', () => resolve()));
 }
 
 async function createFromUrl(url: string): Promise<ClusterRedisClient> {
