@@ -52,7 +52,10 @@ export async function authenticateRequest(
       ok: false,
       response: new Response(JSON.stringify(body), {
         status,
-        headers: { ...headers, 'access-control-expose-headers': 'WWW-Authenticate, Retry-After, DPoP-Nonce' },
+        headers: {
+          ...headers,
+          'access-control-expose-headers': 'WWW-Authenticate, Retry-After, DPoP-Nonce',
+        },
       }),
     };
   }
