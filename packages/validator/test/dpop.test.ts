@@ -402,3 +402,27 @@ describe('DPoP: server nonces', () => {
     );
   });
 });
+
+describe('DPoP with the other entry points', () => {
+  it('several issuers: dpop is shared, the bound token binds through its issuer', async () => {
+    const validator = validatorFor(as, {
+      issuer: undefined,
+      issuers: [{ issuer: as.issuer }],
+      dpop: { mode: 'required' },
+    });
+    open.push(validator);
+    const auth = await validator.authenticate(dpopRequest(token, await proofFor(keyPair, token)));
+    expect(auth.extra?.dpop).toEqual({ jkt: await dpopThumbprint(keyPair) });
+    await rejectsWith(validator.validate(token), 'ERR_DPOP_BOUND_TOKEN_AS_BEARER');
+  });
+
+  it('verifyAccessToken (the SDK verifier, Bearer only) refuses a bound token with 401', async () => {
+    const err = (await v()
+      .verifyAccessToken(token)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as { code: string; status: number };
+    expect(err).toMatchObject({ code: 'ERR_DPOP_BOUND_TOKEN_AS_BEARER', status: 401 });
+  });
+});
