@@ -14,7 +14,10 @@ export type RelayedCallHandler = (call: RelayedCall, res: ServerResponse) => voi
 type Envelope =
   | { k: 'call'; r: string; f: string; c: RelayedCall }
   | { k: 'abort'; r: string; f: string }
-  | ({ r: string } & ({ k: 'ack' } | RelayFrame));
+  /** The answer's frames, in order, as many as were ready in one turn of the event loop. */
+  | { k: 'frames'; r: string; f: AnswerFrame[] };
+
+type AnswerFrame = { k: 'ack' } | RelayFrame;
 
 /** A request this instance forwarded and still answers to its client. */
 interface Outbound {
@@ -235,35 +238,41 @@ export class Cluster {
       case 'call':
         void this.#serve(envelope.r, envelope.f, envelope.c);
         return;
-      case 'abort':
-        if ('f' in envelope) {
-          const key = `${envelope.f}/${envelope.r}`;
-          const inbound = this.#inbound.get(key);
-          this.#inbound.delete(key);
-          inbound?.res.abandon();
-        } else {
-          this.#outbound.get(envelope.r)?.res.destroy();
-          this.#settle(envelope.r);
-        }
+      case 'abort': {
+        const key = `${envelope.f}/${envelope.r}`;
+        const inbound = this.#inbound.get(key);
+        this.#inbound.delete(key);
+        inbound?.res.abandon();
         return;
-      default:
-        this.#answer(envelope);
+      }
+      case 'frames':
+        for (const frame of envelope.f) this.#answer(envelope.r, frame);
     }
   }
 
   /** A call from another instance: acknowledged at once, then served like a local request. */
   async #serve(r: string, from: string, call: RelayedCall): Promise<void> {
-    void this.#publish(from, { k: 'ack', r });
     const key = `${from}/${r}`;
-    const res = new RelayResponse((frame) => {
-      if (frame.k === 'end' || frame.k === 'abort') this.#inbound.delete(key);
-      void this.#publish(from, { ...frame, r }).then((n) => {
+    // Frames ready in the same turn leave in one message: a quick answer is one PUBLISH (ack,
+    // head, body and end together) instead of four.
+    let queue: AnswerFrame[] = [{ k: 'ack' }];
+    const flush = () => {
+      const frames = queue;
+      queue = [];
+      const last = frames[frames.length - 1]!.k;
+      void this.#publish(from, { k: 'frames', r, f: frames }).then((n) => {
         // The other instance is gone (or Redis is): nothing will reach the client.
-        if (n === 0 && frame.k !== 'end' && frame.k !== 'abort') {
+        if (n === 0 && last !== 'end' && last !== 'abort') {
           this.#inbound.delete(key);
           res.abandon();
         }
       });
+    };
+    setImmediate(flush);
+    const res = new RelayResponse((frame) => {
+      if (frame.k === 'end' || frame.k === 'abort') this.#inbound.delete(key);
+      if (queue.length === 0) setImmediate(flush);
+      queue.push(frame);
     });
     this.#inbound.set(key, { peer: from, res });
     if (call.authInfo?.resource !== undefined) {
@@ -285,8 +294,8 @@ export class Cluster {
   }
 
   /** A frame of the answer to a call this instance forwarded. */
-  #answer(frame: { r: string } & ({ k: 'ack' } | RelayFrame)): void {
-    const out = this.#outbound.get(frame.r);
+  #answer(r: string, frame: AnswerFrame): void {
+    const out = this.#outbound.get(r);
     if (out === undefined) return;
     const { res } = out;
     switch (frame.k) {
@@ -308,8 +317,12 @@ export class Cluster {
         if (!res.writableEnded) res.write(frame.d);
         return;
       case 'end':
-        this.#settle(frame.r);
+        this.#settle(r);
         if (!res.writableEnded) res.end();
+        return;
+      case 'abort':
+        this.#settle(r);
+        res.destroy();
         return;
     }
   }

@@ -24,6 +24,11 @@ export class SessionDirectory {
   readonly #logger: Logger;
   /** Local sessions: entry and when it was last written (-Infinity: write on the next tick). */
   readonly #local = new Map<string, { entry: string; writtenAt: number }>();
+  /**
+   * Where remote sessions live, for one heartbeat: a session never moves, so a cached location
+   * can only be stale by having ended, which its holder answers (404) itself.
+   */
+  readonly #located = new Map<string, { at: number; location: SessionLocation }>();
   /** Peers seen alive, and when (a short cache: one EXISTS per peer per heartbeat at most). */
   readonly #alive = new Map<string, number>();
   readonly #aliveCacheMs: number;
@@ -103,6 +108,22 @@ export class SessionDirectory {
 
   /** Where a session not held here lives; `unavailable` when Redis cannot tell. */
   async locate(sessionId: string): Promise<SessionLocation> {
+    const cached = this.#located.get(sessionId);
+    if (cached !== undefined && this.#now() - cached.at < this.#aliveCacheMs) {
+      const { location } = cached;
+      if (location.kind === 'remote' && (await this.isAlive(location.instance)) === true) {
+        return location;
+      }
+    }
+    const location = await this.#lookup(sessionId);
+    if (location.kind === 'remote') {
+      if (this.#located.size >= 10_000) this.#located.clear();
+      this.#located.set(sessionId, { at: this.#now(), location });
+    } else this.#located.delete(sessionId);
+    return location;
+  }
+
+  async #lookup(sessionId: string): Promise<SessionLocation> {
     let raw: unknown;
     try {
       raw = await this.#link.call((c) => c.get(this.#sessionKey(sessionId)));
