@@ -36,6 +36,8 @@ describe('the Fetch path bundled for no platform (esbuild neutral)', () => {
     expect(ours).toEqual([
       'cache/dist/index.js',
       'discovery/dist/index.js',
+      'gate/dist/fetch.js',
+      'gate/dist/index.js',
       'runtime-tests/fixtures/app.js',
       'validator/dist/fetch.js',
       'validator/dist/index.js',
