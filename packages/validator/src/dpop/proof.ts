@@ -81,6 +81,10 @@ function checkHeader(proof: string, algorithms: readonly string[]): { alg: strin
   if (!isDpopTyp(header.typ)) {
     throw invalid('The DPoP proof has typ other than dpop+jwt', 'typ', 'typ');
   }
+  // A proof has no use for JWS extensions (RFC 7515 §4.1.11 `crit`, RFC 7797 `b64`): refused.
+  if (header.crit !== undefined || (header as { b64?: unknown }).b64 !== undefined) {
+    throw invalid('The DPoP proof uses a JWS extension (crit, b64)', 'crit', 'crit');
+  }
   const alg = header.alg;
   if (typeof alg !== 'string' || !algorithms.includes(alg)) {
     throw fail(
