@@ -25,7 +25,7 @@ interface StormResult {
   p50: number;
   p99: number;
   max: number;
-  /** Largest (finish time − the finish time of its place in a FIFO queue), ms. */
+  /** Largest (finish time of the i-th arrival − the i-th finish time), ms: 0 is a FIFO queue. */
   lateness: number;
   peakHeapMb: number;
 }
@@ -49,11 +49,13 @@ async function storm(tokens: string[], f: (t: string) => Promise<unknown>): Prom
   const wallMs = performance.now() - t0;
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().heapUsed);
+  // First come, first served: the i-th arrival should be the i-th to finish. Lateness is how much
+  // later than the i-th finish the i-th arrival finished (0 for a perfect FIFO queue).
+  const sorted = Float64Array.from(finished).sort();
   let lateness = 0;
   for (let i = 0; i < finished.length; i++) {
-    lateness = Math.max(lateness, finished[i]! - (wallMs * (i + 1)) / finished.length);
+    lateness = Math.max(lateness, finished[i]! - sorted[i]!);
   }
-  const sorted = Float64Array.from(finished).sort();
   return {
     wallMs,
     p50: percentile(sorted, 0.5),

@@ -60,6 +60,39 @@ function parseHeader(segment: string): JWTHeaderParameters {
   return parsed as JWTHeaderParameters;
 }
 
+/**
+ * Headers that passed every check, by their exact base64url segment: all tokens of one issuer key
+ * share one header, so it is decoded and checked once, not per token. Frozen (one object is handed
+ * to every token's verification); a handful of entries, dropped together when full, so a flood of
+ * distinct headers costs nothing more than no cache.
+ */
+const checkedHeaders = new Map<string, JWTHeaderParameters>();
+const CHECKED_HEADERS_MAX = 32;
+
+/** The header of `segment`, decoded and checked (see {@link parseCompactJws}). */
+function checkedHeader(segment: string): JWTHeaderParameters {
+  const known = checkedHeaders.get(segment);
+  if (known !== undefined) return known;
+  const header = parseHeader(segment);
+  const crit = checkCrit(header);
+  // `b64: false` signs the payload segment's own ASCII bytes: the same signing input. jose
+  // verifies such a token's signature first and then refuses it as a JWT (`parseClaims`).
+  if (crit.includes('b64') && typeof header.b64 !== 'boolean') {
+    throw new errors.JWSInvalid(
+      'The "b64" (base64url-encode payload) Header Parameter must be a boolean',
+    );
+  }
+  const alg = header.alg;
+  if (typeof alg !== 'string' || alg.length === 0) {
+    throw new errors.JWSInvalid('JWS "alg" (Algorithm) Header Parameter missing or invalid');
+  }
+  if (checkedHeaders.size >= CHECKED_HEADERS_MAX) checkedHeaders.clear();
+  // Deeply frozen: `crit` is the only nested value jose's rules read.
+  if (Array.isArray(header.crit)) Object.freeze(header.crit);
+  checkedHeaders.set(segment, Object.freeze(header));
+  return header;
+}
+
 /** jose's `validateCrit` for a compact JWS (everything is protected) with only `b64` known. */
 function checkCrit(header: Record<string, unknown>): readonly string[] {
   const crit = header.crit;
@@ -87,27 +120,15 @@ function checkCrit(header: Record<string, unknown>): readonly string[] {
 }
 
 /**
- * Splits and checks a canonical compact JWS (see the module comment).
+ * Splits and checks a canonical compact JWS (see the module comment). The header is frozen and
+ * may be shared by every token that carries the same header segment.
  * @internal
  */
 export function parseCompactJws(token: string): CompactJws {
   const first = token.indexOf('.');
   const second = token.indexOf('.', first + 1);
-  const header = parseHeader(token.slice(0, first));
-  const crit = checkCrit(header);
-  // `b64: false` signs the payload segment's own ASCII bytes: the same signing input. jose
-  // verifies such a token's signature first and then refuses it as a JWT (`parseClaims`).
-  if (crit.includes('b64') && typeof header.b64 !== 'boolean') {
-    throw new errors.JWSInvalid(
-      'The "b64" (base64url-encode payload) Header Parameter must be a boolean',
-    );
-  }
-  const alg = header.alg;
-  if (typeof alg !== 'string' || alg.length === 0) {
-    throw new errors.JWSInvalid('JWS "alg" (Algorithm) Header Parameter missing or invalid');
-  }
   return {
-    header,
+    header: checkedHeader(token.slice(0, first)),
     signingInput: token.slice(0, second),
     payload: token.slice(first + 1, second),
     signature: token.slice(second + 1),

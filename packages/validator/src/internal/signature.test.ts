@@ -13,6 +13,13 @@ const SETTINGS: JwtSettings = {
 const NOW = Math.floor(Date.now() / 1000);
 const CLAIMS = { iss: 'https://as.example', sub: 'u', aud: 'r', iat: NOW, exp: NOW + 600 };
 
+type NodeVerify = (
+  algorithm: string | null,
+  data: Uint8Array,
+  key: unknown,
+  signature: Uint8Array,
+  callback?: (err: Error | null, ok: boolean) => void,
+) => boolean;
 type Alg = 'RS256' | 'PS256' | 'ES256' | 'ES384' | 'EdDSA';
 const keyPairs = new Map<Alg, { publicKey: CryptoKey; privateKey: CryptoKey }>();
 
@@ -92,6 +99,51 @@ describe('signature backends (node:crypto synchronously alone, on the pool in a 
       expect(signatureStats.sync - before.sync).toBe(0);
     },
   );
+
+  it('a storm waits first-come-first-served, at most 16 jobs on the thread pool at once', async () => {
+    const key = keyPairs.get('EdDSA')!.publicKey;
+    const tokens = await Promise.all(Array.from({ length: 200 }, () => sign('EdDSA')));
+    const nodeCrypto = (process.getBuiltinModule as (id: string) => { verify: NodeVerify })(
+      'node:crypto',
+    );
+    const original = nodeCrypto.verify;
+    let outstanding = 0;
+    let most = 0;
+    const dispatched: string[] = [];
+    const spy = vi.spyOn(nodeCrypto, 'verify').mockImplementation((...args) => {
+      const callback = args[4];
+      if (callback === undefined) return original(...args);
+      dispatched.push(Buffer.from(args[1]).toString('latin1'));
+      outstanding++;
+      most = Math.max(most, outstanding);
+      return original(args[0], args[1], args[2], args[3], (err, ok) => {
+        outstanding--;
+        callback(err, ok);
+      });
+    });
+    try {
+      await Promise.all(tokens.map((t) => verify(t, key)));
+      expect(most).toBeGreaterThan(1);
+      expect(most).toBeLessThanOrEqual(16);
+      // Handed to the pool in arrival order: nobody waits behind a later arrival.
+      expect(dispatched).toEqual(tokens.map((t) => t.slice(0, t.lastIndexOf('.'))));
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('decodes and checks a header once per header segment, frozen and shared', async () => {
+    const key = keyPairs.get('ES256')!.publicKey;
+    const [a, b] = await Promise.all([sign('ES256'), sign('ES256')]);
+    const [ja, jb] = [await verify(a, key), await verify(b, key)];
+    expect(ja.header).toBe(jb.header);
+    expect(Object.isFrozen(ja.header)).toBe(true);
+    // A different header segment is decoded and checked on its own.
+    await rejectsWith(
+      verify(await signRawES256({ crit: ['zip'], zip: 1 }), key),
+      'ERR_CRIT_UNSUPPORTED',
+    );
+  });
 
   it('a signature of another key of the same algorithm is refused on both backends', async () => {
     const other = (await generateKeyPair('ES256')).publicKey;

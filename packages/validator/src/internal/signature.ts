@@ -1,4 +1,5 @@
 import { type CryptoKey, errors } from 'jose';
+import { asciiBytes, decodeSegment } from './jws.js';
 
 /**
  * The signature step of the one JWT path: checks that a key may verify an algorithm (jose's
@@ -8,7 +9,10 @@ import { type CryptoKey, errors } from 'jose';
  *   with `process.getBuiltinModule`, never imported, so edge bundles never see `node:`).
  *   Synchronously when no other verification is in flight: no thread hop, the new token costs
  *   the signature math plus our parsing. When others are in flight, the same call with a
- *   callback, on libuv's thread pool, so a burst uses every core as WebCrypto would.
+ *   callback, on libuv's thread pool, so a burst uses every core as WebCrypto would; at most
+ *   {@link POOL_MAX} at a time, the rest wait in a first-come-first-served queue holding only
+ *   their strings (a storm of 100,000 tokens neither floods the pool that `fs` and `dns` share
+ *   nor holds 100,000 sets of buffers and native jobs).
  * - Anywhere else (workerd, Deno, Bun, browsers): `crypto.subtle.verify`, as jose does.
  */
 
@@ -244,26 +248,82 @@ function failed(cause?: unknown): errors.JWSSignatureVerificationFailed {
 /** Which backend verified the last signatures (for the benchmark and tests). @internal */
 export const signatureStats = { sync: 0, pool: 0, webCrypto: 0 };
 
+/** Pool jobs handed to libuv at once (its default is 4 threads): enough to keep them all busy. */
+const POOL_MAX = 16;
+let poolBusy = 0;
+/** Verifications waiting for a pool slot, oldest first (`waitingHead` is the next to start). */
+let waiting: (() => void)[] = [];
+let waitingHead = 0;
+
+function startNextWaiting(): void {
+  if (waitingHead === waiting.length) return;
+  const start = waiting[waitingHead]!;
+  waitingHead++;
+  if (waitingHead === waiting.length) {
+    waiting = [];
+    waitingHead = 0;
+  } else if (waitingHead >= 4096 && waitingHead * 2 >= waiting.length) {
+    waiting = waiting.slice(waitingHead); // drop the consumed half now and then
+    waitingHead = 0;
+  }
+  start();
+}
+
+/** One verification on libuv's pool, when a slot is free (FIFO). */
+function poolVerify(key: PreparedKey, signingInput: string, signature: string): Promise<true> {
+  const node = key.node!;
+  const hash = key.spec.nodeHash;
+  return new Promise<true>((resolve, reject) => {
+    const start = () => {
+      poolBusy++;
+      const done = (err: unknown, ok: boolean) => {
+        poolBusy--;
+        startNextWaiting();
+        if (err) reject(failed(err));
+        else if (!ok) reject(failed());
+        else resolve(true);
+      };
+      try {
+        nodeCrypto!.verify(
+          hash,
+          asciiBytes(signingInput),
+          node,
+          decodeSegment(signature),
+          (err, ok) => done(err, ok),
+        );
+      } catch (cause) {
+        done(cause ?? new Error('verify failed'), false);
+      }
+    };
+    if (poolBusy < POOL_MAX) start();
+    else waiting.push(start);
+  });
+}
+
 /**
- * Verifies `signature` over `data` with a prepared key. Returns `true` synchronously (node, alone),
- * or a promise of `true`; a bad signature throws / rejects with jose's
- * `JWSSignatureVerificationFailed`. Call between {@link beginVerification} and
+ * Verifies the signature (base64url) over the signing input with a prepared key. Returns `true`
+ * synchronously (node, alone), or a promise of `true`; a bad signature throws / rejects with
+ * jose's `JWSSignatureVerificationFailed`. Call between {@link beginVerification} and
  * {@link endVerification}.
  * @internal
  */
 export function verifySignature(
   key: PreparedKey,
-  data: Uint8Array,
-  signature: Uint8Array,
+  signingInput: string,
+  signature: string,
 ): true | Promise<true> {
   const node = key.node;
   if (node !== undefined && nodeCrypto !== undefined) {
-    const hash = key.spec.nodeHash;
     if (inFlight <= SYNC_MAX_IN_FLIGHT) {
       signatureStats.sync++;
       let ok: boolean;
       try {
-        ok = nodeCrypto.verify(hash, data, node, signature);
+        ok = nodeCrypto.verify(
+          key.spec.nodeHash,
+          asciiBytes(signingInput),
+          node,
+          decodeSegment(signature),
+        );
       } catch (cause) {
         throw failed(cause);
       }
@@ -271,25 +331,15 @@ export function verifySignature(
       return true;
     }
     signatureStats.pool++;
-    return new Promise<true>((resolve, reject) => {
-      try {
-        nodeCrypto.verify(hash, data, node, signature, (err, ok) => {
-          if (err !== null) reject(failed(err));
-          else if (!ok) reject(failed());
-          else resolve(true);
-        });
-      } catch (cause) {
-        reject(failed(cause));
-      }
-    });
+    return poolVerify(key, signingInput, signature);
   }
   signatureStats.webCrypto++;
   return crypto.subtle
     .verify(
       key.spec.signing as unknown as Parameters<typeof crypto.subtle.verify>[0],
       key.cryptoKey,
-      signature as Uint8Array<ArrayBuffer>,
-      data as Uint8Array<ArrayBuffer>,
+      decodeSegment(signature) as Uint8Array<ArrayBuffer>,
+      asciiBytes(signingInput) as Uint8Array<ArrayBuffer>,
     )
     .then(
       (ok) => {
