@@ -7,6 +7,14 @@ export {
   type MetadataFlavour,
 } from './authorization-server.js';
 export {
+  basicAuthorization,
+  type ClientSecretMethod,
+  chooseClientSecretMethod,
+  clientSecretAuth,
+  clientSecretBasic,
+  formUrlEncode,
+} from './client-auth.js';
+export {
   DiscoveryError,
   type DiscoveryErrorCode,
   type DiscoveryErrorDetails,

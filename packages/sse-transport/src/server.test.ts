@@ -529,14 +529,14 @@ describe('CORS', () => {
     // The default echoes the origin (the Origin policy already decided it may call).
     expect(res.headers['access-control-allow-origin']).toBe('https://app.example');
     expect(res.headers['access-control-expose-headers']).toBe(
-      'WWW-Authenticate, Mcp-Session-Id, Retry-After, X-Request-Id',
+      'WWW-Authenticate, Mcp-Session-Id, Retry-After, DPoP-Nonce, X-Request-Id',
     );
     const stream = await openStream(`${url}/sse`, {
       authorization: ALICE,
       origin: 'https://app.example',
     });
     expect(stream.headers['access-control-expose-headers']).toBe(
-      'WWW-Authenticate, Mcp-Session-Id, Retry-After, X-Request-Id',
+      'WWW-Authenticate, Mcp-Session-Id, Retry-After, DPoP-Nonce, X-Request-Id',
     );
     stream.close();
   });

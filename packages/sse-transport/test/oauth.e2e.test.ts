@@ -224,7 +224,7 @@ describe('CORS with real challenges', () => {
     expect(res.status).toBe(401);
     // Mcp-Session-Id too: browser clients of the Streamable HTTP endpoint read it.
     expect(res.headers['access-control-expose-headers']).toBe(
-      'WWW-Authenticate, Mcp-Session-Id, Retry-After',
+      'WWW-Authenticate, Mcp-Session-Id, Retry-After, DPoP-Nonce',
     );
     expect(res.headers['access-control-allow-origin']).toBe('https://app.example');
   });

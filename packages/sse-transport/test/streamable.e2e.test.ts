@@ -140,7 +140,7 @@ describe('POST /mcp', () => {
       `Bearer scope="mcp:read", resource_metadata="${base}/.well-known/oauth-protected-resource/mcp"`,
     );
     expect(res.headers['access-control-expose-headers']).toBe(
-      'WWW-Authenticate, Mcp-Session-Id, Retry-After',
+      'WWW-Authenticate, Mcp-Session-Id, Retry-After, DPoP-Nonce',
     );
   });
 

@@ -3,10 +3,11 @@
  * purpose-built server on 127.0.0.1. Lenient where the specs allow variation, strict where safety
  * depends on it.
  */
+
+import { formUrlEncode } from '@mcp-auth/discovery';
 import type { TestHttpServer } from '@mcp-auth/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { authorize } from '../src/index.js';
-import { formUrlEncode } from '../src/internal/client-auth.js';
 import { type FakeAnswer, type FakeAs, startFakeAs, startFakeResource } from './helpers.js';
 
 const servers: TestHttpServer[] = [];

@@ -1,11 +1,16 @@
-import type { LimitedResponse } from '@mcp-auth/discovery';
+import {
+  type ClientSecretMethod,
+  clientSecretAuth,
+  type LimitedResponse,
+} from '@mcp-auth/discovery';
 import * as oauth from 'oauth4webapi';
 import { TokenValidationError } from './errors.js';
 import { type HttpSettings, requestAuthServer } from './internal/http.js';
 import type { Logger } from './internal/logger.js';
 
 /** How the validator authenticates to the introspection endpoint (RFC 7662 §2.1). */
-export type IntrospectionAuthMethod = 'client_secret_basic' | 'client_secret_post';
+/** How the validator authenticates at the introspection endpoint (RFC 7662 §2.1). */
+export type IntrospectionAuthMethod = ClientSecretMethod;
 
 /** Resolved introspection settings. */
 export interface IntrospectionSettings {
@@ -37,10 +42,8 @@ async function sendIntrospectionRequest(
     issuer: settings.endpoint,
     introspection_endpoint: settings.endpoint,
   };
-  const auth =
-    settings.authMethod === 'client_secret_basic'
-      ? oauth.ClientSecretBasic(settings.clientSecret)
-      : oauth.ClientSecretPost(settings.clientSecret);
+  // Form-encoded Basic credentials (not oauth4webapi's, which percent-encode `-`, `.`, `_`, `*`).
+  const auth = clientSecretAuth(settings.clientSecret, settings.authMethod);
   await oauth.introspectionRequest(as, { client_id: settings.clientId }, auth, token, {
     additionalParameters: { token_type_hint: 'access_token' },
     // The bounded fetch enforces https: (or http: on loopback when allowed) itself.

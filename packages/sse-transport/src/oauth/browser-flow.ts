@@ -1,5 +1,7 @@
 import {
   type AuthorizationServerMetadata,
+  chooseClientSecretMethod,
+  clientSecretAuth,
   discoverAuthorizationServer,
   isLoopbackHost,
 } from '@mcp-auth/discovery';
@@ -262,13 +264,8 @@ export class BrowserFlow {
 
   #clientAuth(as: oauth.AuthorizationServer): oauth.ClientAuth {
     if (this.#clientSecret === undefined) return oauth.None();
-    const methods = as.token_endpoint_auth_methods_supported as string[] | undefined;
-    // client_secret_basic is the default of RFC 8414 when the list is absent.
-    if (methods === undefined || methods.includes('client_secret_basic')) {
-      return oauth.ClientSecretBasic(this.#clientSecret);
-    }
-    if (methods.includes('client_secret_post')) return oauth.ClientSecretPost(this.#clientSecret);
-    return oauth.ClientSecretBasic(this.#clientSecret);
+    const method = chooseClientSecretMethod(as.token_endpoint_auth_methods_supported);
+    return clientSecretAuth(this.#clientSecret, method);
   }
 
   #authResponseError(error: unknown): SseTransportError {

@@ -1,4 +1,4 @@
-import type { AuthorizationServerMetadata } from '@mcp-auth/discovery';
+import { type AuthorizationServerMetadata, chooseClientSecretMethod } from '@mcp-auth/discovery';
 import * as oauth from 'oauth4webapi';
 import { TestClientError } from '../errors.js';
 import type { TokenEndpointAuthMethod } from '../options.js';
@@ -145,10 +145,5 @@ export function chooseAuthMethod(
   as: AuthorizationServerMetadata,
   hasSecret: boolean,
 ): TokenEndpointAuthMethod {
-  if (!hasSecret) return 'none';
-  // RFC 8414 §2: the default when the field is absent is client_secret_basic.
-  const supported = as.token_endpoint_auth_methods_supported ?? ['client_secret_basic'];
-  if (supported.includes('client_secret_basic')) return 'client_secret_basic';
-  if (supported.includes('client_secret_post')) return 'client_secret_post';
-  return 'client_secret_basic';
+  return hasSecret ? chooseClientSecretMethod(as.token_endpoint_auth_methods_supported) : 'none';
 }

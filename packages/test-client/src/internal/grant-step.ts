@@ -1,8 +1,9 @@
+import { basicAuthorization } from '@mcp-auth/discovery';
 import * as oauth from 'oauth4webapi';
 import { TestClientError } from '../errors.js';
 import type { GrantKind, TokenSet } from '../options.js';
 import { assertUrlAllowed } from '../url-policy.js';
-import { basicAuthorization, clientAuth, withDpopNonceRetry } from './client-auth.js';
+import { clientAuth, withDpopNonceRetry } from './client-auth.js';
 import { networkReason } from './http.js';
 import { limitBody, MAX_OAUTH_RESPONSE_BYTES, oauthFailure } from './oauth-io.js';
 import type { SessionState } from './session-state.js';

@@ -1,3 +1,4 @@
+import { chooseClientSecretMethod } from '@mcp-auth/discovery';
 import { TokenValidationError } from '../errors.js';
 import type { IntrospectionSettings } from '../introspection.js';
 import { allowlistedKeys, type KeyResolver } from '../jwt.js';
@@ -87,12 +88,7 @@ export class IssuerClient {
         );
       }
       const methods = m.introspectionAuthMethods;
-      authMethod ??=
-        methods !== undefined &&
-        !methods.includes('client_secret_basic') &&
-        methods.includes('client_secret_post')
-          ? 'client_secret_post'
-          : 'client_secret_basic';
+      authMethod ??= chooseClientSecretMethod(methods);
     }
     return {
       endpoint,
