@@ -426,3 +426,42 @@ describe('DPoP with the other entry points', () => {
     expect(err).toMatchObject({ code: 'ERR_DPOP_BOUND_TOKEN_AS_BEARER', status: 401 });
   });
 });
+
+describe('DPoP: the Authorization header', () => {
+  it.each([
+    ['DPoP', 'ERR_MALFORMED_HEADER', 'missing_token'],
+    ['DPoP a b', 'ERR_MALFORMED_HEADER', 'multiple_tokens'],
+    ['DPoP,abc', 'ERR_MALFORMED_HEADER', 'bad_separator'],
+    ['DPoP ab"c', 'ERR_MALFORMED_HEADER', 'invalid_characters'],
+    ['DPoPx abc', 'ERR_MISSING_TOKEN', 'unsupported_scheme'],
+    ['Basic abc', 'ERR_MISSING_TOKEN', 'unsupported_scheme'],
+    [`DPoP ${'a'.repeat(20_000)}`, 'ERR_TOKEN_TOO_LARGE', 'too_large'],
+  ])('%j → %s (%s)', async (authorization, code, reason) => {
+    const err = await rejectsWith(
+      v().authenticate({ method: 'POST', url: '/mcp', headers: { authorization } }),
+      code,
+    );
+    expect(err.reason).toBe(reason);
+  });
+
+  it('two Authorization headers (DPoP and Bearer): 400', async () => {
+    const proof = await proofFor(keyPair, token);
+    const err = await rejectsWith(
+      v().authenticate({
+        method: 'POST',
+        url: '/mcp',
+        headers: {},
+        rawHeaders: [
+          'Authorization',
+          `DPoP ${token}`,
+          'Authorization',
+          `Bearer ${token}`,
+          'DPoP',
+          proof,
+        ],
+      }),
+      'ERR_MALFORMED_HEADER',
+    );
+    expect(err).toMatchObject({ status: 400, reason: 'multiple_headers' });
+  });
+});
