@@ -3,7 +3,12 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { redisStore } from '@mcp-auth/cache';
 import type { DevAuthServer } from '@mcp-auth/dev-auth-server';
-import { createHandler, OAuthProvider, type SseHandler } from '@mcp-auth/sse-transport';
+import {
+  createHandler,
+  type Logger,
+  OAuthProvider,
+  type SseHandler,
+} from '@mcp-auth/sse-transport';
 import { type DemoConfig, loadConfig } from './config.js';
 import { mergeEnv, readDotEnvFile } from './dotenv.js';
 import { ConfigError } from './errors.js';
@@ -12,12 +17,7 @@ import type { ProviderDefinition } from './provider.js';
 import { createDemoServer, describeCaller, STEP_UP_TOOL, type WhoAmI } from './tools.js';
 
 /** Log sink, the shape every @mcp-auth package accepts. */
-export interface Logger {
-  debug?: (msg: string, meta?: object) => void;
-  info?: (msg: string, meta?: object) => void;
-  warn?: (msg: string, meta?: object) => void;
-  error?: (msg: string, meta?: object) => void;
-}
+export type { Logger };
 
 export interface StartDemoAppOptions {
   /** The environment; default: `process.env` over the `.env` file of `cwd`. */

@@ -1,7 +1,3 @@
-/** `{ debug?, info?, warn?, error? }`, each `(msg, meta?) => void`. Never receives a token. */
-export interface Logger {
-  debug?: (msg: string, meta?: object) => void;
-  info?: (msg: string, meta?: object) => void;
-  warn?: (msg: string, meta?: object) => void;
-  error?: (msg: string, meta?: object) => void;
-}
+// The one Logger shape of @mcp-auth lives in @mcp-auth/cache (the package every other one depends on):
+// `{ debug?, info?, warn?, error? }`, each `(msg, meta?) => void`. Never receives a token.
+export type { Logger } from '@mcp-auth/cache';

@@ -1,9 +1,6 @@
-/** The logger shape every @mcp-auth package accepts. */
-export interface Logger {
-  debug?: (msg: string, meta?: object) => void;
-  info?: (msg: string, meta?: object) => void;
-  warn?: (msg: string, meta?: object) => void;
-  error?: (msg: string, meta?: object) => void;
-}
+import type { Logger } from '@mcp-auth/cache';
+
+// The one Logger shape of @mcp-auth lives in @mcp-auth/cache (the package every other one depends on).
+export type { Logger };
 
 export const silentLogger: Logger = {};
