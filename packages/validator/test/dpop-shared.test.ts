@@ -90,6 +90,25 @@ describe('DPoP replay across instances (redis-server)', () => {
     expect(err).toMatchObject({ status: 503, retryAfterSeconds: 1 });
   });
 
+  it('redis-server stopped: the proof is refused with 503 (fail closed), never accepted', async () => {
+    const own = await startRedis();
+    const ownClient = createClient({ url: own.url, socket: { reconnectStrategy: () => 50 } });
+    ownClient.on('error', () => {});
+    await ownClient.connect();
+    const validator = validatorFor(as, {
+      dpop: { mode: 'allowed', replayStore: redisDpopReplayStore({ client: ownClient as never }) },
+    });
+    open.push(validator);
+    await validator.authenticate(dpopRequest(token, await proofFor(keyPair, token)));
+    await own.stop();
+    const err = await rejectsWith(
+      validator.authenticate(dpopRequest(token, await proofFor(keyPair, token))),
+      'ERR_DPOP_REPLAY_STORE_UNAVAILABLE',
+    );
+    expect(err).toMatchObject({ status: 503, retryAfterSeconds: 1 });
+    await ownClient.destroy();
+  });
+
   it('a shared cache.store without a dpop.replayStore is a TypeError', () => {
     expect(() =>
       validatorFor(as, {
