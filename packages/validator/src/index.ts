@@ -8,7 +8,13 @@ export {
   type HeaderSource,
 } from './bearer.js';
 export type { DpopOptions } from './dpop/options.js';
-export { accessTokenHash, verifyDpopProof } from './dpop/proof.js';
+export {
+  accessTokenHash,
+  type DpopProofContext,
+  type DpopProofSettings,
+  type VerifiedDpopProof,
+  verifyDpopProof,
+} from './dpop/proof.js';
 export {
   type DpopReplayStore,
   type MemoryDpopReplayStoreOptions,
