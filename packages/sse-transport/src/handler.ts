@@ -13,6 +13,7 @@ import {
 import { type SessionInfo, SessionRegistry } from './sessions.js';
 import { createSseEndpoints } from './sse/endpoint.js';
 import { createStreamableEndpoint } from './streamable/endpoint.js';
+import { Telemetry } from './telemetry/telemetry.js';
 
 /** A `(req, res, next?)` handler for `node:http`, connect or Express. */
 export interface SseHandler {
@@ -88,7 +89,8 @@ export function createHandler(options: SseServerOptions): SseHandler {
     now: o.now,
   });
   let closing = false;
-  const routes = buildRoutes(o, registry, cluster, corsHeaders, () => closing);
+  const telemetry = new Telemetry(o.onAuthEvent, () => countByTransport(registry), o.logger, o.now);
+  const routes = buildRoutes(o, registry, cluster, telemetry, corsHeaders, () => closing);
 
   function preflight(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(204, {
@@ -104,7 +106,7 @@ export function createHandler(options: SseServerOptions): SseHandler {
     next?: (err?: unknown) => void,
   ): Promise<void> {
     // DNS rebinding: every path, preflights and metadata included, before anything else.
-    if (!o.originGuard(req, res)) return;
+    if (!o.originGuard(req, res, (reason) => telemetry.originRefused(req, reason))) return;
     const target =
       (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
     const path = requestPath(target);
@@ -140,13 +142,49 @@ export function createHandler(options: SseServerOptions): SseHandler {
   Object.defineProperty(handler, 'sessionCount', { get: () => registry.size });
   Object.defineProperty(handler, 'instanceId', { get: () => cluster?.instanceId });
   handler.sessions = () => registry.list();
-  handler.ready = () => cluster?.ready() ?? Promise.resolve();
+  handler.ready = async () => {
+    await telemetry.loaded;
+    await cluster?.ready();
+  };
   handler.close = async () => {
     closing = true;
     registry.close();
     await cluster?.close();
   };
   return handler;
+}
+
+/**
+ * `GET /health/ready`: 200 when this instance can serve (not shutting down, Redis connected when
+ * `cluster` is on, the authorization server's metadata and JWKS reachable or fresh in cache), else
+ * 503 with `Retry-After`; the body names each check. `/health` stays liveness (the process answers).
+ */
+async function readiness(
+  o: ResolvedOptions,
+  cluster: Cluster | undefined,
+  closing: boolean,
+  _req: IncomingMessage,
+  res: ServerResponse,
+  cors: Record<string, string>,
+): Promise<void> {
+  const checks: Record<string, string> = {};
+  if (cluster !== undefined) checks['redis'] = cluster.healthy ? 'ok' : 'down';
+  if (o.provider?.checkReadiness !== undefined) {
+    checks['authorizationServer'] = await o.provider.checkReadiness();
+  }
+  const ok = !closing && !Object.values(checks).includes('down');
+  sendJson(
+    res,
+    ok ? 200 : 503,
+    { status: closing ? 'closing' : ok ? 'ready' : 'not_ready', checks },
+    ok ? cors : { ...cors, 'retry-after': '5' },
+  );
+}
+
+function countByTransport(registry: SessionRegistry): Record<'sse' | 'streamable-http', number> {
+  const counts = { sse: 0, 'streamable-http': 0 };
+  for (const session of registry.list()) counts[session.transport]++;
+  return counts;
 }
 
 function allowHeader(table: MethodTable, preflight: boolean): string {
@@ -160,6 +198,7 @@ function buildRoutes(
   o: ResolvedOptions,
   registry: SessionRegistry,
   cluster: Cluster | undefined,
+  telemetry: Telemetry,
   corsHeaders: (req: IncomingMessage) => Record<string, string>,
   isClosing: () => boolean,
 ): Map<string, MethodTable> & { noPreflight: Set<string> } {
@@ -167,13 +206,14 @@ function buildRoutes(
     noPreflight: Set<string>;
   };
   routes.noPreflight = new Set();
-  const requestAuth = (on: boolean) =>
+  const requestAuth = (on: boolean, transport: 'sse' | 'streamable-http') =>
     on && o.provider !== undefined
-      ? createRequestAuth(o.provider, o.messageScopes, o.logger)
+      ? createRequestAuth(o.provider, o.messageScopes, o.logger, telemetry, transport)
       : undefined;
   const shared = {
     registry,
     cluster,
+    telemetry,
     corsHeaders,
     createMcpServer: o.createMcpServer,
     maxMessageBytes: o.maxMessageBytes,
@@ -187,7 +227,7 @@ function buildRoutes(
   if (o.streamable !== undefined) {
     const mcp = createStreamableEndpoint({
       ...shared,
-      auth: requestAuth(true),
+      auth: requestAuth(true, 'streamable-http'),
       stateful: o.streamable.stateful,
       modern: o.streamable.modern,
       sharedServer: o.streamable.sharedServer,
@@ -197,8 +237,8 @@ function buildRoutes(
   if (o.sse !== undefined) {
     const sse = createSseEndpoints({
       ...shared,
-      streamAuth: requestAuth(o.authSse),
-      messageAuth: requestAuth(o.authMessages),
+      streamAuth: requestAuth(o.authSse, 'sse'),
+      messageAuth: requestAuth(o.authMessages, 'sse'),
       messageEndpoint: o.sse.messageEndpoint,
     });
     routes.set(o.sse.endpoint, { GET: sse.stream });
@@ -209,16 +249,27 @@ function buildRoutes(
       sendJson(res, 200, { status: isClosing() ? 'closing' : 'ok' }, corsHeaders(req));
     routes.set(o.healthEndpoint, { GET: health, HEAD: health });
     routes.noPreflight.add(o.healthEndpoint);
+    const readyPath = `${o.healthEndpoint.replace(/\/$/, '')}/ready`;
+    const ready: Route = (req, res) =>
+      readiness(o, cluster, isClosing(), req, res, corsHeaders(req));
+    routes.set(readyPath, { GET: ready, HEAD: ready });
+    routes.noPreflight.add(readyPath);
   }
   const provider = o.provider;
   if (provider?.clientId !== undefined) {
     const oauthRoutes = o.oauthRoutes;
     routes.set(o.authorizeEndpoint, {
-      GET: (req, res) => handleAuthorize(provider, req, res, oauthRoutes, o.logger),
+      GET: (req, res) =>
+        telemetry.flow('authorize', res, () =>
+          handleAuthorize(provider, req, res, oauthRoutes, o.logger),
+        ),
     });
     const callbackPath = checkPath('callbackPath', provider.callbackPath);
     routes.set(callbackPath, {
-      GET: (req, res) => handleCallback(provider, req, res, oauthRoutes, o.logger),
+      GET: (req, res) =>
+        telemetry.flow('callback', res, () =>
+          handleCallback(provider, req, res, oauthRoutes, o.logger),
+        ),
     });
     routes.noPreflight.add(o.authorizeEndpoint);
     routes.noPreflight.add(callbackPath);

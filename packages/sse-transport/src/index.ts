@@ -6,6 +6,7 @@ export { createHandler, type SseHandler } from './handler.js';
 export type { RenderedResponse } from './internal/http.js';
 export { parseJsonRpcMessages } from './internal/jsonrpc.js';
 export type { Logger } from './internal/logger.js';
+export { escapeHtml } from './oauth/html.js';
 export { OAuthProvider, type OAuthProviderOptions } from './oauth/provider.js';
 export { type OAuthRouteOptions, STATE_COOKIE } from './oauth/routes.js';
 export type { SseServerOptions, StreamableHttpOptions } from './options.js';
@@ -22,6 +23,17 @@ export {
   StreamableHttpServerTransport,
   type StreamableHttpServerTransportOptions,
 } from './streamable/transport.js';
+export type {
+  AuthAcceptedEvent,
+  AuthEvent,
+  AuthEventBase,
+  AuthEventPrincipal,
+  AuthOriginRefusedEvent,
+  AuthRateLimitedEvent,
+  AuthRefusedEvent,
+  AuthSessionHijackEvent,
+  AuthStepUpEvent,
+} from './telemetry/events.js';
 export type {
   AuthorizationFlow,
   CallbackOptions,

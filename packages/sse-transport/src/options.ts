@@ -11,6 +11,7 @@ import type { Logger } from './internal/logger.js';
 import { createOriginGuard, type OriginGuard } from './internal/origin-guard.js';
 import type { OAuthRouteOptions } from './oauth/routes.js';
 import type { ModernHandler } from './streamable/modern.js';
+import type { AuthEvent } from './telemetry/events.js';
 import type { McpServerFactory, McpServerLike, SseAuthProvider } from './types.js';
 
 /** Options of the Streamable HTTP endpoint. */
@@ -156,6 +157,12 @@ export interface SseServerOptions {
    * over Redis pub/sub to the holder, whose answer is relayed back. Tokens never go through Redis.
    */
   cluster?: ClusterOptions;
+  /**
+   * Receives one typed event per authorization decision (accepted, refused with its code, step-up
+   * demanded, session hijack refused, Origin refused, rate-limited), for your audit log. Events
+   * carry no token, code, session id or secret. Called synchronously; an exception is logged.
+   */
+  onAuthEvent?: (event: AuthEvent) => void;
   logger?: Logger;
   /** Clock in ms, for tests. */
   now?: () => number;
@@ -191,6 +198,7 @@ export interface ResolvedOptions {
   readonly maxBufferedBytes: number;
   readonly closeOnTokenExpiry: boolean;
   readonly cluster: ResolvedClusterOptions | undefined;
+  readonly onAuthEvent: ((event: AuthEvent) => void) | undefined;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -327,6 +335,13 @@ function resolveCluster(
   };
 }
 
+function resolveOnAuthEvent(hook: unknown): ((event: AuthEvent) => void) | undefined {
+  if (hook !== undefined && typeof hook !== 'function') {
+    throw new TypeError('"onAuthEvent" must be a function');
+  }
+  return hook as ((event: AuthEvent) => void) | undefined;
+}
+
 /** Validates every option (TypeError naming it) and applies the defaults. */
 export function resolveOptions(options: SseServerOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') {
@@ -398,6 +413,7 @@ export function resolveOptions(options: SseServerOptions): ResolvedOptions {
     ),
     closeOnTokenExpiry: options.closeStreamOnTokenExpiry ?? true,
     cluster: resolveCluster(options, streamable),
+    onAuthEvent: resolveOnAuthEvent(options.onAuthEvent),
     logger: options.logger ?? {},
     now: options.now ?? Date.now,
   };

@@ -32,6 +32,12 @@ export interface SseAuthProvider {
   readonly callbackPath: string;
   /** The configured absolute redirect URI, whose path is `callbackPath`. */
   readonly redirectUri?: string | undefined;
+  /**
+   * Whether the authorization server is reachable (metadata and JWKS), `cached` when it is not but
+   * a check succeeded recently enough that the keys held are fresh, `down` otherwise. Used by the
+   * readiness endpoint (`/health/ready`); a provider without it counts as ready.
+   */
+  checkReadiness?(): Promise<'ok' | 'cached' | 'down'>;
   startAuthorizationFlow(redirectUri?: string): Promise<AuthorizationFlow>;
   handleCallback(
     code: string,

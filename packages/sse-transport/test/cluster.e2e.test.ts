@@ -289,6 +289,17 @@ describe('Redis down', () => {
       expect(remote.status).toBe(503);
       expect(remote.headers['retry-after']).toBe('2');
       expect(JSON.parse(remote.body).error.code).toBe(-32000);
+      // Not ready (Redis down), still alive.
+      await expect
+        .poll(async () => (await rawRequest(`${bases[0]}/health/ready`)).status, { timeout: 5_000 })
+        .toBe(503);
+      const ready = await rawRequest(`${bases[0]}/health/ready`);
+      expect(ready.headers['retry-after']).toBe('5');
+      expect(JSON.parse(ready.body)).toMatchObject({
+        status: 'not_ready',
+        checks: { redis: 'down' },
+      });
+      expect((await rawRequest(`${bases[0]}/health`)).status).toBe(200);
     } finally {
       await redis.restart();
     }
@@ -304,6 +315,11 @@ describe('Redis down', () => {
         },
       )
       .toBe(200);
+    const ready = await rawRequest(`${bases[0]}/health/ready`);
+    expect(JSON.parse(ready.body)).toEqual({
+      status: 'ready',
+      checks: { redis: 'ok', authorizationServer: 'ok' },
+    });
   }, 30_000);
 });
 

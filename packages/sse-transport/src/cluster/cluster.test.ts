@@ -37,6 +37,14 @@ describe('cluster options', () => {
   });
 });
 
+describe('onAuthEvent', () => {
+  it('must be a function', () => {
+    expect(() => createHandler({ ...base, onAuthEvent: 'log' as never })).toThrow(
+      new TypeError('"onAuthEvent" must be a function'),
+    );
+  });
+});
+
 describe('what a relayed call carries', () => {
   it('no credential header', () => {
     expect(

@@ -4,7 +4,11 @@ import { createOriginPolicy, type OriginPolicy } from '@mcp-auth/gate';
 import { sendError } from './http.js';
 
 /** Refuses requests with a `Host` or `Origin` the server does not serve (DNS rebinding). */
-export type OriginGuard = (req: IncomingMessage, res: ServerResponse) => boolean;
+export type OriginGuard = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  onRefused?: (reason: 'host_not_allowed' | 'origin_not_allowed') => void,
+) => boolean;
 
 const HOST = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::\d{1,5})?$/;
 
@@ -61,11 +65,12 @@ export function createOriginGuard(options: {
           ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
           ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
         });
-  return (req, res) => {
+  return (req, res, onRefused) => {
     const origin = req.headers.origin;
     const refusal =
       hostHeaders(req) > 1 ? 'host_not_allowed' : policy.check(req.headers.host, origin);
     if (refusal === undefined) return true;
+    onRefused?.(refusal);
     const headers: Record<string, string> = { connection: 'close' };
     sendError(
       res,

@@ -3,6 +3,7 @@ import type { MessageScopeResolver } from '@mcp-auth/gate';
 import { TokenValidationError } from '@mcp-auth/validator';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { AuthorizationRecord, Telemetry } from '../telemetry/telemetry.js';
 import type { SseAuthProvider } from '../types.js';
 import { hasBody, sendError, sendJson } from './http.js';
 import type { Logger } from './logger.js';
@@ -31,25 +32,44 @@ export function createRequestAuth(
   provider: SseAuthProvider,
   messageScopes: MessageScopeResolver | undefined,
   logger: Logger,
+  telemetry: Telemetry,
+  transport: 'streamable-http' | 'sse',
 ): RequestAuth {
   const baseScopes = provider.requiredScopes ?? [];
+  /** The record of each request's authorization, until its per-message scope check. */
+  const records = new WeakMap<ServerResponse, AuthorizationRecord>();
   return {
     // No async wrapper: this is the hot path.
     authenticate(req, res, cors) {
-      return provider.authenticate(req).catch((error: unknown) => {
-        const rendered = provider.getAuthError(error);
-        if (rendered.status >= 500) {
-          logger.warn?.('sse-transport: token validation unavailable', {
-            status: rendered.status,
-            code: (error as { code?: unknown })?.code,
-          });
-        }
-        const headers: Record<string, string> = { ...cors, ...rendered.headers };
-        // Do not read a body nobody will use; closing is cheaper than draining it.
-        if (hasBody(req)) headers['connection'] = 'close';
-        sendJson(res, rendered.status, rendered.body, headers);
-        return undefined;
-      });
+      const record = telemetry.authorization(req, transport);
+      records.set(res, record);
+      return provider.authenticate(req).then(
+        (authInfo) => {
+          record.accepted(authInfo);
+          return authInfo;
+        },
+        (error: unknown) => {
+          const rendered = provider.getAuthError(error);
+          const code = (error as { code?: unknown })?.code;
+          if (code === 'ERR_INSUFFICIENT_SCOPE') {
+            const needed = (error as { requiredScopes?: unknown }).requiredScopes;
+            record.stepUp(undefined, Array.isArray(needed) ? needed.map(String) : []);
+          } else {
+            record.refused(typeof code === 'string' ? code : 'ERR_UNKNOWN', rendered.status);
+          }
+          if (rendered.status >= 500) {
+            logger.warn?.('sse-transport: token validation unavailable', {
+              status: rendered.status,
+              code: (error as { code?: unknown })?.code,
+            });
+          }
+          const headers: Record<string, string> = { ...cors, ...rendered.headers };
+          // Do not read a body nobody will use; closing is cheaper than draining it.
+          if (hasBody(req)) headers['connection'] = 'close';
+          sendJson(res, rendered.status, rendered.body, headers);
+          return undefined;
+        },
+      );
     },
     allowsMessages(messages, authInfo, res, cors) {
       if (messageScopes === undefined) return true;
@@ -72,6 +92,7 @@ export function createRequestAuth(
       if (extraScopes.length === 0) return true;
       const needed = [...new Set([...baseScopes, ...extraScopes])];
       if (needed.every((s) => authInfo.scopes.includes(s))) return true;
+      records.get(res)?.stepUp(authInfo, needed);
       // Rendered by the provider like every other token failure (the validator's challenge).
       const rendered = provider.getAuthError(
         new TokenValidationError('ERR_INSUFFICIENT_SCOPE', 'The token lacks a required scope', {

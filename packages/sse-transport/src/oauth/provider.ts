@@ -26,6 +26,7 @@ import type {
 } from '../types.js';
 import { BrowserFlow } from './browser-flow.js';
 import { type FlowSecret, flowKeySource, parseFlowSecrets } from './flow-keys.js';
+import { type AuthServerReadiness, createAuthServerReadiness } from './readiness.js';
 import { usedStates } from './used-states.js';
 
 /** Options of {@link OAuthProvider}. */
@@ -146,6 +147,7 @@ export class OAuthProvider implements SseAuthProvider {
   /** The underlying validator (e.g. for `requireBearerAuth({ verifier: provider.validator })`). */
   readonly validator: TokenValidator;
 
+  readonly #readiness: () => Promise<AuthServerReadiness>;
   readonly #metadata: ProtectedResourceMetadata;
   readonly #metadataHandler: (req: IncomingMessage, res: ServerResponse) => boolean;
   readonly #logger: Logger;
@@ -164,6 +166,12 @@ export class OAuthProvider implements SseAuthProvider {
       throw new TypeError('"resourceUri" must be an absolute URL');
     }
     const allowHttp = o.allowInsecureHttpForLoopback === true;
+    this.#readiness = createAuthServerReadiness({
+      issuer: o.authorizationServer,
+      fetch: o.fetch,
+      allowHttp,
+      now: o.now ?? Date.now,
+    });
     this.issuer = o.authorizationServer;
     this.resourceUri = canonicalizeResourceUri(o.resourceUri);
     this.resourceMetadataUrl = protectedResourceMetadataUrl(this.resourceUri);
@@ -416,6 +424,21 @@ export class OAuthProvider implements SseAuthProvider {
   }
 
   /** Releases the validator and the caches. */
+  /**
+   * Readiness of the authorization server: `ok` when its metadata and JWKS answer now, `cached`
+   * when they do not but answered within the JWKS cache life (5 minutes), `down` otherwise. At
+   * most one check every 10 seconds.
+   *
+   * @example
+   * ```ts
+   * if ((await provider.checkReadiness()) === 'down') res.writeHead(503);
+   * ```
+   * @see https://www.rfc-editor.org/rfc/rfc8414#section-3
+   */
+  checkReadiness(): Promise<AuthServerReadiness> {
+    return this.#readiness();
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled([this.validator.close(), this.#flow?.close()]);
   }

@@ -10,6 +10,7 @@ import type { Logger } from '../internal/logger.js';
 import { type Principal, principalOf } from '../internal/principal.js';
 import type { RequestAuth } from '../internal/request-auth.js';
 import type { RegisteredSession, SessionRegistry } from '../sessions.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 import type { McpServerFactory, McpServerLike } from '../types.js';
 import { SseServerTransport } from './transport.js';
 
@@ -18,6 +19,7 @@ export interface SseContext {
   readonly registry: SessionRegistry;
   /** Sessions held by other instances (`cluster` option). */
   readonly cluster: Cluster | undefined;
+  readonly telemetry: Telemetry;
   /** Authentication of `GET /sse`; `undefined` when the stream is opened without a token. */
   readonly streamAuth: RequestAuth | undefined;
   /** Authentication of `POST /messages`; `undefined` when messages carry no token. */
@@ -69,6 +71,10 @@ export function createSseEndpoints(ctx: SseContext): {
     if (ctx.isClosing()) return unavailable(res, cors, 'The server is shutting down');
     const owner = principalOf(authInfo);
     const refusal = ctx.registry.admit(owner);
+    if (refusal !== undefined && (refusal === 'server-full' || authInfo !== undefined)) {
+      const reason = refusal === 'server-full' ? 'sessions-total' : 'sessions-per-principal';
+      ctx.telemetry.rateLimited(req, 'sse', reason, authInfo);
+    }
     if (refusal === 'server-full')
       return unavailable(res, cors, 'Too many sessions, try again later');
     if (refusal === 'principal-full' && authInfo !== undefined) {
@@ -163,6 +169,9 @@ export function createSseEndpoints(ctx: SseContext): {
   async function message(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const cors = ctx.corsHeaders(req);
     const reject = (status: number, error: string, description: string) => {
+      if (status === 403 && error === 'access_denied') {
+        ctx.telemetry.sessionHijack(req, 'sse', authInfo);
+      }
       const headers: Record<string, string> = { ...cors };
       if (hasBody(req) && !req.complete) headers['connection'] = 'close';
       sendError(res, status, error, description, headers);

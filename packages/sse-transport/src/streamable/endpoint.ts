@@ -13,6 +13,7 @@ import { principalOf } from '../internal/principal.js';
 import type { RequestAuth } from '../internal/request-auth.js';
 import type { RegisteredSession, SessionRegistry } from '../sessions.js';
 import { generateSessionId } from '../sse/transport.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 import type { McpServerFactory, McpServerLike } from '../types.js';
 import { type ModernHandler, serveModern } from './modern.js';
 import { accepts, isModernRequest, MODERN_REVISIONS, SESSION_REVISIONS } from './protocol.js';
@@ -23,6 +24,7 @@ export interface StreamableContext {
   readonly registry: SessionRegistry;
   /** Sessions held by other instances (`cluster` option). */
   readonly cluster: Cluster | undefined;
+  readonly telemetry: Telemetry;
   /** `undefined` when the endpoint is served without authentication. */
   readonly auth: RequestAuth | undefined;
   readonly corsHeaders: (req: IncomingMessage) => Record<string, string>;
@@ -119,6 +121,7 @@ export function createStreamableEndpoint(ctx: StreamableContext): StreamableEndp
     if (ctx.auth !== undefined && session.owner.owner !== principalOf(authInfo).owner) {
       // A valid token of someone else: the session is not theirs. Nothing is delivered.
       ctx.logger.warn?.('sse-transport: request refused, the session belongs to another principal');
+      ctx.telemetry.sessionHijack(req, 'streamable-http', authInfo);
       sendError(res, 403, 'access_denied', 'This session belongs to another principal', cors);
       return undefined;
     }
@@ -290,6 +293,12 @@ export function createStreamableEndpoint(ctx: StreamableContext): StreamableEndp
     const owner = principalOf(authInfo);
     const refusal = ctx.registry.admit(owner);
     if (refusal !== undefined) {
+      ctx.telemetry.rateLimited(
+        req,
+        'streamable-http',
+        refusal === 'server-full' ? 'sessions-total' : 'sessions-per-principal',
+        authInfo,
+      );
       const [status, text] =
         refusal === 'server-full'
           ? [503, 'Too many sessions, try again later']
@@ -524,6 +533,7 @@ export function createStreamableEndpoint(ctx: StreamableContext): StreamableEndp
     const owner = principalOf(authInfo).owner;
     if (ctx.auth !== undefined && location.owner !== owner) {
       ctx.logger.warn?.('sse-transport: request refused, the session belongs to another principal');
+      ctx.telemetry.sessionHijack(req, 'streamable-http', authInfo);
       sendError(res, 403, 'access_denied', 'This session belongs to another principal', cors);
       return;
     }
