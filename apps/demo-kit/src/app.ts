@@ -5,6 +5,7 @@ import { redisStore } from '@mcp-auth/cache';
 import type { DevAuthServer } from '@mcp-auth/dev-auth-server';
 import {
   createHandler,
+  escapeHtml,
   type Logger,
   OAuthProvider,
   type SseHandler,
@@ -414,8 +415,4 @@ function signedInPage(appName: string, who: WhoAmI): string {
 <p>The access token was validated for this server and stays on the server: it is never shown in a page. You can close this window.</p>
 </body></html>
 `;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

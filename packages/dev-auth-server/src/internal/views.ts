@@ -1,5 +1,7 @@
 /** HTML login and consent pages for interactive mode. Self-contained: no external fonts or scripts. */
 
+// Its own copy: this private test server cannot depend on @mcp-auth/sse-transport (whose tests
+// depend on it). The five HTML-significant characters only: its pages put paths in attributes.
 export function escapeHtml(value: unknown): string {
   return String(value)
     .replaceAll('&', '&amp;')

@@ -15,7 +15,14 @@ const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
 
 /**
  * Escapes text for HTML element content and quoted attribute values. Control characters are
- * dropped (they have no business in a page and confuse some parsers).
+ * dropped (they have no business in a page and confuse some parsers). Exported for pages that
+ * `oauth.onCallback` renders itself.
+ *
+ * @example
+ * ```ts
+ * escapeHtml('<img src=x onerror=alert(1)>'); // '&lt;img src&#61;x onerror&#61;alert(1)&gt;'
+ * ```
+ * @see https://html.spec.whatwg.org/multipage/syntax.html#character-references
  */
 export function escapeHtml(value: unknown): string {
   const text = typeof value === 'string' ? value : String(value);
