@@ -74,7 +74,9 @@ export function classify(error: unknown): string {
 
 function count(counters: Counters, error: unknown, startedAt: number): void {
   const kind = classify(error);
-  (counters.failuresAt[kind] ??= []).push(Date.now() - startedAt);
+  const at = counters.failuresAt[kind] ?? [];
+  at.push(Date.now() - startedAt);
+  counters.failuresAt[kind] = at;
   counters.failures[kind] = (counters.failures[kind] ?? 0) + 1;
   counters.samples[kind] ??= (error instanceof Error ? error.message : String(error)).slice(0, 300);
   if (kind === 'other' && counters.otherMessages.length < 20) {
