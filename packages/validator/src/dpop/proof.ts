@@ -220,7 +220,8 @@ function checkClaims(
       'htm',
     );
   }
-  if (ctx.htu === undefined || normaliseHtu(htu) !== ctx.htu) {
+  // Equal strings need no parsing (the common case: clients send the canonical URL).
+  if (ctx.htu === undefined || (htu !== ctx.htu && normaliseHtu(htu) !== ctx.htu)) {
     throw fail('ERR_DPOP_HTU_MISMATCH', 'The DPoP proof is for another URL', 'mismatch', 'htu');
   }
   const now = ctx.nowMs / 1000;
