@@ -117,3 +117,88 @@ describe('Lru (second chance)', () => {
     expect(lru.size).toBe(0);
   });
 });
+
+describe('Lru tail index for long keys (a hint, never trusted alone)', () => {
+  const TAIL = 'x'.repeat(40); // the last 32 characters of every key below are equal
+  const long = (prefix: string) => `${prefix}.${'p'.repeat(80)}.${TAIL}`;
+
+  it('keys that share their tail are told apart by the full key', () => {
+    const lru = new Lru<string>(
+      10,
+      () => 0,
+      () => 0,
+    );
+    lru.set(long('a'), 'A', FAR);
+    lru.set(long('b'), 'B', FAR);
+    expect(lru.peek(long('a'))).toBe('A');
+    expect(lru.peek(long('b'))).toBe('B');
+    expect(lru.peek(long('a'))).toBe('A');
+    // A forged key keeping another's tail (a token with the signature of a cached one) misses.
+    expect(lru.peek(long('forged'))).toBeUndefined();
+  });
+
+  it.each([
+    ['delete', (lru: Lru<string>, k: string) => lru.delete(k)],
+    ['take', (lru: Lru<string>, k: string) => lru.take(k)],
+    ['clear', (lru: Lru<string>) => lru.clear()],
+  ])(
+    'a key removed by %s is never found through a stale hint; set again, the new value is',
+    (_n, remove) => {
+      const lru = new Lru<string>(
+        10,
+        () => 0,
+        () => 0,
+      );
+      const k = long('a');
+      lru.set(k, 'old', FAR);
+      expect(lru.peek(k)).toBe('old'); // hint in place
+      remove(lru, k);
+      expect(lru.peek(k)).toBeUndefined();
+      lru.set(k, 'new', FAR);
+      expect(lru.peek(k)).toBe('new');
+    },
+  );
+
+  it('an evicted key is never found through a stale hint', () => {
+    const lru = new Lru<number>(
+      2,
+      () => 0,
+      () => 0,
+    );
+    const keys = ['a', 'b', 'c'].map(long);
+    lru.set(keys[0]!, 0, FAR);
+    lru.set(keys[1]!, 1, FAR);
+    lru.set(keys[2]!, 2, FAR); // evicts keys[0] (not read since queued)
+    expect(lru.map.has(keys[0]!)).toBe(false);
+    expect(lru.peek(keys[0]!)).toBeUndefined();
+  });
+
+  it('an entry swept by the precise clock is not found by a lagging read clock', () => {
+    let write = 0;
+    const lru = new Lru<string>(
+      10,
+      () => 0,
+      () => write,
+    );
+    const k = long('a');
+    lru.set(k, 'v', 100);
+    expect(lru.peek(k)).toBe('v');
+    write = 200;
+    lru.sweepSome(10, 200); // gone by the precise clock; the read clock still says 0
+    expect(lru.peek(k)).toBeUndefined();
+  });
+
+  it('the hint index stays bounded whatever keys arrive', () => {
+    const lru = new Lru<number>(
+      4,
+      () => 0,
+      () => 0,
+    );
+    for (let i = 0; i < 1000; i++) {
+      lru.set(`${i}.${'k'.repeat(100)}${i}`, i, FAR);
+      lru.peek(`${i}.${'k'.repeat(100)}${i}`);
+    }
+    expect((lru as unknown as { tails: Map<string, unknown> }).tails.size).toBeLessThanOrEqual(8);
+    expect(lru.size).toBeLessThanOrEqual(4);
+  });
+});
