@@ -325,37 +325,57 @@ export function verifyJwt(
   // Counted before the first hop, so tokens arriving together see each other when the
   // signature backend is chosen (synchronous alone, the thread pool in a burst).
   beginVerification();
-  const finish = (): VerifiedJwt => {
-    endVerification();
-    try {
-      const header = jws.header;
-      const claims = parseClaims(
-        header,
-        decodeSegment(jws.payload),
-        settings.clockToleranceSeconds,
-        now(),
-      );
-      checkJwtType(header, claims, settings);
-      return { token, header, claims };
-    } catch (err) {
-      throw mapJoseError(err);
-    }
-  };
-  const fail = (err: unknown): never => {
-    endVerification();
+  // One closure per token (the hop); the rest are module functions.
+  return Promise.resolve(key).then(
+    (k) => verifyWithKey(token, jws, k, settings, now),
+    failVerification,
+  );
+}
+
+/** The signature, then the claims set: in this same hop when the signature check was synchronous. */
+function verifyWithKey(
+  token: string,
+  jws: CompactJws,
+  key: CryptoKey,
+  settings: JwtSettings,
+  now: () => number,
+): VerifiedJwt | Promise<VerifiedJwt> {
+  let verified: true | Promise<true>;
+  try {
+    verified = verifySignature(
+      prepareKey(jws.header.alg as string, key),
+      jws.signingInput,
+      jws.signature,
+    );
+  } catch (err) {
+    return failVerification(err);
+  }
+  return verified === true
+    ? finishVerification(token, jws, settings, now)
+    : verified.then(() => finishVerification(token, jws, settings, now), failVerification);
+}
+
+function finishVerification(
+  token: string,
+  jws: CompactJws,
+  settings: JwtSettings,
+  now: () => number,
+): VerifiedJwt {
+  endVerification();
+  try {
+    const header = jws.header;
+    const payload = decodeSegment(jws.payload);
+    const claims = parseClaims(header, payload, settings.clockToleranceSeconds, now());
+    checkJwtType(header, claims, settings);
+    return { token, header, claims };
+  } catch (err) {
     throw mapJoseError(err);
-  };
-  return Promise.resolve(key).then((k) => {
-    let verified: true | Promise<true>;
-    try {
-      const prepared = prepareKey(jws.header.alg as string, k);
-      verified = verifySignature(prepared, jws.signingInput, jws.signature);
-    } catch (err) {
-      return fail(err);
-    }
-    // A synchronous verification finishes in this same hop.
-    return verified === true ? finish() : verified.then(finish, fail);
-  }, fail);
+  }
+}
+
+function failVerification(err: unknown): never {
+  endVerification();
+  throw mapJoseError(err);
 }
 
 /** Explicit typing (RFC 9068 §4, RFC 8725 §3.11) and ID-token checks after jose verified the signature. @internal */
