@@ -24,6 +24,12 @@ export const SPANS = {
 
 const SCOPE = '@mcp-auth/sse-transport';
 
+const NO_RECORD: AuthorizationRecord = {
+  accepted: () => undefined,
+  refused: () => undefined,
+  stepUp: () => undefined,
+};
+
 interface Instruments {
   api: OtelApi;
   tracer: import('@opentelemetry/api').Tracer;
@@ -132,8 +138,10 @@ export class Telemetry {
 
   /** Starts the record (and span) of one request's authorization. */
   authorization(req: IncomingMessage, transport: Transport): AuthorizationRecord {
-    const base = this.#base(req, transport);
     const otel = this.#otel;
+    // The hot path pays nothing when nobody listens.
+    if (otel === undefined && this.#onEvent === undefined) return NO_RECORD;
+    const base = this.#base(req, transport);
     const started = performance.now();
     const span: Span | undefined = otel?.tracer.startSpan(SPANS.authorize, {
       attributes: {
