@@ -99,7 +99,22 @@ beforeAll(async () => {
       port,
       auth: { provider },
       allowedHosts: ports.map((p) => `127.0.0.1:${p}`),
-      createMcpServer: () => whoamiServer(received as unknown[]),
+      createMcpServer: () => {
+        const mcp = whoamiServer(received as unknown[]);
+        mcp.server.registerCapabilities({ logging: {} });
+        mcp.registerTool(
+          'slow',
+          { description: 'Reports progress, then answers' },
+          async (extra) => {
+            await extra.sendNotification({
+              method: 'notifications/message',
+              params: { level: 'info', data: 'working' },
+            });
+            return { content: [{ type: 'text', text: 'done' }] };
+          },
+        );
+        return mcp;
+      },
       cluster: {
         redis: redis.url,
         instanceId: `i${i}`,
@@ -150,6 +165,31 @@ describe('Streamable HTTP sessions across instances', () => {
       expect(seen.token).toBe(i === 0 ? alice : '');
       expect(seen.resource).toBeInstanceOf(URL);
     }
+  });
+
+  it('an answer that streams (a notification before the result) is relayed as SSE frames', async () => {
+    const id = await openSession(0, alice);
+    const slow = {
+      jsonrpc: '2.0',
+      id: 9,
+      method: 'tools/call',
+      params: { name: 'slow', arguments: {} },
+    };
+    const res = await mcpPost(2, slow, { authorization: `Bearer ${alice}`, 'mcp-session-id': id });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    const frames = res.body
+      .split('\n\n')
+      .filter((f) => f.startsWith('event: message'))
+      .map((f) => JSON.parse(f.slice(f.indexOf('data: ') + 6)));
+    expect(frames).toEqual([
+      {
+        jsonrpc: '2.0',
+        method: 'notifications/message',
+        params: { level: 'info', data: 'working' },
+      },
+      { jsonrpc: '2.0', id: 9, result: { content: [{ type: 'text', text: 'done' }] } },
+    ]);
   });
 
   it('another principal gets 403 on any instance and nothing is delivered', async () => {
