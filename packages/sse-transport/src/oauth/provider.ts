@@ -252,15 +252,6 @@ export class OAuthProvider implements SseAuthProvider {
     const flowSecrets = parseFlowSecrets(o.flowSecret);
     this.#logger = o.logger ?? {};
 
-    this.#metadata = createProtectedResourceMetadata({
-      resource: this.resourceUri,
-      authorizationServers: [this.issuer],
-      ...(scopesSupported.length > 0 ? { scopesSupported } : {}),
-      ...(o.resourceName !== undefined ? { resourceName: o.resourceName } : {}),
-      ...(allowHttp ? { allowInsecureHttpForLoopback: true } : {}),
-    });
-    this.#metadataHandler = createMetadataHandler(this.#metadata);
-
     const validatorOptions = {
       ...o.validator,
       issuer: this.issuer,
@@ -283,6 +274,24 @@ export class OAuthProvider implements SseAuthProvider {
       ...(o.logger ? { logger: o.logger } : {}),
     } as TokenValidatorOptions;
     this.validator = createTokenValidator(validatorOptions);
+
+    // RFC 9728 §2 / RFC 9449: which DPoP algorithms the validator accepts, and whether only
+    // DPoP-bound tokens are (the validator's `dpop` option decides).
+    const dpop = this.validator.dpop;
+    this.#metadata = createProtectedResourceMetadata({
+      ...(dpop === undefined
+        ? {}
+        : {
+            dpop_signing_alg_values_supported: [...dpop.algorithms],
+            dpop_bound_access_tokens_required: dpop.mode === 'required',
+          }),
+      resource: this.resourceUri,
+      authorizationServers: [this.issuer],
+      ...(scopesSupported.length > 0 ? { scopesSupported } : {}),
+      ...(o.resourceName !== undefined ? { resourceName: o.resourceName } : {}),
+      ...(allowHttp ? { allowInsecureHttpForLoopback: true } : {}),
+    });
+    this.#metadataHandler = createMetadataHandler(this.#metadata);
 
     this.#flow =
       o.clientId === undefined || redirectUri === undefined
