@@ -1,4 +1,7 @@
-import { buildWwwAuthenticate } from '@mcp-auth/discovery';
+import {
+  buildWwwAuthenticate,
+  type BearerErrorCode as Rfc6750ErrorCode,
+} from '@mcp-auth/discovery';
 
 /**
  * Every way a token or a request can fail validation, as a stable string. Codes are API: changing
@@ -81,13 +84,11 @@ export type TokenValidationErrorCode =
   /** The replay store failed: the proof is refused (fail closed). 503 with `Retry-After`. */
   | 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE';
 
-/** The OAuth 2.0 bearer-token error codes of RFC 6750 §3.1, and the DPoP ones of RFC 9449 §7.1 and §9. */
-export type BearerErrorCode =
-  | 'invalid_request'
-  | 'invalid_token'
-  | 'insufficient_scope'
-  | 'invalid_dpop_proof'
-  | 'use_dpop_nonce';
+/**
+ * The `error` codes of a challenge: RFC 6750 §3.1's (defined once, in `@mcp-auth/discovery`) and
+ * the DPoP ones of RFC 9449 §7.1 and §9.
+ */
+export type BearerErrorCode = Rfc6750ErrorCode | 'invalid_dpop_proof' | 'use_dpop_nonce';
 
 interface CodeMapping {
   status: 400 | 401 | 403 | 503;
