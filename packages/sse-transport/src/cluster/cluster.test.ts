@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import { getFreePort } from '@mcp-auth/test-utils';
 import { describe, expect, it } from 'vitest';
 import { fakeProvider } from '../../test/helpers.js';
 import { createHandler } from '../handler.js';
@@ -34,6 +36,30 @@ describe('cluster options', () => {
     expect(() => createHandler({ ...base, cluster: cluster as never })).toThrow(
       new TypeError(message),
     );
+  });
+});
+
+describe('Redis unreachable from the start', () => {
+  it('not ready (503), still alive, and close() does not wait for Redis', async () => {
+    const redisPort = await getFreePort(); // nothing listens there
+    const handler = createHandler({
+      ...base,
+      cluster: { redis: `redis://127.0.0.1:${redisPort}`, commandTimeoutMs: 100 },
+    });
+    const server = createServer(handler);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    try {
+      const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ status: 'not_ready', checks: { redis: 'down' } });
+      expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+    } finally {
+      const started = Date.now();
+      await handler.close();
+      expect(Date.now() - started).toBeLessThan(2_000);
+      server.close();
+    }
   });
 });
 

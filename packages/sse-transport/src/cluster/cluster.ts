@@ -77,6 +77,8 @@ export class Cluster {
   readonly #early = new Map<string, { owner: string; transport: RelayedCall['transport'] }>();
   #closed = false;
   readonly #ready: Promise<void>;
+  /** Settles once the Redis clients exist (quick: loading the client); `#ready` waits for Redis. */
+  #linked: Promise<unknown> = Promise.resolve();
 
   constructor(options: ResolvedClusterOptions, logger: Logger, now: () => number) {
     this.#o = options;
@@ -167,17 +169,16 @@ export class Cluster {
     for (const r of [...this.#outbound.keys()]) this.#fail(r);
     for (const { res } of this.#inbound.values()) res.abandon();
     this.#inbound.clear();
-    try {
-      await this.#ready;
-    } catch {
-      return;
-    }
+    // Not `#ready`: with Redis down that never settles, and shutdown must not wait for Redis.
+    await this.#linked.catch(() => undefined);
     await this.#directory?.close();
     await this.#link?.close();
   }
 
   async #start(): Promise<void> {
-    const link = await connectRedis(this.#o.redis, this.#o.commandTimeoutMs, this.#logger);
+    const linking = connectRedis(this.#o.redis, this.#o.commandTimeoutMs, this.#logger);
+    this.#linked = linking;
+    const link = await linking;
     if (this.#closed) {
       await link.close();
       return;
@@ -206,6 +207,8 @@ export class Cluster {
     this.#early.clear();
     this.#timer = setInterval(() => void this.#tick(), this.#o.heartbeatMs);
     this.#timer.unref();
+    await link.ready;
+    if (this.#closed) return;
     await link.subscriber.subscribe(this.#channel(this.instanceId), (raw) => this.#receive(raw));
     await this.#tick();
   }

@@ -32,6 +32,8 @@ export interface RedisLink {
   readonly subscriber: ClusterRedisClient;
   /** Every call bounded by the command timeout; rejects when Redis does not answer in time. */
   call<T>(run: (client: ClusterRedisClient) => Promise<T>): Promise<T>;
+  /** Resolves when the command connection is first ready (never, if closed before). */
+  readonly ready: Promise<void>;
   /** Called on every `ready` after the first (a reconnect: Redis may have lost its data). */
   onReconnect(listener: () => void): void;
   /** Called when a connection drops (`'subscriber'`: messages may have been lost; `'commands'`). */
@@ -81,10 +83,10 @@ export async function connectRedis(
     commands.connect().catch(onError);
   }
   subscriber.connect().catch(onError);
-  await whenReady(commands);
   return {
     commands,
     subscriber,
+    ready: whenReady(commands),
     call(run) {
       return new Promise((resolve, reject) => {
         if (!commands.isReady) {
