@@ -1,18 +1,17 @@
 import { type CryptoKey, errors } from 'jose';
 import { asciiBytes, decodeSegment } from './jws.js';
+import { failed, type NodeVerify, VerifyScheduler } from './verify-scheduler.js';
 
 /**
  * The signature step of the one JWT path: checks that a key may verify an algorithm (jose's
  * rules, with jose's errors) and verifies, on the fastest backend the runtime offers:
  *
  * - Node: `node:crypto`'s `verify` with a `KeyObject` made once per JWKS key (found at run time
- *   with `process.getBuiltinModule`, never imported, so edge bundles never see `node:`).
- *   Synchronously when no other verification is in flight: no thread hop, the new token costs
- *   the signature math plus our parsing. When others are in flight, the same call with a
- *   callback, on libuv's thread pool, so a burst uses every core as WebCrypto would; once
- *   every pool thread has one ({@link POOL_SIZE}), the next runs in place again (a storm of
- *   100,000 tokens never floods the pool that `fs` and `dns` share, and holds no buffers or
- *   native jobs while it waits).
+ *   with `process.getBuiltinModule`, never imported, so edge bundles never see `node:`): in place
+ *   when no other verification is in flight (no thread hop: a new token costs the signature math
+ *   plus our parsing), on libuv's thread pool in a burst, in place again for a bounded slice of
+ *   each event-loop turn when the pool is full, queued first-come-first-served beyond that
+ *   (verify-scheduler.ts).
  * - Anywhere else (workerd, Deno, Bun, browsers): `crypto.subtle.verify`, as jose does.
  */
 
@@ -83,13 +82,6 @@ const ALGORITHMS: Readonly<Record<string, AlgSpec | undefined>> = Object.freeze(
 
 // ---- node:crypto, found at run time ----------------------------------------------------------
 
-type NodeVerify = (
-  algorithm: string | null,
-  data: Uint8Array,
-  key: unknown,
-  signature: Uint8Array,
-  callback?: (err: Error | null, ok: boolean) => void,
-) => boolean;
 interface NodeCryptoLike {
   verify: NodeVerify;
   KeyObject: { from(key: CryptoKey): unknown };
@@ -124,6 +116,17 @@ function findNodeCrypto(): NodeCryptoLike | undefined {
 }
 
 const nodeCrypto = /* @__PURE__ */ findNodeCrypto();
+
+/** Where node:crypto checks run (in place, pool, queue): see verify-scheduler.ts. */
+const scheduler =
+  nodeCrypto === undefined
+    ? undefined
+    : new VerifyScheduler(
+        // Looked up on the module at each call (a test or the benchmark may wrap it).
+        (...args) => nodeCrypto.verify(...args),
+        (f) => (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate!(f),
+        () => performance.now(),
+      );
 
 // ---- keys ------------------------------------------------------------------------------------
 
@@ -239,57 +242,8 @@ export function endVerification(): void {
   inFlight--;
 }
 
-function failed(cause?: unknown): errors.JWSSignatureVerificationFailed {
-  return cause === undefined
-    ? new errors.JWSSignatureVerificationFailed()
-    : new errors.JWSSignatureVerificationFailed(undefined, { cause });
-}
-
-/** Which backend verified the last signatures (for the benchmark and tests). @internal */
-export const signatureStats = { sync: 0, pool: 0, webCrypto: 0 };
-
-/**
- * libuv's thread pool size (`UV_THREADPOOL_SIZE`, default 4), shared with `fs`, `dns` and
- * WebCrypto. Once this many verifications are on it, the next one runs synchronously on the
- * calling thread instead of queueing: it would only wait there, and a job handed to another
- * thread costs more CPU than the same check done in place (measured at concurrency 64: about
- * 48 µs of process CPU per RS256 token with every check on the pool, 35 µs with this rule). A
- * storm therefore never puts more than this many jobs on the pool.
- */
-const POOL_SIZE = /* @__PURE__ */ (() => {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
-    ?.env;
-  const n = Number(env?.UV_THREADPOOL_SIZE);
-  return Number.isInteger(n) && n > 0 ? n : 4;
-})();
-let poolBusy = 0;
-
-/** {@link POOL_SIZE}, for tests. @internal */
-export const poolSize = POOL_SIZE;
-
-/** One verification on libuv's pool. */
-function poolVerify(key: PreparedKey, signingInput: string, signature: string): Promise<true> {
-  poolBusy++;
-  return new Promise<true>((resolve, reject) => {
-    const done = (err: unknown, ok: boolean) => {
-      poolBusy--;
-      if (err) reject(failed(err));
-      else if (!ok) reject(failed());
-      else resolve(true);
-    };
-    try {
-      nodeCrypto!.verify(
-        key.spec.nodeHash,
-        asciiBytes(signingInput),
-        key.node!,
-        decodeSegment(signature),
-        (err, ok) => done(err, ok),
-      );
-    } catch (cause) {
-      done(cause ?? new Error('verify failed'), false);
-    }
-  });
-}
+/** WebCrypto verifications (for tests); the node:crypto ones are in `schedulerStats`. @internal */
+export const signatureStats = { webCrypto: 0 };
 
 /**
  * Verifies the signature (base64url) over the signing input with a prepared key. Returns `true`
@@ -304,26 +258,11 @@ export function verifySignature(
   signature: string,
 ): true | Promise<true> {
   const node = key.node;
-  if (node !== undefined && nodeCrypto !== undefined) {
-    // Alone, or the pool is full: in place. Otherwise on the pool, so a burst uses every core.
-    if (inFlight <= SYNC_MAX_IN_FLIGHT || poolBusy >= POOL_SIZE) {
-      signatureStats.sync++;
-      let ok: boolean;
-      try {
-        ok = nodeCrypto.verify(
-          key.spec.nodeHash,
-          asciiBytes(signingInput),
-          node,
-          decodeSegment(signature),
-        );
-      } catch (cause) {
-        throw failed(cause);
-      }
-      if (!ok) throw failed();
-      return true;
-    }
-    signatureStats.pool++;
-    return poolVerify(key, signingInput, signature);
+  if (node !== undefined && scheduler !== undefined) {
+    return scheduler.run(
+      { hash: key.spec.nodeHash, key: node, signingInput, signature },
+      inFlight <= SYNC_MAX_IN_FLIGHT,
+    );
   }
   signatureStats.webCrypto++;
   return crypto.subtle
