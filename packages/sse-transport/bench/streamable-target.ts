@@ -51,6 +51,8 @@ async function startOurs(stateful: boolean, auth: boolean, shared = false): Prom
   const common = {
     createMcpServer: echoServer,
     port,
+    // Every target listens on a port of its own while tokens name one shared resource URI.
+    allowedHosts: [`127.0.0.1:${port}`],
     maxSessions: 10_000,
     maxSessionsPerPrincipal: 10_000,
     streamableHttp: shared ? { sessions: false, server: echoServer() } : { sessions: stateful },
@@ -145,6 +147,7 @@ const starters: Record<string, () => Promise<number>> = {
   'ours-stateful': () => startOurs(true, true),
   'ours-stateless': () => startOurs(false, true),
   'ours-stateless-shared': () => startOurs(false, true, true),
+  'ours-stateless-shared-noauth': () => startOurs(false, false, true),
   'ours-stateful-noauth': () => startOurs(true, false),
   'ours-stateless-noauth': () => startOurs(false, false),
   'sdk1-stateful': () => startSdk1(true),

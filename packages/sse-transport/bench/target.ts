@@ -31,6 +31,8 @@ async function startOurs(auth: boolean): Promise<number> {
   const common = {
     createMcpServer: mcpServer,
     port,
+    // Every target listens on a port of its own while tokens name one shared resource URI.
+    allowedHosts: [`127.0.0.1:${port}`],
     maxSessions: 10_000,
     maxSessionsPerPrincipal: 10_000,
   };
