@@ -37,19 +37,26 @@ interface Waiting {
   readonly reject: (err: unknown) => void;
 }
 
-/** libuv's pool size (`UV_THREADPOOL_SIZE`, default 4). */
-const POOL_SIZE = /* @__PURE__ */ (() => {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
-    ?.env;
-  const n = Number(env?.UV_THREADPOOL_SIZE);
-  return Number.isInteger(n) && n > 0 ? n : 4;
-})();
+/**
+ * libuv's pool size (`UV_THREADPOOL_SIZE`, default 4). Read only on Node, when the scheduler is
+ * made: Deno refuses environment reads without `--allow-env` (it throws), so never at import.
+ */
+function poolSizeFromEnv(): number {
+  try {
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+      ?.env;
+    const n = Number(env?.UV_THREADPOOL_SIZE);
+    return Number.isInteger(n) && n > 0 ? n : 4;
+  } catch {
+    return 4;
+  }
+}
 
 /** In-place checks per event-loop turn while the pool is full, in ms of the calling thread. */
 const TURN_BUDGET_MS = 1;
 
 /** What ran where (for the benchmark and tests). @internal */
-export const schedulerStats = { inPlace: 0, pool: 0, queued: 0, poolSize: POOL_SIZE };
+export const schedulerStats = { inPlace: 0, pool: 0, queued: 0, poolSize: 4 };
 
 export function failed(cause?: unknown): errors.JWSSignatureVerificationFailed {
   return cause === undefined
@@ -59,6 +66,7 @@ export function failed(cause?: unknown): errors.JWSSignatureVerificationFailed {
 
 export class VerifyScheduler {
   private poolBusy = 0;
+  private readonly poolSize = poolSizeFromEnv();
   /** When this turn's in-place budget started (ms), or -1: not started. */
   private turnStart = -1;
   private turnScheduled = false;
@@ -69,12 +77,14 @@ export class VerifyScheduler {
     private readonly verify: NodeVerify,
     private readonly setImmediate: (f: () => void) => unknown,
     private readonly now: () => number,
-  ) {}
+  ) {
+    schedulerStats.poolSize = this.poolSize;
+  }
 
   /** `alone`: no other verification in flight. */
   run(job: NodeJob, alone: boolean): true | Promise<true> {
     if (alone) return this.inPlace(job);
-    if (this.poolBusy < POOL_SIZE) return this.onPool(job);
+    if (this.poolBusy < this.poolSize) return this.onPool(job);
     if (this.head === this.waiting.length && this.budgetLeft()) return this.inPlace(job);
     schedulerStats.queued++;
     return new Promise<true>((resolve, reject) => {
