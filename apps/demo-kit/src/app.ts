@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { redisStore } from '@mcp-auth/cache';
 import type { DevAuthServer } from '@mcp-auth/dev-auth-server';
 import {
+  type AuthEvent,
   createHandler,
   escapeHtml,
   type Logger,
@@ -15,6 +16,12 @@ import { mergeEnv, readDotEnvFile } from './dotenv.js';
 import { ConfigError } from './errors.js';
 import { isPortFree, pickFreePort } from './ports.js';
 import type { ProviderDefinition } from './provider.js';
+import {
+  type DemoTelemetry,
+  readTelemetryChoice,
+  startTelemetry,
+  type TelemetryMode,
+} from './telemetry.js';
 import { createDemoServer, describeCaller, STEP_UP_TOOL, type WhoAmI } from './tools.js';
 
 /** Log sink, the shape every @mcp-auth package accepts. */
@@ -29,6 +36,13 @@ export interface StartDemoAppOptions {
   interactive?: boolean;
   /** Logger handed to the libraries. Default: silent. */
   logger?: Logger;
+  /** Every authorization decision of the transport (`--verbose` prints them). */
+  onAuthEvent?: (event: AuthEvent) => void;
+  /**
+   * `console`: export spans and metrics to the console (`--telemetry console`). Without it, OTLP/HTTP
+   * export is on when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, else there is no telemetry.
+   */
+  telemetry?: TelemetryMode;
 }
 
 /** The Streamable HTTP endpoint; the default resource URI is `<origin>/mcp`. */
@@ -86,6 +100,8 @@ export interface DemoApp {
     scope?: string;
   };
   handler: SseHandler;
+  /** The OpenTelemetry SDK this app registered (`OTEL_EXPORTER_OTLP_ENDPOINT`, `--telemetry`). */
+  telemetry?: DemoTelemetry;
   /** Stops the MCP server (ends streams), then the emulation. Idempotent. */
   close(): Promise<void>;
 }
@@ -111,6 +127,7 @@ export async function startDemoApp(
     options.env ??
     mergeEnv(readDotEnvFile(join(options.cwd ?? process.cwd(), '.env')), process.env);
   const config = loadConfig(definition, env);
+  const telemetryChoice = readTelemetryChoice(env, definition.appName, options.telemetry);
   const logger = options.logger ?? {};
 
   const port = await choosePort(config, definition);
@@ -246,6 +263,16 @@ export async function startDemoApp(
   // attacker's page could rebind.
   const listenHost = new URL(origin).host;
   const allowedHosts = listenHost === new URL(resourceUri).host ? [] : [listenHost];
+  // Registered before the handler is created: the transport takes its meter then.
+  let telemetry: DemoTelemetry | undefined;
+  try {
+    telemetry = telemetryChoice ? await startTelemetry(telemetryChoice) : undefined;
+  } catch (err) {
+    await provider.close();
+    await store?.close();
+    await emulation?.stop();
+    throw err;
+  }
   let handler: SseHandler | undefined;
   const stats = () => ({ sessions: handler?.sessionCount ?? 0 });
   handler = createHandler({
@@ -287,6 +314,7 @@ export async function startDemoApp(
         highlightClaims: definition.highlightClaims,
         stats,
       }),
+    ...(options.onAuthEvent ? { onAuthEvent: options.onAuthEvent } : {}),
     logger,
   });
   const server = createHttpServer(handler);
@@ -299,6 +327,7 @@ export async function startDemoApp(
     await provider.close();
     await store?.close();
     await emulation?.stop();
+    await telemetry?.shutdown();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portInUse(port, config.host);
     if ((err as NodeJS.ErrnoException).code === 'EADDRNOTAVAIL') {
       throw new ConfigError(
@@ -330,6 +359,7 @@ export async function startDemoApp(
     ...(emulation ? { emulation } : {}),
     testClientOptions,
     handler: h,
+    ...(telemetry ? { telemetry } : {}),
     close() {
       closing ??= (async () => {
         await h.close();
@@ -340,6 +370,7 @@ export async function startDemoApp(
         await provider.close();
         await store?.close();
         await emulation?.stop();
+        await telemetry?.shutdown(); // last: flushes what the shutdown itself recorded
       })();
       return closing;
     },

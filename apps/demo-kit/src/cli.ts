@@ -1,10 +1,12 @@
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEMO_USER, type DemoApp, otherResourceFor, startDemoApp } from './app.js';
+import { formatAuthEvent } from './audit.js';
 import { isConfigError } from './errors.js';
 import { checkOrigin, runCheck, runFlow } from './flow.js';
 import { checkIssuerReachable } from './preflight.js';
 import type { ProviderDefinition } from './provider.js';
+import type { TelemetryMode } from './telemetry.js';
 import { STEP_UP_TOOL } from './tools.js';
 
 export interface CliOptions {
@@ -30,6 +32,7 @@ interface Flags {
   json: boolean;
   verbose: boolean;
   help: boolean;
+  telemetry: TelemetryMode | undefined;
 }
 
 const FLAG_HELP: [string, string][] = [
@@ -40,7 +43,14 @@ const FLAG_HELP: [string, string][] = [
   ['--check', 'run the conformance checks (test client --check) against this server, then exit'],
   ['--interactive', 'emulation: real login and consent pages instead of automatic approval'],
   ['--json', 'with --once or --check: print the report as JSON'],
-  ['--verbose', 'log what the libraries do (also DEBUG=1)'],
+  [
+    '--verbose',
+    'log what the libraries do, and one line per authorization decision (also DEBUG=1)',
+  ],
+  [
+    '--telemetry console',
+    'print OpenTelemetry spans and metrics (OTEL_EXPORTER_OTLP_ENDPOINT: export over OTLP/HTTP)',
+  ],
   ['--help', 'this help'],
 ];
 
@@ -97,6 +107,9 @@ export async function runCli(def: ProviderDefinition, options: CliOptions = {}):
       ...(env !== undefined ? { env } : {}),
       interactive: flags.interactive,
       logger,
+      // One line per authorization decision (never a token: the events carry none).
+      ...(verbose ? { onAuthEvent: (event) => err(`  ${formatAuthEvent(event)}`) } : {}),
+      ...(flags.telemetry ? { telemetry: flags.telemetry } : {}),
     });
   } catch (e) {
     if (isConfigError(e)) {
@@ -206,8 +219,18 @@ function parseFlags(argv: string[]): Flags {
     json: false,
     verbose: false,
     help: false,
+    telemetry: undefined,
   };
-  for (const arg of argv) {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--telemetry' || arg.startsWith('--telemetry=')) {
+      const value = arg === '--telemetry' ? argv[++i] : arg.slice('--telemetry='.length);
+      if (value !== 'console' && value !== 'otlp') {
+        throw new Error('--telemetry takes "console" or "otlp"');
+      }
+      flags.telemetry = value;
+      continue;
+    }
     switch (arg) {
       case '--': // pnpm passes the separator through
         break;
@@ -250,11 +273,11 @@ function usage(def: ProviderDefinition): string {
     '',
     `Usage: pnpm --filter @mcp-auth/app-${def.appName} start -- [options]`,
     '',
-    ...FLAG_HELP.map(([f, d]) => `  ${f.padEnd(15)} ${d}`),
+    ...FLAG_HELP.map(([f, d]) => `  ${f.padEnd(19)} ${d}`),
     '',
     def.emulationOnly
-      ? 'Environment (or .env): PORT, HOST, OAUTH_REQUIRED_SCOPES, OAUTH_STEP_UP_SCOPE, ALLOWED_ORIGIN, REDIS_URL.'
-      : 'Environment (or .env): OAUTH_AUTHORIZATION_SERVER, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, OAUTH_RESOURCE_URI, OAUTH_REQUIRED_SCOPES, OAUTH_STEP_UP_SCOPE, OAUTH_ALLOWED_CLIENT_IDS, OAUTH_AUDIENCE, PORT, HOST, ALLOWED_ORIGIN, REDIS_URL.',
+      ? 'Environment (or .env): PORT, HOST, OAUTH_REQUIRED_SCOPES, OAUTH_STEP_UP_SCOPE, ALLOWED_ORIGIN, REDIS_URL, OTEL_EXPORTER_OTLP_ENDPOINT.'
+      : 'Environment (or .env): OAUTH_AUTHORIZATION_SERVER, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, OAUTH_RESOURCE_URI, OAUTH_REQUIRED_SCOPES, OAUTH_STEP_UP_SCOPE, OAUTH_ALLOWED_CLIENT_IDS, OAUTH_AUDIENCE, PORT, HOST, ALLOWED_ORIGIN, REDIS_URL, OTEL_EXPORTER_OTLP_ENDPOINT.',
     def.emulationOnly
       ? ''
       : `Without OAUTH_AUTHORIZATION_SERVER it runs against a local emulation of ${def.displayName}.`,
@@ -298,6 +321,7 @@ function banner(app: DemoApp, flags: Flags, paint: (c: number, s: string) => str
       ? [row('token binding', 'client id allowlist (no audience in these access tokens)')]
       : []),
     row('resource metadata', app.resourceMetadataUrl),
+    ...(app.telemetry ? [row('telemetry', app.telemetry.description)] : []),
     row(
       'scopes',
       `${app.requiredScopes.join(' ') || '(none)'} for every request; ${STEP_UP_TOOL} also needs ${app.stepUpScope}`,

@@ -9,6 +9,7 @@ export {
   type StartDemoAppOptions,
   startDemoApp,
 } from './app.js';
+export { formatAuthEvent } from './audit.js';
 export { type CliOptions, runCli } from './cli.js';
 export { type DemoConfig, ENV_VARS, loadConfig, readResourceUri, readScopes } from './config.js';
 export { mergeEnv, parseDotEnv, readDotEnvFile } from './dotenv.js';
@@ -26,6 +27,13 @@ export {
 } from './flow.js';
 export { checkIssuerReachable, type IssuerCheck } from './preflight.js';
 export type { ProviderDefinition } from './provider.js';
+export {
+  type DemoTelemetry,
+  readTelemetryChoice,
+  startTelemetry,
+  type TelemetryChoice,
+  type TelemetryMode,
+} from './telemetry.js';
 export {
   createDemoServer,
   type DemoServerOptions,
