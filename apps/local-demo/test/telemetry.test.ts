@@ -126,4 +126,19 @@ describe('local demo with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     expect(posted('/v1/traces').some((t) => t.body.includes('"mcp_auth.authorize"'))).toBe(true);
     expect(posted('/v1/metrics').some((m) => m.body.includes('"mcp_auth.validations"'))).toBe(true);
   }, 300_000);
+
+  it('--once --telemetry console prints the spans and metrics, sends nothing to the endpoint', async () => {
+    ensureBuilt();
+    const run = await spawnApp(
+      appDir,
+      ['--once', '--telemetry', 'console'],
+      { PORT: '0', OTEL_EXPORTER_OTLP_ENDPOINT: collector.url },
+      { timeoutMs: 60_000 },
+    );
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/telemetry\s+console/);
+    expect(run.stdout).toContain("name: 'mcp_auth.authorize'");
+    expect(run.stdout).toContain("name: 'mcp_auth.validations'");
+    expect(exports).toEqual([]);
+  }, 300_000);
 });
