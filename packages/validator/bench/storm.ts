@@ -116,16 +116,17 @@ export async function tokenStorm(issuer: LocalIssuer): Promise<{ notes: string[]
   const worst = Math.min(...ratios);
   const maxRetained = Math.max(...results.retainedMb);
   const v = results.validator;
-  const fifoOk = v.every((r) => r.max <= r.wallMs + 1);
+  // Answered in arrival order, give or take 5% of the storm (the pool runs a few side by side).
+  const fifoOk = v.every((r) => r.lateness <= r.wallMs * 0.05);
   return {
     notes,
     rows: [
       {
         benchmark: `storm: ${STORM} new EdDSA tokens at once, validate vs jose.jwtVerify (same storm)`,
         baseline: `${Math.round((STORM / results.jose[0]!.wallMs) * 1000)} tokens/s`,
-        validator: `${Math.round((STORM / v[0]!.wallMs) * 1000)} tokens/s, max wait ${v[0]!.max.toFixed(0)} ms of ${v[0]!.wallMs.toFixed(0)}`,
+        validator: `${Math.round((STORM / v[0]!.wallMs) * 1000)} tokens/s, p50 ${v[0]!.p50.toFixed(0)} ms of ${v[0]!.wallMs.toFixed(0)}, out of FIFO ≤ ${v[0]!.lateness.toFixed(0)} ms`,
         ratio: `${ratios.map((r) => r.toFixed(2)).join(', ')}x throughput`,
-        target: '(report), no wait beyond the storm',
+        target: '(report); FIFO within 5% of the storm',
         ok: fifoOk && worst > 0 ? 'yes' : 'NO',
       },
       {
