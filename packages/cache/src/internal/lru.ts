@@ -151,9 +151,9 @@ export class Lru<V> {
     }
     // Evict before inserting, so the new entry is never the victim.
     if (map.size >= this.maxEntries) this.evictOne();
-    const en = new Entry(value, expiresAtMs, false, key);
-    map.set(key, en);
-    if (key.length >= LONG_KEY) this.indexTail(en);
+    // The tail hint is made on the first hit, not here: most entries of a cold burst are never
+    // read again soon, and the first hit pays one full-key lookup.
+    map.set(key, new Entry(value, expiresAtMs, false, key));
     this.sweepStep();
     const first = this.onFirstInsert;
     if (first !== undefined) {
