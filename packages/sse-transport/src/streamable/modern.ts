@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import { sendJson } from '../internal/http.js';
+import { MODERN_REVISIONS, SESSION_REVISIONS } from './protocol.js';
 
 /**
  * A handler for MCP revision 2026-07-28 requests (per-request envelopes, no sessions): the v2 SDK's
@@ -86,4 +88,37 @@ function drained(res: ServerResponse): Promise<void> {
     res.on('drain', done);
     res.on('close', done);
   });
+}
+
+/**
+ * A 2026-07-28 request: to the modern handler, or (none configured) answered like any server that
+ * speaks only the session revisions, so clients fall back to them.
+ */
+export async function answerModern(
+  handler: ModernHandler | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: unknown,
+  authInfo: AuthInfo | undefined,
+  cors: Record<string, string>,
+): Promise<void> {
+  if (handler === undefined) {
+    // Like any server that speaks only the session revisions: clients fall back to them.
+    sendJson(
+      res,
+      400,
+      {
+        jsonrpc: '2.0',
+        id: null,
+        error: {
+          code: -32022,
+          message: 'Unsupported protocol version',
+          data: { supported: [...SESSION_REVISIONS], requested: MODERN_REVISIONS[0] },
+        },
+      },
+      cors,
+    );
+    return;
+  }
+  await serveModern(handler, req, res, body, authInfo, cors);
 }
