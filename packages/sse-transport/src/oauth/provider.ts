@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CacheStore } from '@mcp-auth/cache';
 import {
   canonicalizeResourceUri,
   createMetadataHandler,
@@ -8,7 +7,6 @@ import {
   type ProtectedResourceMetadata,
   protectedResourceMetadataUrl,
 } from '@mcp-auth/discovery';
-import { isScopeToken } from '@mcp-auth/gate';
 import {
   createTokenValidator,
   type TokenValidator,
@@ -25,79 +23,10 @@ import type {
   SseAuthProvider,
 } from '../types.js';
 import { BrowserFlow } from './browser-flow.js';
-import { type FlowSecret, flowKeySource, parseFlowSecrets } from './flow-keys.js';
+import { flowKeySource, parseFlowSecrets } from './flow-keys.js';
+import { type OAuthProviderOptions, stringList } from './provider-options.js';
 import { type AuthServerReadiness, createAuthServerReadiness } from './readiness.js';
 import { usedStates } from './used-states.js';
-
-/** Options of {@link OAuthProvider}. */
-export interface OAuthProviderOptions {
-  /** The authorization server's issuer identifier (its metadata is discovered). Required. */
-  authorizationServer: string;
-  /** This MCP server's canonical URI: the audience tokens must carry (RFC 8707). Required. */
-  resourceUri: string;
-  /** OAuth client id for the browser flow (`/oauth/authorize` and the callback). Without it, no flow. */
-  clientId?: string;
-  /** Client secret (confidential client); without it the client is public (PKCE only). */
-  clientSecret?: string;
-  /** Path of the callback. Default `/oauth/callback`. */
-  callbackPath?: string;
-  /**
-   * The absolute redirect URI registered with the authorization server. Default: `callbackPath` on
-   * the origin of `resourceUri`. Never derived from `Host` or `X-Forwarded-*`.
-   */
-  redirectUri?: string;
-  /** Scopes every request needs (403 `insufficient_scope` without them). Default `[]`. */
-  requiredScopes?: string[];
-  /** Scopes asked for in the browser flow. Default `requiredScopes`. */
-  authorizationScopes?: string[];
-  /** Seconds a validated token is cached (never past its `exp`). Default 300. */
-  tokenCacheTTL?: number;
-  /** Require this resource in `aud`. Default true; false only with `allowedClientIds`. */
-  strictAudienceValidation?: boolean;
-  /** Extra check or enrichment of a token; it cannot weaken the audience, expiry or scope checks. */
-  customValidator?: TokenValidatorOptions['customValidator'];
-  /** Provider profile of the validator (`generic`, `cognito`, `auth0`, `okta`, …). */
-  profile?: TokenValidatorOptions['profile'];
-  /** Client ids whose tokens are accepted (required with `strictAudienceValidation: false`). */
-  allowedClientIds?: string[];
-  /** `scopes_supported` of the protected resource metadata. Default `requiredScopes` (omitted when empty). */
-  scopesSupported?: string[];
-  /** `resource_name` of the protected resource metadata. */
-  resourceName?: string;
-  /**
-   * A store of `@mcp-auth/cache` (e.g. `redisStore()`), shared by the token cache and the set of
-   * used flow states, so a callback can land on another instance. Without `flowSecret`, the flow
-   * secret is also kept there (created once) so every instance sharing the store shares it.
-   * Default: in memory.
-   */
-  cache?: CacheStore;
-  /**
-   * The secret that authenticates pending browser sign-ins (their `state`) and derives their PKCE
-   * code verifiers: a string or Uint8Array of at least 32 random bytes, or a list of up to 4 (the
-   * first signs, all verify: rotate by prepending a new one). Every instance that may receive a
-   * callback must have the same. Default: kept in the `cache` store when it is a remote store,
-   * else random for this process (a restart abandons the sign-ins in progress).
-   */
-  flowSecret?: FlowSecret | readonly FlowSecret[];
-  /** Extra parameters of the authorization request (e.g. `{ prompt: 'consent' }`). */
-  additionalAuthorizationParameters?: Record<string, string>;
-  /** Options passed to `createTokenValidator` as they are (`jwt`, `introspection`, `tokenFormat`, …). */
-  validator?: Partial<TokenValidatorOptions>;
-  /** Allow `http:` for loopback authorization servers and resources (local development only). */
-  allowInsecureHttpForLoopback?: boolean;
-  logger?: Logger;
-  fetch?: typeof fetch;
-  /** Clock in ms. */
-  now?: () => number;
-}
-
-function stringList(name: string, value: unknown): string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value) || !value.every(isScopeToken)) {
-    throw new TypeError(`"${name}" must be an array of scope strings`);
-  }
-  return [...value];
-}
 
 function isTypedValidationError(error: unknown): error is {
   code: string;
