@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer } from 'node:http';
 import { join } from 'node:path';
 import { redisStore } from '@mcp-auth/cache';
 import type { DevAuthServer } from '@mcp-auth/dev-auth-server';
 import {
   type AuthEvent,
   createHandler,
-  escapeHtml,
   type Logger,
   OAuthProvider,
   type SseHandler,
@@ -14,15 +13,16 @@ import {
 import { type DemoConfig, loadConfig } from './config.js';
 import { mergeEnv, readDotEnvFile } from './dotenv.js';
 import { ConfigError } from './errors.js';
-import { isPortFree, pickFreePort } from './ports.js';
+import { choosePort, hostForUrl, listen, portInUse } from './ports.js';
 import type { ProviderDefinition } from './provider.js';
+import { signedInPage } from './signed-in-page.js';
 import {
   type DemoTelemetry,
   readTelemetryChoice,
   startTelemetry,
   type TelemetryMode,
 } from './telemetry.js';
-import { createDemoServer, describeCaller, STEP_UP_TOOL, type WhoAmI } from './tools.js';
+import { createDemoServer, describeCaller, STEP_UP_TOOL } from './tools.js';
 
 /** Log sink, the shape every @mcp-auth package accepts. */
 export type { Logger };
@@ -387,63 +387,4 @@ function metadataUrlFor(resource: string): string {
   const url = new URL(resource);
   const path = url.pathname === '/' ? '' : url.pathname;
   return `${url.origin}/.well-known/oauth-protected-resource${path}`;
-}
-
-async function choosePort(config: DemoConfig, def: ProviderDefinition): Promise<number> {
-  if (config.port === 0) return pickFreePort(config.host);
-  if (config.portFromEnv && !(await isPortFree(config.port, config.host))) {
-    throw portInUse(config.port, config.host);
-  }
-  if (!config.portFromEnv && !(await isPortFree(config.port, config.host))) {
-    // The default port is taken and the user did not ask for it: any free port will do.
-    const port = await pickFreePort(config.host);
-    config.warnings.push(
-      `port ${def.defaultPort} is busy, using ${port} instead (set PORT to choose one)`,
-    );
-    return port;
-  }
-  return config.port;
-}
-
-function portInUse(port: number, host: string): ConfigError {
-  return new ConfigError(
-    'PORT',
-    `PORT ${port} is already in use on ${host}: set PORT to a free port, e.g. PORT=${port === 65535 ? 3010 : port + 1} (or PORT=0 for any)`,
-    'ERR_PORT_IN_USE',
-  );
-}
-
-function hostForUrl(host: string): string {
-  if (host === '0.0.0.0') return '127.0.0.1';
-  if (host === '::') return '[::1]';
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-/** The page the server-side browser flow ends on: who signed in, never a token. */
-function signedInPage(appName: string, who: WhoAmI): string {
-  const rows: [string, string][] = [
-    ['subject', who.subject ?? '(none)'],
-    ['client', who.clientId],
-    ['scopes', who.scopes.join(' ') || '(none)'],
-    ['issuer', who.issuer ?? ''],
-    ['expires', who.expiresAt ?? ''],
-  ];
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(appName)}: signed in</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;line-height:1.5}td{padding:2px 12px 2px 0}</style>
-</head><body><h1>Signed in</h1>
-<table>${rows.map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td><code>${escapeHtml(v)}</code></td></tr>`).join('')}</table>
-<p>The access token was validated for this server and stays on the server: it is never shown in a page. You can close this window.</p>
-</body></html>
-`;
 }
