@@ -3,7 +3,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
-# redis-server for the cache integration tests, Chromium for the browser login test.
+# redis-server for the Redis tests, Chromium for the browser login tests, HAProxy for the cluster test.
 ensure_system_packages redis-server:redis-server chromium:chromium haproxy:haproxy
 install_and_build
 
