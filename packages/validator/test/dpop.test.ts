@@ -292,7 +292,11 @@ describe('DPoP with the other entry points', () => {
         () => undefined,
         (e: unknown) => e,
       )) as { code: string; status: number };
-    expect(err).toMatchObject({ code: 'ERR_DPOP_BOUND_TOKEN_AS_BEARER', status: 401 });
+    expect(err).toMatchObject({
+      code: 'invalid_token',
+      validationCode: 'ERR_DPOP_BOUND_TOKEN_AS_BEARER',
+      status: 401,
+    });
   });
 });
 

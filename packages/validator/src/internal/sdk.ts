@@ -34,27 +34,78 @@ function loadSdkErrors(): Promise<SdkErrors | null> {
   return sdkErrors;
 }
 
+/** The v2 SDK's error class (`@modelcontextprotocol/server`), matched by code and brand. */
+type V2OAuthError = new (code: string, message: string) => Error;
+
+let v2OAuthError: Promise<V2OAuthError | null> | undefined;
+
+// A variable specifier keeps bundlers from inlining the optional peer dependency.
+const SDK_V2_MODULE = '@modelcontextprotocol/server';
+
+function loadV2OAuthError(): Promise<V2OAuthError | null> {
+  v2OAuthError ??= import(/* @vite-ignore */ SDK_V2_MODULE).then(
+    (m: { OAuthError?: unknown }) =>
+      typeof m?.OAuthError === 'function' ? (m.OAuthError as V2OAuthError) : null,
+    () => null,
+  );
+  return v2OAuthError;
+}
+
 /**
- * `requireBearerAuth` of the MCP SDK maps errors by class (`instanceof InvalidTokenError` → 401,
- * `InsufficientScopeError` → 403, other → 500). When the SDK is installed, the validator's errors
- * are rethrown as those classes (with `code`, `status` and `cause` kept); otherwise as they are.
- * The SDK has no 503: an unavailable authorization server becomes its `ServerError` (500).
+ * The v2 SDK recognises its `OAuthError` by a brand under this global symbol (so errors cross
+ * bundle copies); stamping it lets one error serve both SDK lines.
+ */
+const V2_BRANDS = Symbol.for('mcp.sdk.errorBrands');
+
+/** The OAuth `error` code an SDK answers with, by the validator's HTTP status. */
+function oauthCodeOf(status: number): string {
+  if (status === 403) return 'insufficient_scope';
+  if (status === 401) return 'invalid_token';
+  if (status === 400) return 'invalid_request';
+  return 'server_error';
+}
+
+/**
+ * Rethrows a validator error the way the MCP SDK's `requireBearerAuth` understands, for both SDK
+ * lines at once:
+ * - v1 (`@modelcontextprotocol/sdk`) maps by class: `InvalidTokenError` → 401,
+ *   `InsufficientScopeError` → 403, other → 500. When it is installed, the error is an instance of
+ *   the matching class (its CommonJS classes from the CommonJS build).
+ * - v2 (`@modelcontextprotocol/server`) maps an `OAuthError` by its `code` (`invalid_token` → 401,
+ *   `insufficient_scope` → 403, `server_error` → 500, other → 400): the error carries the v2 brand
+ *   and `code` is that OAuth code.
+ * Either way `validationCode` keeps the validator's stable code (`ERR_…`), with `status`,
+ * `requiredScopes`, `retryAfterSeconds` and `cause` (the `TokenValidationError`). With neither SDK
+ * installed the `TokenValidationError` itself is thrown. The SDKs have no 503: an unavailable
+ * authorization server becomes `server_error` (500).
  */
 export async function toSdkError(err: unknown): Promise<never> {
   if (!isTokenValidationError(err)) throw err;
-  const sdk = await loadSdkErrors();
-  if (sdk === null) throw err;
   const e = err as TokenValidationError;
-  const Ctor =
-    e.status === 403
-      ? sdk.InsufficientScopeError
-      : e.status === 401
-        ? sdk.InvalidTokenError
-        : e.status === 400
-          ? sdk.InvalidRequestError
-          : sdk.ServerError;
-  const mapped = new Ctor(e.message) as Error & Record<string, unknown>;
-  mapped.code = e.code;
+  const [v1, v2] = await Promise.all([loadSdkErrors(), loadV2OAuthError()]);
+  if (v1 === null && v2 === null) throw err;
+  const code = oauthCodeOf(e.status);
+  let mapped: Error & Record<string | symbol, unknown>;
+  if (v1 !== null) {
+    const Ctor =
+      e.status === 403
+        ? v1.InsufficientScopeError
+        : e.status === 401
+          ? v1.InvalidTokenError
+          : e.status === 400
+            ? v1.InvalidRequestError
+            : v1.ServerError;
+    mapped = new Ctor(e.message) as Error & Record<string | symbol, unknown>;
+    Object.defineProperty(mapped, V2_BRANDS, {
+      value: new Set(['mcp.OAuthError']),
+      enumerable: false,
+      configurable: true,
+    });
+  } else {
+    mapped = new v2!(code, e.message) as Error & Record<string | symbol, unknown>;
+  }
+  mapped.code = code;
+  mapped.validationCode = e.code;
   mapped.status = e.status;
   if (e.requiredScopes) mapped.requiredScopes = e.requiredScopes;
   if (e.retryAfterSeconds !== undefined) mapped.retryAfterSeconds = e.retryAfterSeconds;
