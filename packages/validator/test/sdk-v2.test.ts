@@ -71,7 +71,7 @@ describe('SDK v2: requireBearerAuth({ verifier: validator }) from @modelcontextp
       expect(res.headers.get('www-authenticate')).toContain(
         `resource_metadata="${validator.resourceMetadataUrl}"`,
       );
-      expect((await res.json()).error).toBe(
+      expect(((await res.json()) as { error: string }).error).toBe(
         status === 403 ? 'insufficient_scope' : 'invalid_token',
       );
     }
