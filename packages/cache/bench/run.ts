@@ -6,7 +6,7 @@
  * times drift on shared machines): a bare `Map.get` on the same keys, in the same loop shape.
  * Each pair is measured in alternating rounds; the table shows the median ratio.
  */
-import { type Cache, createCache } from '../src/index';
+import { type Cache, createCache } from '../src/index.js';
 
 const ROUNDS = 9;
 const silent = { warn: () => {} };

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createCache } from './index';
+import { createCache } from './index.js';
 
 const silent = { warn: () => {} };
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type Cache, type CacheOptions, createCache, memoryStore } from './index';
+import { type Cache, type CacheOptions, createCache, memoryStore } from './index.js';
 
 /** A frozen clock the test moves by hand. */
 function clock(start = Date.UTC(2026, 0, 1)) {

@@ -1,11 +1,11 @@
-import { CacheError } from './errors';
-import { RateLimitedLog } from './internal/log';
-import { Lru } from './internal/lru';
-import { errorMeta, RemoteTier, toCacheError } from './internal/remote-tier';
-import { type Flight, type Loader, SingleFlight } from './internal/single-flight';
-import { cacheKey, epochSeconds, positiveSeconds } from './internal/validate';
-import { type CacheOptions, resolveCacheOptions } from './options';
-import type { Cache, CacheStats, LoadResult, SetOptions } from './types';
+import { CacheError } from './errors.js';
+import { RateLimitedLog } from './internal/log.js';
+import { Lru } from './internal/lru.js';
+import { errorMeta, RemoteTier, toCacheError } from './internal/remote-tier.js';
+import { type Flight, type Loader, SingleFlight } from './internal/single-flight.js';
+import { cacheKey, epochSeconds, positiveSeconds } from './internal/validate.js';
+import { type CacheOptions, resolveCacheOptions } from './options.js';
+import type { Cache, CacheStats, LoadResult, SetOptions } from './types.js';
 
 export type { Cache, CacheOptions };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CacheError, isCacheError } from './errors';
+import { CacheError, isCacheError } from './errors.js';
 
 describe('isCacheError', () => {
   it.each([

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { sha256Base64url } from './hash-key';
-import { hashKey } from './index';
+import { sha256Base64url } from './hash-key.js';
+import { hashKey } from './index.js';
 
 /** What hashKey has always returned: node:crypto's SHA-256 of the UTF-8 bytes, base64url. */
 const reference = (s: string) =>
@@ -103,7 +103,7 @@ async function loadWith(getBuiltinModule: unknown): Promise<typeof import('./has
     writable: true,
   });
   try {
-    return await import('./hash-key');
+    return await import('./hash-key.js');
   } finally {
     if (original) Object.defineProperty(process, 'getBuiltinModule', original);
     else delete (process as { getBuiltinModule?: unknown }).getBuiltinModule;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createCache, hashKey } from './index';
+import { createCache, hashKey } from './index.js';
 
 const silent = { warn: () => {} };
 

@@ -1,9 +1,9 @@
-export { type Cache, createCache } from './cache';
-export { CacheError, type CacheErrorCode, type CacheOperation, isCacheError } from './errors';
-export { hashKey } from './hash-key';
-export { memoryStore } from './memory-store';
-export type { CacheOptions } from './options';
-export { type RedisClientLike, type RedisStoreOptions, redisStore } from './redis-store';
+export { type Cache, createCache } from './cache.js';
+export { CacheError, type CacheErrorCode, type CacheOperation, isCacheError } from './errors.js';
+export { hashKey } from './hash-key.js';
+export { memoryStore } from './memory-store.js';
+export type { CacheOptions } from './options.js';
+export { type RedisClientLike, type RedisStoreOptions, redisStore } from './redis-store.js';
 export type {
   CacheStats,
   CacheStore,
@@ -13,4 +13,4 @@ export type {
   RemoteCacheStore,
   RemoteEntry,
   SetOptions,
-} from './types';
+} from './types.js';

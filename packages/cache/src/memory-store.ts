@@ -1,4 +1,4 @@
-import type { MemoryCacheStore } from './types';
+import type { MemoryCacheStore } from './types.js';
 
 /**
  * The in-process store (the default): a bounded `Map` with LRU-style eviction at the cache's

@@ -1,6 +1,6 @@
-import { coarseNow } from './internal/clock';
-import { positiveInteger, positiveMs, positiveSeconds } from './internal/validate';
-import type { CacheStore, Logger, RemoteCacheStore } from './types';
+import { coarseNow } from './internal/clock.js';
+import { positiveInteger, positiveMs, positiveSeconds } from './internal/validate.js';
+import type { CacheStore, Logger, RemoteCacheStore } from './types.js';
 
 /** Options of `createCache`. */
 export interface CacheOptions {

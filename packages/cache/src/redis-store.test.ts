@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createCache, type RedisClientLike, redisStore } from './index';
+import { createCache, type RedisClientLike, redisStore } from './index.js';
 
 /** A stand-in for a node-redis client whose replies the test scripts. Integration tests use the real one. */
 function fakeClient(reply: (args: string[]) => Promise<unknown>) {

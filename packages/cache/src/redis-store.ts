@@ -1,8 +1,8 @@
-import { CacheError, type CacheErrorCode, type CacheOperation } from './errors';
-import { assertJsonValue } from './internal/json';
-import { RateLimitedLog } from './internal/log';
-import { positiveMs, show } from './internal/validate';
-import type { Logger, RemoteCacheStore, RemoteEntry } from './types';
+import { CacheError, type CacheErrorCode, type CacheOperation } from './errors.js';
+import { assertJsonValue } from './internal/json.js';
+import { RateLimitedLog } from './internal/log.js';
+import { positiveMs, show } from './internal/validate.js';
+import type { Logger, RemoteCacheStore, RemoteEntry } from './types.js';
 
 /**
  * The part of a node-redis v5 client (`createClient()` from `redis`) the store uses. Every command

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { createCache, type RemoteCacheStore, type RemoteEntry } from './index';
+import { createCache, type RemoteCacheStore, type RemoteEntry } from './index.js';
 
 /** A remote store on a Map and the test's clock (the Redis one is covered in test/redis.test.ts). */
 function fakeRemote(clock: { now(): number; advance(ms: number): void }, latencyMs = 0) {

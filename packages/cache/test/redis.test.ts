@@ -2,7 +2,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { type RedisProcess, startRedis } from '@mcp-auth/test-utils';
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type Cache, type CacheOptions, createCache, redisStore } from '../src/index';
+import { type Cache, type CacheOptions, createCache, redisStore } from '../src/index.js';
 
 /**
  * Integration tests against a real redis-server on a free loopback port (no persistence),

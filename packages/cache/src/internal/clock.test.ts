@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { createCache } from '../index';
-import { coarseNow } from './clock';
+import { createCache } from '../index.js';
+import { coarseNow } from './clock.js';
 
 describe('coarse hit clock', () => {
   it('is Date.now() read at most once per event-loop turn', async () => {

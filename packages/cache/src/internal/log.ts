@@ -1,4 +1,4 @@
-import type { Logger } from '../types';
+import type { Logger } from '../types.js';
 
 /**
  * Logs each kind of failure at most once per interval, with the number of occurrences that were

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Lru } from './lru';
+import { Lru } from './lru.js';
 
 const FAR = 1e15;
 

@@ -1,7 +1,7 @@
-import { CacheError } from '../errors';
-import type { RemoteCacheStore } from '../types';
-import type { RateLimitedLog } from './log';
-import type { Lru } from './lru';
+import { CacheError } from '../errors.js';
+import type { RemoteCacheStore } from '../types.js';
+import type { RateLimitedLog } from './log.js';
+import type { Lru } from './lru.js';
 
 /** How many open caches use each remote store (see {@link RemoteTier.release}). */
 const storeUsers = new WeakMap<RemoteCacheStore, number>();

@@ -1,5 +1,5 @@
-import { CacheError } from '../errors';
-import type { LoadResult } from '../types';
+import { CacheError } from '../errors.js';
+import type { LoadResult } from '../types.js';
 
 /** The longest delay setTimeout honours (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
