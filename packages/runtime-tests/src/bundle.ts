@@ -5,13 +5,6 @@ export const PACKAGE_DIR = resolve(import.meta.dirname, '..');
 export const FIXTURES_DIR = join(PACKAGE_DIR, 'fixtures');
 
 /**
- * `@mcp-auth/cache` loads node-redis with `import('redis')` inside `redisStore({ url })`. That call
- * never runs on the Fetch path, but a literal specifier makes a bundler follow it into node-redis,
- * which is all `node:` modules. It stays external here; see the README (Findings).
- */
-export const KNOWN_EXTERNAL = 'redis';
-
-/**
  * Bundles `entry` (default: the Fetch app) and everything it imports into one ES module, as a
  * Workers or Deno user's bundler would, for no platform in particular: esbuild's `neutral` platform
  * knows no Node built-ins, so any `node:` (or bare `crypto`, `http`, …) import on the path fails the
@@ -30,7 +23,6 @@ export async function bundleApp(
     platform: 'neutral',
     mainFields: ['module', 'main'],
     target: 'es2022',
-    external: [KNOWN_EXTERNAL],
     metafile: true,
     logLevel: 'silent',
   });
