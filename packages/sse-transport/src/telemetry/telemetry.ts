@@ -61,6 +61,21 @@ function principal(authInfo: AuthInfo | undefined): AuthEventPrincipal | undefin
  * an optional peer dependency loaded once with a guarded dynamic import: nothing happens when it
  * is absent). Register your tracer and meter providers before creating the handler.
  */
+/** Whether an SDK registered a tracer provider (the API's proxy delegates to a no-op otherwise). */
+function hasTracerProvider(api: OtelApi): boolean {
+  const provider = api.trace.getTracerProvider() as { getDelegate?: () => unknown };
+  const delegate = typeof provider.getDelegate === 'function' ? provider.getDelegate() : provider;
+  return (
+    (delegate as { constructor?: { name?: string } })?.constructor?.name !== 'NoopTracerProvider'
+  );
+}
+
+/** Whether an SDK registered a meter provider. */
+function hasMeterProvider(api: OtelApi): boolean {
+  const provider = api.metrics.getMeterProvider() as { constructor?: { name?: string } };
+  return provider?.constructor?.name !== 'NoopMeterProvider';
+}
+
 export class Telemetry {
   readonly #onEvent: ((event: AuthEvent) => void) | undefined;
   readonly #logger: Logger;
@@ -87,6 +102,9 @@ export class Telemetry {
     } catch {
       return; // Not installed: no telemetry.
     }
+    // Installed but nothing registered (no SDK): every span and metric would be a no-op, so pay
+    // nothing per request. Providers must be registered before the handler is created.
+    if (!hasTracerProvider(api) && !hasMeterProvider(api)) return;
     const meter = api.metrics.getMeter(SCOPE);
     const active = meter.createObservableUpDownCounter(METRICS.activeSessions, {
       description: 'Live sessions held by this instance',
