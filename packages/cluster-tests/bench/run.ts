@@ -13,7 +13,7 @@
  * measures the overhead of scaling out, not the gain of more hardware.
  */
 import { start as startAuthServer } from '@mcp-auth/dev-auth-server';
-import { getFreePort, startRedis } from '@mcp-auth/test-utils';
+import { getFreePort, openMcpSession, startRedis } from '@mcp-auth/test-utils';
 import autocannon from 'autocannon';
 import {
   ensureBuilt,
@@ -51,39 +51,6 @@ interface Result {
   p99: number;
   cpuMicrosPerRequest: number;
   non2xx: number;
-}
-
-async function openSession(url: string, token: string): Promise<string> {
-  const headers = {
-    authorization: `Bearer ${token}`,
-    'content-type': 'application/json',
-    accept: ACCEPT,
-  };
-  const init = await fetch(`${url}/mcp`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 0,
-      method: 'initialize',
-      params: {
-        protocolVersion: '2025-11-25',
-        capabilities: {},
-        clientInfo: { name: 'bench', version: '1' },
-      },
-    }),
-  });
-  const sessionId = init.headers.get('mcp-session-id');
-  await init.body?.cancel();
-  if (init.status !== 200 || sessionId === null) throw new Error(`initialize: ${init.status}`);
-  const done = await fetch(`${url}/mcp`, {
-    method: 'POST',
-    headers: { ...headers, 'mcp-session-id': sessionId },
-    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
-  });
-  await done.body?.cancel();
-  if (done.status !== 202) throw new Error(`notifications/initialized: ${done.status}`);
-  return sessionId;
 }
 
 async function cpu(instances: Instance[]): Promise<number> {
@@ -190,7 +157,7 @@ async function main(): Promise<void> {
         url,
         instances: [...instances],
         token,
-        sessionId: await openSession(url, token),
+        sessionId: await openMcpSession(url, token),
       });
     }
     const best = new Map<Target['name'], Result>();

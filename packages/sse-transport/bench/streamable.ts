@@ -10,7 +10,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { start as startAuthServer } from '@mcp-auth/dev-auth-server';
-import { getFreePort } from '@mcp-auth/test-utils';
+import { getFreePort, openMcpSession } from '@mcp-auth/test-utils';
 import autocannon from 'autocannon';
 import { cpuOf, memoryOf, startTargetProcess, stopTarget, type Target } from './targets.js';
 
@@ -42,39 +42,6 @@ interface Result {
   errors: number;
 }
 
-/** Opens a session (initialize + initialized) and returns its id. */
-async function openSession(url: string, token: string): Promise<string> {
-  const headers = {
-    authorization: `Bearer ${token}`,
-    'content-type': 'application/json',
-    accept: ACCEPT,
-  };
-  const init = await fetch(`${url}/mcp`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 0,
-      method: 'initialize',
-      params: {
-        protocolVersion: '2025-11-25',
-        capabilities: {},
-        clientInfo: { name: 'bench', version: '1.0.0' },
-      },
-    }),
-  });
-  const id = init.headers.get('mcp-session-id');
-  await init.text();
-  if (init.status !== 200 || id === null) throw new Error(`initialize answered ${init.status}`);
-  const done = await fetch(`${url}/mcp`, {
-    method: 'POST',
-    headers: { ...headers, 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' },
-    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
-  });
-  await done.text();
-  return id;
-}
-
 async function measure(
   target: Target,
   token: string,
@@ -97,7 +64,7 @@ async function measure(
     // A fresh JSON-RPC id per request: requests in flight in one session must not share one.
     requests: [
       {
-        setupRequest: (req: Record<string, unknown>) => ({
+        setupRequest: (req: autocannon.Request) => ({
           ...req,
           body: JSON.stringify({
             jsonrpc: '2.0',
@@ -144,10 +111,10 @@ async function idleSessionMemory(issuer: string, resource: string, token: string
     await getFreePort(),
   );
   try {
-    await openSession(target.url, token); // warm: validator, JWKS, caches
+    await openMcpSession(target.url, token); // warm: validator, JWKS, caches
     const before = await memoryOf(target);
     for (let i = 0; i < SESSIONS; i += 50) {
-      await Promise.all(Array.from({ length: 50 }, () => openSession(target.url, token)));
+      await Promise.all(Array.from({ length: 50 }, () => openMcpSession(target.url, token)));
     }
     const after = await memoryOf(target);
     return (after.heapUsed + after.external - before.heapUsed - before.external) / SESSIONS;
@@ -176,7 +143,7 @@ async function main(): Promise<void> {
           await getFreePort(),
         );
         const sessionId = kind.includes('stateful')
-          ? await openSession(target.url, token)
+          ? await openMcpSession(target.url, token)
           : undefined;
         return { kind, target, sessionId };
       }),
