@@ -82,7 +82,9 @@ class TtlCache<V> implements Cache<V> {
     this.remote =
       o.remote === undefined
         ? undefined
-        : new RemoteTier<V>(o.remote, this.local, this.localTtlMs, o.now, this.log);
+        : new RemoteTier<V>(o.remote, this.local, this.localTtlMs, o.now, this.log, (key) =>
+            this.droppedElsewhere(key),
+          );
   }
 
   /**
@@ -190,6 +192,12 @@ class TtlCache<V> implements Cache<V> {
     return remote.delete(key);
   }
 
+  /** Another cache on the shared store removed `key`: drop every local trace of it. */
+  private droppedElsewhere(key: string): void {
+    this.invalidate(key);
+    this.local?.delete(key);
+  }
+
   /** A write to `key` makes a load in flight stale, and ends a remembered failure. */
   private invalidate(key: string): void {
     this.flights.invalidate(key);
@@ -237,6 +245,7 @@ class TtlCache<V> implements Cache<V> {
           this.takeMisses++;
           return undefined;
         }
+        void remote.broadcastDelete(key);
         this.takeHits++;
         return entry.value as V;
       },

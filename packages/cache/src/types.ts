@@ -37,6 +37,16 @@ export interface RemoteCacheStore {
   /** Removes every entry of this store (and nothing else). */
   clear(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Optional: tells every two-level cache on this store that `key` was removed, so they drop
+   * their local copies (Redis: `PUBLISH` on the channel named by the prefix). Best effort.
+   */
+  publishDelete?(key: string): Promise<void>;
+  /**
+   * Optional: calls `listener` with every key announced by `publishDelete` (by any cache on this
+   * store, this one included). Returns the function that stops listening.
+   */
+  subscribeDeletes?(listener: (key: string) => void): () => void;
 }
 
 /** A cache store: `memoryStore()`, `redisStore()`, or your own {@link RemoteCacheStore}. */

@@ -56,8 +56,37 @@ export class RemoteTier<V> {
     private readonly localTtlMs: number,
     private readonly now: () => number,
     private readonly log: RateLimitedLog,
+    /** Called with a key another cache on the store removed (two-level mode only). */
+    onRemoteDelete?: (key: string) => void,
   ) {
     storeUsers.set(store, (storeUsers.get(store) ?? 0) + 1);
+    // Two-level mode: listen for deletes by other instances, so their keys leave our local tier.
+    if (local !== undefined && onRemoteDelete !== undefined && store.subscribeDeletes) {
+      this.unsubscribe = store.subscribeDeletes((key) => {
+        if (typeof key !== 'string' || key.length === 0 || this.closed) return;
+        this.epoch++; // a read in flight must not put the deleted value back
+        onRemoteDelete(key);
+      });
+    }
+  }
+
+  private readonly unsubscribe: (() => void) | undefined;
+
+  /**
+   * After the remote delete or take of `key` completed: tells the other two-level caches on the
+   * store to drop their local copies. Only a two-level cache broadcasts. Never rejects.
+   */
+  broadcastDelete(key: string): Promise<void> {
+    const publish = this.store.publishDelete;
+    if (this.local === undefined || publish === undefined) return Promise.resolve();
+    return publish.call(this.store, key).then(
+      () => undefined,
+      (err: unknown) => {
+        this.log.warn('broadcast', 'delete broadcast failed; other local tiers expire by TTL', {
+          ...errorMeta(err),
+        });
+      },
+    );
   }
 
   /** A delete happened: a read in flight must not fill the local tier with the deleted value. */
@@ -103,7 +132,10 @@ export class RemoteTier<V> {
 
   delete(key: string): Promise<void> {
     this.epoch++;
-    return this.guard(this.store.delete(key), 'delete');
+    return this.guard(
+      this.store.delete(key).then(() => this.broadcastDelete(key)),
+      'delete',
+    );
   }
 
   /** A failed remote write is counted, logged (rate-limited) and dropped. Never rejects. */
@@ -122,6 +154,7 @@ export class RemoteTier<V> {
 
   /** Waits for background writes, then closes the store if this was its last open cache. */
   async release(): Promise<void> {
+    this.unsubscribe?.();
     await Promise.allSettled([...this.pendingWrites]);
     const store = this.store;
     // A store shared by several caches is closed with the last of them.
