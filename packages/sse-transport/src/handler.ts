@@ -81,6 +81,8 @@ export function createHandler(options: SseServerOptions): SseHandler {
   const cluster = o.cluster === undefined ? undefined : new Cluster(o.cluster, o.logger, o.now);
   const registry = new SessionRegistry({
     listener: cluster,
+    // Cluster-wide per-account cap (falls back to the local count while Redis is down).
+    sessionsElsewhere: cluster && ((account) => cluster.sessionsElsewhere(account)),
     maxSessions: o.maxSessions,
     maxSessionsPerPrincipal: o.maxSessionsPerPrincipal,
     idleTimeoutMs: o.streamable?.idleTimeoutMs ?? 30 * 60_000,

@@ -51,13 +51,23 @@ export interface SessionLimits {
   now: () => number;
   /** Told of every session added, used and removed (the cluster's session directory). */
   listener?: SessionListener | undefined;
+  /**
+   * Sessions of an account held by the other instances of the cluster (`undefined`: Redis cannot
+   * tell). Without it, `maxSessionsPerPrincipal` counts this instance only.
+   */
+  sessionsElsewhere?: ((account: string) => Promise<number | undefined>) | undefined;
 }
 
 /** Receives the registry's changes (the cluster keeps its session directory with them). */
 export interface SessionListener {
-  sessionAdded(sessionId: string, owner: string, transport: SessionInfo['transport']): void;
+  sessionAdded(
+    sessionId: string,
+    owner: string,
+    transport: SessionInfo['transport'],
+    account: string,
+  ): void;
   sessionTouched(sessionId: string): void;
-  sessionRemoved(sessionId: string): void;
+  sessionRemoved(sessionId: string, account: string): void;
 }
 
 /** Why a session could not be added. */
@@ -70,6 +80,9 @@ export type AdmitRefusal = 'server-full' | 'principal-full';
 export class SessionRegistry {
   readonly #sessions = new Map<string, RegisteredSession>();
   readonly #perAccount = new Map<string, Set<RegisteredSession>>();
+  /** Admissions waiting for the cluster's count, or admitted and not yet added, per account. */
+  readonly #reserved = new Map<string, number>();
+  #reservedTotal = 0;
   readonly #limits: SessionLimits;
   readonly #timers: NodeJS.Timeout[] = [];
 
@@ -102,16 +115,68 @@ export class SessionRegistry {
     if (
       owner.account !== '' &&
       mine !== undefined &&
-      mine.size >= this.#limits.maxSessionsPerPrincipal
+      mine.size >= this.#limits.maxSessionsPerPrincipal &&
+      !this.#evictIdle(mine)
     ) {
-      const idle = [...mine]
-        .filter((s) => !s.hasOpenStream())
-        .sort((a, b) => a.lastUsedAt - b.lastUsedAt)[0];
-      if (idle === undefined) return 'principal-full';
-      this.remove(idle, 'evicted');
+      return 'principal-full';
     }
-    if (this.#sessions.size >= this.#limits.maxSessions) return 'server-full';
+    if (this.#sessions.size + this.#reservedTotal >= this.#limits.maxSessions) return 'server-full';
     return undefined;
+  }
+
+  /** Whether admissions count the sessions of other instances ({@link admitShared}). */
+  get sharesCounts(): boolean {
+    return this.#limits.sessionsElsewhere !== undefined;
+  }
+
+  /**
+   * {@link admit}, with the account's sessions on the other instances of the cluster counted too
+   * (`sessionsElsewhere`). When admitted, the caller must {@link add} the session at once: the
+   * slot stays reserved until then, so concurrent admissions on this instance cannot overshoot.
+   * Redis down (`sessionsElsewhere` gives `undefined`): only the local count applies, so the cap
+   * is per instance until Redis is back.
+   */
+  async admitShared(owner: Principal): Promise<AdmitRefusal | undefined> {
+    const refusal = this.admit(owner);
+    const elsewhere = this.#limits.sessionsElsewhere;
+    if (refusal !== undefined || owner.account === '' || elsewhere === undefined) return refusal;
+    const account = owner.account;
+    this.#reserved.set(account, (this.#reserved.get(account) ?? 0) + 1);
+    this.#reservedTotal++;
+    let others: number | undefined;
+    try {
+      others = await elsewhere(account);
+    } catch {
+      others = undefined;
+    }
+    const mine = this.#perAccount.get(account) ?? new Set<RegisteredSession>();
+    const total = () => mine.size + (this.#reserved.get(account) ?? 0) + (others ?? 0);
+    if (total() > this.#limits.maxSessionsPerPrincipal && !this.#evictIdle(mine)) {
+      this.#release(account);
+      return 'principal-full';
+    }
+    if (this.#sessions.size + this.#reservedTotal > this.#limits.maxSessions) {
+      this.#release(account);
+      return 'server-full';
+    }
+    return undefined;
+  }
+
+  /** Ends the least recently used idle session among `mine`; whether there was one. */
+  #evictIdle(mine: Set<RegisteredSession>): boolean {
+    const idle = [...mine]
+      .filter((s) => !s.hasOpenStream())
+      .sort((a, b) => a.lastUsedAt - b.lastUsedAt)[0];
+    if (idle === undefined) return false;
+    this.remove(idle, 'evicted');
+    return true;
+  }
+
+  #release(account: string): void {
+    this.#reservedTotal--;
+    const n = (this.#reserved.get(account) ?? 0) - 1;
+    if (n > 0) this.#reserved.set(account, n);
+    else this.#reserved.delete(account);
   }
 
   add(session: RegisteredSession): void {
@@ -122,7 +187,13 @@ export class SessionRegistry {
       this.#perAccount.set(session.owner.account, mine);
     }
     mine.add(session);
-    this.#limits.listener?.sessionAdded(session.sessionId, session.owner.owner, session.transport);
+    if (this.#reserved.has(session.owner.account)) this.#release(session.owner.account);
+    this.#limits.listener?.sessionAdded(
+      session.sessionId,
+      session.owner.owner,
+      session.transport,
+      session.owner.account,
+    );
   }
 
   /** Forgets the session and ends it. Safe to call more than once. */
@@ -132,7 +203,7 @@ export class SessionRegistry {
     const mine = this.#perAccount.get(session.owner.account);
     mine?.delete(session);
     if (mine?.size === 0) this.#perAccount.delete(session.owner.account);
-    this.#limits.listener?.sessionRemoved(session.sessionId);
+    this.#limits.listener?.sessionRemoved(session.sessionId, session.owner.account);
     session.end(reason);
   }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Logger } from '../internal/logger.js';
+import { AccountCounts } from './accounts.js';
 import { SessionDirectory } from './directory.js';
 import { connectRedis, type RedisLink } from './redis.js';
 import { type RelayFrame, RelayResponse } from './relay-response.js';
@@ -70,6 +71,7 @@ export class Cluster {
   readonly #outbound = new Map<string, Outbound>();
   readonly #inbound = new Map<string, { peer: string; res: RelayResponse }>();
   #link: RedisLink | undefined;
+  readonly #accounts: AccountCounts;
   #directory: SessionDirectory | undefined;
   #timer: NodeJS.Timeout | undefined;
   #nextId = 0;
@@ -85,6 +87,14 @@ export class Cluster {
     this.instanceId = options.instanceId;
     this.#logger = logger;
     this.#now = now;
+    this.#accounts = new AccountCounts({
+      link: () => this.#link,
+      prefix: options.prefix,
+      instanceId: options.instanceId,
+      ttlMs: options.sessionTtlMs,
+      isAlive: (id) => this.#directory?.isAlive(id) ?? Promise.resolve(undefined),
+      logger,
+    });
     this.#ready = this.#start();
     this.#ready.catch(() => undefined);
   }
@@ -104,7 +114,13 @@ export class Cluster {
     this.#handlers.set(transport, handler);
   }
 
-  sessionAdded(sessionId: string, owner: string, transport: RelayedCall['transport']): void {
+  sessionAdded(
+    sessionId: string,
+    owner: string,
+    transport: RelayedCall['transport'],
+    account: string,
+  ): void {
+    this.#accounts.change(account, 1);
     if (this.#directory === undefined) this.#early.set(sessionId, { owner, transport });
     else this.#directory.add(sessionId, owner, transport);
   }
@@ -113,9 +129,18 @@ export class Cluster {
     this.#directory?.touch(sessionId);
   }
 
-  sessionRemoved(sessionId: string): void {
+  sessionRemoved(sessionId: string, account: string): void {
+    this.#accounts.change(account, -1);
     this.#early.delete(sessionId);
     void this.#directory?.remove(sessionId);
+  }
+
+  /**
+   * Sessions of the account (issuer + subject) held by the other live instances; `undefined` when
+   * Redis cannot tell (then only the local count applies).
+   */
+  sessionsElsewhere(account: string): Promise<number | undefined> {
+    return this.#accounts.others(account);
   }
 
   /** Where a session that is not held here lives. */
@@ -171,6 +196,7 @@ export class Cluster {
     this.#inbound.clear();
     // Not `#ready`: with Redis down that never settles, and shutdown must not wait for Redis.
     await this.#linked.catch(() => undefined);
+    await this.#accounts.close();
     await this.#directory?.close();
     await this.#link?.close();
   }
@@ -365,6 +391,7 @@ export class Cluster {
     const directory = this.#directory;
     if (link === undefined || directory === undefined || this.#closed) return;
     await directory.tick();
+    await this.#accounts.tick();
     // Pub/sub down: frames in either direction are lost, so every relay in flight ends.
     if (!link.subscriber.isReady) {
       for (const r of [...this.#outbound.keys()]) this.#fail(r);

@@ -14,6 +14,10 @@ export interface ClusterRedisClient {
   get(key: string): Promise<unknown>;
   del(key: string): Promise<unknown>;
   exists(key: string): Promise<unknown>;
+  hSet(key: string, field: string, value: string): Promise<unknown>;
+  hDel(key: string, field: string): Promise<unknown>;
+  hGetAll(key: string): Promise<unknown>;
+  pExpire(key: string, ms: number): Promise<unknown>;
   publish(channel: string, message: string): Promise<unknown>;
   /** A new, unconnected client with the same options (for the subscriber connection). */
   duplicate(overrides?: object): ClusterRedisClient;

@@ -70,7 +70,9 @@ export function createSseEndpoints(ctx: SseContext): {
     }
     if (ctx.isClosing()) return unavailable(res, cors, 'The server is shutting down');
     const owner = principalOf(authInfo);
-    const refusal = ctx.registry.admit(owner);
+    const refusal = ctx.registry.sharesCounts
+      ? await ctx.registry.admitShared(owner)
+      : ctx.registry.admit(owner);
     if (refusal !== undefined && (refusal === 'server-full' || authInfo !== undefined)) {
       const reason = refusal === 'server-full' ? 'sessions-total' : 'sessions-per-principal';
       ctx.telemetry.rateLimited(req, 'sse', reason, authInfo);

@@ -44,7 +44,9 @@ export async function initialize(
     return;
   }
   const owner = principalOf(authInfo);
-  const refusal = ctx.registry.admit(owner);
+  const refusal = ctx.registry.sharesCounts
+    ? await ctx.registry.admitShared(owner)
+    : ctx.registry.admit(owner);
   if (refusal !== undefined) {
     ctx.telemetry.rateLimited(
       req,
