@@ -161,4 +161,17 @@ describe('maxSessionsPerPrincipal across instances', () => {
     await open(1, 'carol');
     expect(await inspector.hGetAll(accountKey('carol'))).toEqual({ i0: '1', i1: '1' });
   });
+
+  it('Redis down: the local count applies; once it is back, the heartbeat writes the counts again', async () => {
+    // bob holds 2 sessions on i1 (the tests above): the cluster-wide cap refuses him on i0.
+    expectCapRefusal(await initialize(0, 'bob'));
+    await redis.kill();
+    await expect
+      .poll(async () => (await initialize(0, 'bob')).status, { timeout: 5_000, interval: 100 })
+      .toBe(200);
+    await redis.restart();
+    await expect
+      .poll(() => inspector.hGetAll(accountKey('bob')).catch(() => null), { timeout: 10_000 })
+      .toEqual({ i0: '1', i1: '2' });
+  });
 });
