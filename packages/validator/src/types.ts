@@ -274,8 +274,10 @@ export interface TokenValidator {
   /**
    * Forgets everything remembered about `token` (a revoked token, a logged-out session): the
    * in-process result, a remembered rejection, and the shared store's entry (e.g. Redis). The
-   * next request with it is verified again (signature or introspection). Other processes' own
-   * in-process copies end with their cache life (see the README, "Security model").
+   * next request with it is verified again (signature or introspection). With a `redisStore`,
+   * every other process on that store drops its in-process copy a few ms later (the token's hashed
+   * key is broadcast); while Redis is down, their copies end with their cache life (see the
+   * README, "Security model").
    */
   evict(token: string): Promise<void>;
   stats(): TokenValidatorStats;

@@ -79,7 +79,9 @@ export class IssuerValidator implements TokenRouter {
     this.shared =
       cfg.cache.store === undefined
         ? undefined
-        : new SharedTier(cfg, rules, this.policy, this.issuer.jwtKeys);
+        : new SharedTier(cfg, rules, this.policy, this.issuer.jwtKeys, (token) =>
+            this.forgetLocally(token),
+          );
   }
 
   // ---- cold path: the cache loader -------------------------------------------------------
@@ -108,6 +110,12 @@ export class IssuerValidator implements TokenRouter {
   /** Drops every cached result and remembered rejection of this process (keys were removed). */
   private forgetAllResults(): void {
     this.local.clear().catch(() => {});
+  }
+
+  /** Another instance evicted `token` (delete broadcast): drop it from this process. */
+  private forgetLocally(token: string): void {
+    this.verifier.limits?.forget(token);
+    this.local.delete(token).catch(() => {});
   }
 
   /** Forgets `token` in every tier (see `TokenValidator.evict`). */

@@ -1,4 +1,4 @@
-import { type Cache, createCache, hashKey } from '@mcp-auth/cache';
+import { type Cache, createCache, hashKey, type RemoteCacheStore } from '@mcp-auth/cache';
 import type { KeyResolver } from '../jwt.js';
 import { acceptClaims, type CachedAuth, type EntryRules, type TokenType } from './entry.js';
 import { entryLifeEndMs, type LoadPolicy } from './load-policy.js';
@@ -26,6 +26,13 @@ interface SharedAuth {
 export class SharedTier {
   private readonly cache: Cache<SharedAuth>;
   private readonly namespace: string;
+  /**
+   * Shared key → token, for the tokens this process looked up (bounded like the in-process tier,
+   * oldest first): how a broadcast key (a hash) finds the in-process entry to drop.
+   */
+  private readonly tokens = new Map<string, string>();
+  private readonly unsubscribe: (() => void) | undefined;
+  private publishFailureLogged = false;
 
   constructor(
     private readonly cfg: ResolvedOptions,
@@ -33,6 +40,8 @@ export class SharedTier {
     private readonly policy: LoadPolicy,
     /** The issuer's key function: a JWT entry is only reused while its key is still published. */
     private readonly keys: KeyResolver,
+    /** Called with a token another instance evicted (see {@link delete}). */
+    onEvictedElsewhere?: (token: string) => void,
   ) {
     this.cache = createCache<SharedAuth>({
       store: cfg.cache.store!,
@@ -55,6 +64,25 @@ export class SharedTier {
         cfg.tokenFormat,
       ]),
     ).slice(0, 16)}:`;
+    const store = cfg.cache.store as RemoteCacheStore;
+    if (onEvictedElsewhere !== undefined && store.subscribeDeletes !== undefined) {
+      this.unsubscribe = store.subscribeDeletes((key) => {
+        const token = this.tokens.get(key);
+        if (token === undefined) return; // another namespace, or a token we never held
+        this.tokens.delete(key);
+        onEvictedElsewhere(token);
+      });
+    }
+  }
+
+  /** Remembers which token a shared key stands for (oldest forgotten past `maxEntries`). */
+  private remember(key: string, token: string): void {
+    const tokens = this.tokens;
+    if (tokens.has(key)) return;
+    tokens.set(key, token);
+    if (tokens.size > this.cfg.cache.maxEntries) {
+      tokens.delete(tokens.keys().next().value as string);
+    }
   }
 
   private key(token: string): string {
@@ -64,8 +92,10 @@ export class SharedTier {
   /** The stored result for `token`, re-checked now, or undefined (miss, failing store). */
   async get(token: string): Promise<CachedAuth | undefined> {
     let hit: SharedAuth | undefined;
+    const sharedKey = this.key(token);
+    if (this.unsubscribe !== undefined) this.remember(sharedKey, token);
     try {
-      hit = await this.cache.get(this.key(token));
+      hit = await this.cache.get(sharedKey);
     } catch {
       return undefined;
     }
@@ -127,12 +157,31 @@ export class SharedTier {
     this.cache.set(this.key(token), value, { expiresAt: end / 1000 }).catch(() => {});
   }
 
-  /** Removes `token`'s result from the shared store. */
-  delete(token: string): Promise<void> {
-    return this.cache.delete(this.key(token));
+  /**
+   * Removes `token`'s result from the shared store, then tells every validator on the store (by
+   * the key, a hash, never the token) to drop it from its in-process tier.
+   */
+  async delete(token: string): Promise<void> {
+    const key = this.key(token);
+    this.tokens.delete(key);
+    await this.cache.delete(key);
+    const store = this.cfg.cache.store as RemoteCacheStore;
+    if (store.publishDelete === undefined) return;
+    try {
+      await store.publishDelete(key);
+    } catch (err) {
+      if (this.publishFailureLogged) return;
+      this.publishFailureLogged = true;
+      this.cfg.logger.warn?.(
+        'validator: evict broadcast failed; other instances keep the result for at most the cache TTL',
+        { error: err instanceof Error ? err.message : String(err) },
+      );
+    }
   }
 
   close(): Promise<void> {
+    this.unsubscribe?.();
+    this.tokens.clear();
     // @mcp-auth/cache reference-counts stores: the caller's store closes only when the last
     // cache using it is closed.
     return this.cache.close();
