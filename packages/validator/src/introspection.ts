@@ -7,6 +7,7 @@ import * as oauth from 'oauth4webapi';
 import { TokenValidationError } from './errors.js';
 import { type HttpSettings, requestAuthServer } from './internal/http.js';
 import type { Logger } from './internal/logger.js';
+import { SPANS, traced } from './internal/tracing.js';
 
 /** How the validator authenticates to the introspection endpoint (RFC 7662 §2.1). */
 /** How the validator authenticates at the introspection endpoint (RFC 7662 §2.1). */
@@ -108,7 +109,22 @@ function parseIntrospectionBody(res: LimitedResponse): Record<string, unknown> {
  * ```
  * @see https://www.rfc-editor.org/rfc/rfc7662#section-2
  */
-export async function introspectToken(
+export function introspectToken(
+  token: string,
+  settings: IntrospectionSettings,
+  http: HttpSettings,
+  logger: Logger,
+): Promise<Record<string, unknown>> {
+  // The span (when tracing is on) says whether the token was active, never which token.
+  return traced(
+    SPANS.introspection,
+    {},
+    () => introspect(token, settings, http, logger),
+    () => ({ 'mcp_auth.token.active': true }),
+  );
+}
+
+async function introspect(
   token: string,
   settings: IntrospectionSettings,
   http: HttpSettings,

@@ -10,6 +10,7 @@ import {
 import { MultiIssuerRouter } from './internal/multi-issuer.js';
 import { resolveIssuerList, resolveOptions } from './internal/options.js';
 import { toSdkError } from './internal/sdk.js';
+import { loadTracing } from './internal/tracing.js';
 import type { TokenValidator, TokenValidatorOptions } from './types.js';
 
 /**
@@ -49,6 +50,8 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
     now: first.now,
   });
   const router = list === undefined ? new IssuerValidator(first) : new MultiIssuerRouter(configs);
+  // Optional spans (JWKS fetches, introspection) when @opentelemetry/api and a provider are there.
+  void loadTracing();
   return publicValidator(router, {
     resource: first.resource,
     requiredScopes: first.requiredScopes,

@@ -3,6 +3,7 @@ import { TokenValidationError } from '../errors.js';
 import { Backoff } from './backoff.js';
 import { type HttpSettings, requestAuthServer } from './http.js';
 import type { Logger } from './logger.js';
+import { SPANS, traced } from './tracing.js';
 
 /** Settings of the issuer's remote key set. */
 export interface RemoteKeySetOptions {
@@ -253,7 +254,19 @@ export class RemoteKeySet {
     return p;
   }
 
-  private async load(): Promise<void> {
+  /** One JWKS fetch, in a `mcp_auth.jwks.fetch` span when tracing is on. */
+  private load(): Promise<void> {
+    return traced(
+      SPANS.jwksFetch,
+      {},
+      () => this.fetchKeys(),
+      () => ({
+        'mcp_auth.jwks.keys': this.published.length,
+      }),
+    );
+  }
+
+  private async fetchKeys(): Promise<void> {
     try {
       const uri = await this.o.uri();
       const res = await requestAuthServer(uri, 'jwks', this.o.http, {
