@@ -62,6 +62,12 @@ const handler = createHandler({
   auth: { provider },
   createMcpServer: () => whoami(),
   keepAliveMs: 5_000,
+  // The chaos workload leaks sessions: a client whose call fails mid-session (instance killed, Redis
+  // down) opens a new one without a DELETE, and the leaked ones count until their idle timeout. With
+  // `cluster`, the per-user cap counts every instance's sessions, and only this instance's idle ones
+  // can be ended to make room, so the default 100 would turn leaks into 429s here. The cap itself is
+  // tested in packages/sse-transport/test/cluster-caps.e2e.test.ts.
+  maxSessionsPerPrincipal: 10_000,
   logger: quiet,
   ...(redisUrl
     ? {
