@@ -249,7 +249,10 @@ describe('pre-registered credentials and a new authorization server', () => {
       clientSecret: 'pre-registered-secret',
     });
     await switched;
-    expect(a.tokenHeaders[0]!.authorization).toBeDefined();
+    // A got the pre-registered credentials (form-encoded Basic), B never does (below).
+    expect(a.tokenHeaders[0]!.authorization).toBe(
+      `Basic ${btoa('pre-registered-client:pre-registered-secret')}`,
+    );
     expect(session.client).toMatchObject({ clientId: 'dyn-1', source: 'dynamic-registration' });
     const toB = JSON.stringify([b.requests, b.tokenRequests.map((p) => p.toString())]);
     expect(toB).not.toContain('pre-registered-client');

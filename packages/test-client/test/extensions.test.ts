@@ -484,7 +484,8 @@ describe('DPoP (RFC 9449)', () => {
       clientSecret: 'x',
       dpop: true,
     });
-    expect(bearer.tokenHeaders[0]!.dpop).toBeDefined();
+    // A DPoP proof (a compact JWS) went with the token request.
+    expect(bearer.tokenHeaders[0]!.dpop).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     expect(result.report.steps.find((s) => s.id === 'token')!.notes).toContain(
       'a DPoP proof was sent, but the token is a Bearer token: it is sent as Bearer',
     );
