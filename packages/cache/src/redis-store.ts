@@ -1,4 +1,5 @@
 import { CacheError, type CacheErrorCode, type CacheOperation } from './errors.js';
+import { DeleteSubscription } from './internal/delete-subscription.js';
 import { assertJsonValue } from './internal/json.js';
 import { RateLimitedLog } from './internal/log.js';
 import { positiveMs, show } from './internal/validate.js';
@@ -20,15 +21,6 @@ export interface RedisClientLike {
    * the delete broadcast. Without it, two-level caches on the store get no broadcast.
    */
   duplicate?(): unknown;
-}
-
-/** The part of a node-redis v5 subscriber connection the delete broadcast uses. */
-interface Subscriber {
-  on(event: 'error', listener: (err: unknown) => void): unknown;
-  connect(): Promise<unknown>;
-  subscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
-  destroy(): void;
-  readonly isOpen: boolean;
 }
 
 /** Options of {@link redisStore}. */
@@ -115,12 +107,8 @@ class RedisStore implements RemoteCacheStore {
   private readonly log: RateLimitedLog;
   private notReadySince: number | undefined;
   private closing: Promise<void> | undefined;
-  /** Listeners of the delete broadcast, and the subscriber connection while there are any. */
-  private readonly deleteListeners = new Set<(key: string) => void>();
-  private subscriber: Promise<void> | undefined;
-  private sub: Subscriber | undefined;
-  /** Bumped per subscriber opened: an opening outrun by a close (and reopen) gives up. */
-  private subscriberGeneration = 0;
+  /** Listeners of the delete broadcast and their subscriber connection. */
+  private readonly deletes: DeleteSubscription;
 
   constructor(options: RedisStoreOptions) {
     if (options === null || typeof options !== 'object') {
@@ -159,6 +147,7 @@ class RedisStore implements RemoteCacheStore {
       Date.now,
       `redis store ${prefix}`,
     );
+    this.deletes = new DeleteSubscription(() => this.client ?? this.connecting!, prefix, this.log);
 
     if (client !== undefined) {
       if (
@@ -377,71 +366,13 @@ class RedisStore implements RemoteCacheStore {
 
   subscribeDeletes(listener: (key: string) => void): () => void {
     if (this.closing !== undefined) return () => {};
-    this.deleteListeners.add(listener);
-    // Lazily: one subscriber connection per store, opened by its first listener.
-    this.subscriber ??= this.openSubscriber(++this.subscriberGeneration);
-    return () => {
-      this.deleteListeners.delete(listener);
-      if (this.deleteListeners.size === 0) this.closeSubscriber();
-    };
-  }
-
-  private async openSubscriber(generation: number): Promise<void> {
-    let sub: Subscriber | undefined;
-    try {
-      const client = this.client ?? (await this.connecting!);
-      // Everyone left (or left and came back: a newer opening owns the connection) meanwhile.
-      if (generation !== this.subscriberGeneration) return;
-      if (typeof client.duplicate !== 'function') {
-        this.log.warn('subscriber', 'the redis client has no duplicate(): no delete broadcast');
-        return;
-      }
-      sub = client.duplicate() as Subscriber;
-      this.sub = sub;
-      // Without a listener an `error` event would crash the process. Down: logged once per
-      // interval; node-redis reconnects and resubscribes on its own.
-      sub.on('error', (err: unknown) => {
-        this.log.warn('subscriber', 'redis subscriber error; local tiers expire by TTL', {
-          error: err instanceof Error ? err.message : String(err),
-        });
-      });
-      await sub.connect();
-      await sub.subscribe(this.prefix, (key) => {
-        for (const l of this.deleteListeners) {
-          try {
-            l(key);
-          } catch {
-            // One failing cache must not keep the others from dropping the key.
-          }
-        }
-      });
-    } catch (err) {
-      if (sub !== undefined && this.sub !== sub) return; // closed meanwhile
-      this.log.warn('subscriber', 'redis subscriber failed; local tiers expire by TTL', {
-        error: err instanceof Error ? err.message : String(err),
-      });
-    }
-  }
-
-  /** Stops the subscriber connection (the last listener left, or the store closed). */
-  private closeSubscriber(): void {
-    const sub = this.sub;
-    this.sub = undefined;
-    this.subscriber = undefined;
-    this.subscriberGeneration++;
-    if (sub === undefined) return;
-    try {
-      sub.destroy();
-    } catch {
-      // Already closed.
-    }
+    return this.deletes.add(listener);
   }
 
   close(): Promise<void> {
     if (this.closing !== undefined) return this.closing;
     this.endInitialWait();
-    this.deleteListeners.clear();
-    this.closeSubscriber();
+    this.deletes.close();
     this.closing = this.ownsClient ? this.closeOwnClient() : Promise.resolve();
     return this.closing;
   }
