@@ -7,17 +7,13 @@
  *                result cache): what a typical user writes.
  * Talks to the parent over IPC: sends { ready, port }, answers { memory } with memoryUsage after GC.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import express from 'express';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { createServer } from '../src/server.js';
+import { joseVerifier, listen, serveParent, startOurs, targetArgs } from './target-kit.js';
 
-const [kind, issuer, resource, portArg] = process.argv.slice(2) as [string, string, string, string];
-const port = Number(portArg);
+const args = targetArgs();
 
 function mcpServer(): McpServer {
   const server = new McpServer({ name: 'bench', version: '1.0.0' });
@@ -27,46 +23,8 @@ function mcpServer(): McpServer {
   return server;
 }
 
-async function startOurs(auth: boolean): Promise<number> {
-  const common = {
-    createMcpServer: mcpServer,
-    port,
-    // Every target listens on a port of its own while tokens name one shared resource URI.
-    allowedHosts: [`127.0.0.1:${port}`],
-    maxSessions: 10_000,
-    maxSessionsPerPrincipal: 10_000,
-  };
-  let server: ReturnType<typeof createServer>;
-  if (auth) {
-    // Imported only here, so the auth-off target does not even load the validator.
-    const { OAuthProvider } = await import('../src/oauth/provider.js');
-    const provider = new OAuthProvider({
-      authorizationServer: issuer,
-      resourceUri: resource,
-      requiredScopes: ['mcp:read'],
-      allowInsecureHttpForLoopback: true,
-    });
-    server = createServer({ ...common, auth: { provider } });
-  } else {
-    server = createServer({ ...common, insecureNoAuth: true });
-  }
-  return (await server.listen()).port;
-}
-
 async function startSdk(): Promise<number> {
-  const jwks = createRemoteJWKSet(new URL(`${issuer}/jwks`));
-  const verifier = {
-    async verifyAccessToken(token: string) {
-      const { payload } = await jwtVerify(token, jwks, { issuer, audience: resource });
-      return {
-        token,
-        clientId: String(payload['client_id']),
-        scopes: typeof payload['scope'] === 'string' ? payload['scope'].split(' ') : [],
-        expiresAt: payload.exp!,
-        extra: { subject: payload.sub },
-      };
-    },
-  };
+  const verifier = joseVerifier(args);
   const app = express();
   const bearer = requireBearerAuth({ verifier, requiredScopes: ['mcp:read'] });
   const transports = new Map<string, SSEServerTransport>();
@@ -84,24 +42,11 @@ async function startSdk(): Promise<number> {
     }
     await transport.handlePostMessage(req, res);
   });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(port, '127.0.0.1', () => resolve(s));
-  });
-  return (server.address() as AddressInfo).port;
+  return listen(app, args.port);
 }
 
-const listening = kind === 'sdk' ? await startSdk() : await startOurs(kind === 'ours-auth');
-process.on('message', (msg: { type: string }) => {
-  if (msg.type === 'cpu') {
-    const c = process.cpuUsage();
-    process.send!({ type: 'cpu', micros: c.user + c.system });
-  }
-  if (msg.type === 'memory') {
-    for (let i = 0; i < 3; i++) globalThis.gc?.();
-    const m = process.memoryUsage();
-    process.send!({ type: 'memory', heapUsed: m.heapUsed, external: m.external, rss: m.rss });
-  }
-});
-// Exit normally on SIGTERM, so --cpu-prof (BENCH_PROFILE=1) can write its profile.
-process.on('SIGTERM', () => process.exit(0));
-process.send!({ type: 'ready', port: listening });
+const listening =
+  args.kind === 'sdk'
+    ? await startSdk()
+    : await startOurs(args, args.kind === 'ours-auth', { createMcpServer: mcpServer });
+serveParent(listening);
