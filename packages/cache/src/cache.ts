@@ -1,35 +1,16 @@
+import { positiveNumber } from '@mcp-auth/internal';
 import { CacheError } from './errors.js';
+import { lifeMs } from './internal/life.js';
 import { RateLimitedLog } from './internal/log.js';
 import { Lru } from './internal/lru.js';
 import { errorMeta, RemoteTier, toCacheError } from './internal/remote-tier.js';
 import { type Flight, type Loader, SingleFlight } from './internal/single-flight.js';
-import { cacheKey, epochSeconds, positiveSeconds } from './internal/validate.js';
+import { SWEEP_BUDGET, sweepTimer } from './internal/sweep.js';
+import { cacheKey, keyError, SECONDS } from './internal/validate.js';
 import { type CacheOptions, resolveCacheOptions } from './options.js';
 import type { Cache, CacheStats, LoadResult, SetOptions } from './types.js';
 
 export type { Cache, CacheOptions };
-
-/** About 4,400 years. */
-const MAX_LIFE_MS = 2 ** 47;
-/** The unref'd sweep timer inspects this many entries per tick and tier. */
-const SWEEP_INTERVAL_MS = 30_000;
-const SWEEP_BUDGET = 10_000;
-
-/**
- * The unref'd sweep timer. A module-level function, so the callback's closure holds the cache only
- * through the WeakRef: a cache dropped without close() can still be garbage-collected (its timer
- * then stops itself).
- */
-function sweepTimer(ref: WeakRef<{ sweepTick(): void }>): ReturnType<typeof setInterval> {
-  const timer: ReturnType<typeof setInterval> = setInterval(() => {
-    const cache = ref.deref();
-    if (cache === undefined) clearInterval(timer);
-    else cache.sweepTick();
-  }, SWEEP_INTERVAL_MS);
-  // Never keep the process alive for housekeeping.
-  (timer as { unref?: () => void }).unref?.();
-  return timer;
-}
 
 class NegativeEntry {
   constructor(readonly error: unknown) {}
@@ -113,7 +94,7 @@ class TtlCache<V> implements Cache<V> {
   get(key: string): Promise<V | undefined> {
     if (this.closed) return Promise.reject(this.closedError('get'));
     if (typeof key !== 'string' || key.length === 0) {
-      return Promise.reject(cacheKeyError(key));
+      return Promise.reject(keyError(key));
     }
     const local = this.local;
     const remote = this.remote;
@@ -129,22 +110,6 @@ class TtlCache<V> implements Cache<V> {
 
   // ---- writes --------------------------------------------------------------------------------
 
-  /** Life in ms for a write, or 0 when it must not be stored. Throws TypeError on bad options. */
-  private lifeMs(ttlSeconds: unknown, expiresAt: unknown, now: number, what: string): number {
-    let life =
-      ttlSeconds === undefined
-        ? this.ttlMs
-        : positiveSeconds(`${what}ttlSeconds`, ttlSeconds) * 1000;
-    if (expiresAt !== undefined) {
-      const exp = epochSeconds(`${what}expiresAt`, expiresAt) * 1000;
-      life = Math.min(life, exp - now);
-    }
-    // Whole milliseconds, rounded down: an entry never outlives what it was given. Capped so a
-    // huge ttlSeconds stays a valid Redis PX (and an exact number).
-    life = Math.floor(Math.min(life, MAX_LIFE_MS));
-    return life >= 1 ? life : 0;
-  }
-
   set(key: string, value: V, options?: SetOptions): Promise<void> {
     try {
       if (this.closed) throw this.closedError('set');
@@ -154,7 +119,7 @@ class TtlCache<V> implements Cache<V> {
         throw new TypeError('"options" must be { ttlSeconds?, expiresAt? }');
       }
       const now = this.now();
-      const life = this.lifeMs(options?.ttlSeconds, options?.expiresAt, now, 'options.');
+      const life = lifeMs(this.ttlMs, options?.ttlSeconds, options?.expiresAt, now, 'options.');
       this.remote?.store.assertStorable(value);
       this.invalidate(key);
       if (life === 0) return this.deleteEverywhere(key);
@@ -260,7 +225,7 @@ class TtlCache<V> implements Cache<V> {
 
   getOrLoad(key: string, loader: Loader<V>): Promise<V> {
     if (this.closed) return Promise.reject(this.closedError('get'));
-    if (typeof key !== 'string' || key.length === 0) return Promise.reject(cacheKeyError(key));
+    if (typeof key !== 'string' || key.length === 0) return Promise.reject(keyError(key));
     if (typeof loader !== 'function') {
       return Promise.reject(new TypeError('"loader" must be a function'));
     }
@@ -326,7 +291,7 @@ class TtlCache<V> implements Cache<V> {
         const ttl =
           result.ttlSeconds === undefined
             ? this.negativeTtlMs
-            : positiveSeconds('loader result ttlSeconds', result.ttlSeconds) * 1000;
+            : positiveNumber(result.ttlSeconds, 'loader result ttlSeconds', SECONDS) * 1000;
         negative.set(key, new NegativeEntry(result.error), this.now() + ttl);
       }
       throw result.error;
@@ -338,7 +303,7 @@ class TtlCache<V> implements Cache<V> {
     }
     const value = result.value;
     const now = this.now();
-    const life = this.lifeMs(result.ttlSeconds, result.expiresAt, now, 'loader result ');
+    const life = lifeMs(this.ttlMs, result.ttlSeconds, result.expiresAt, now, 'loader result ');
     this.remote?.store.assertStorable(value);
     if (life > 0 && flight.store && !this.closed) this.write(key, value, life, now, false);
     return value;
@@ -382,15 +347,6 @@ class TtlCache<V> implements Cache<V> {
   private closedError(op: 'get' | 'set' | 'delete' | 'take' | 'clear'): CacheError {
     return new CacheError('ERR_CACHE_CLOSED', op, `cache used after close() (${op})`);
   }
-}
-
-function cacheKeyError(key: unknown): TypeError {
-  try {
-    cacheKey(key);
-  } catch (err) {
-    return err as TypeError;
-  }
-  return new TypeError('"key" must be a non-empty string');
 }
 
 /**

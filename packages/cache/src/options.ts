@@ -1,5 +1,6 @@
+import { positiveInteger, positiveNumber } from '@mcp-auth/internal';
 import { coarseNow } from './internal/clock.js';
-import { positiveInteger, positiveMs, positiveSeconds } from './internal/validate.js';
+import { COUNT, MILLISECONDS, SECONDS } from './internal/validate.js';
 import type { CacheStore, Logger, RemoteCacheStore } from './types.js';
 
 /** Options of `createCache`. */
@@ -101,8 +102,8 @@ function resolveLocal(
   if (l === false) return undefined;
   const o = l === true ? {} : l;
   return {
-    maxEntries: positiveInteger('local.maxEntries', o.maxEntries ?? maxEntries),
-    ttlMs: positiveSeconds('local.ttlSeconds', o.ttlSeconds ?? ttlSeconds) * 1000,
+    maxEntries: positiveInteger(o.maxEntries ?? maxEntries, 'local.maxEntries', COUNT),
+    ttlMs: positiveNumber(o.ttlSeconds ?? ttlSeconds, 'local.ttlSeconds', SECONDS) * 1000,
   };
 }
 
@@ -114,11 +115,13 @@ function resolveNegative(negative: CacheOptions['negative']): ResolvedCacheOptio
   if (n === false) return undefined;
   return {
     maxEntries: positiveInteger(
-      'negative.maxEntries',
       n.maxEntries ?? DEFAULT_NEGATIVE_MAX_ENTRIES,
+      'negative.maxEntries',
+      COUNT,
     ),
     ttlMs:
-      positiveSeconds('negative.ttlSeconds', n.ttlSeconds ?? DEFAULT_NEGATIVE_TTL_SECONDS) * 1000,
+      positiveNumber(n.ttlSeconds ?? DEFAULT_NEGATIVE_TTL_SECONDS, 'negative.ttlSeconds', SECONDS) *
+      1000,
   };
 }
 
@@ -127,8 +130,16 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheOptions
   if (options === null || typeof options !== 'object') {
     throw new TypeError('"options" must be an object');
   }
-  const maxEntries = positiveInteger('maxEntries', options.maxEntries ?? DEFAULT_MAX_ENTRIES);
-  const ttlSeconds = positiveSeconds('ttlSeconds', options.ttlSeconds ?? DEFAULT_TTL_SECONDS);
+  const maxEntries = positiveInteger(
+    options.maxEntries ?? DEFAULT_MAX_ENTRIES,
+    'maxEntries',
+    COUNT,
+  );
+  const ttlSeconds = positiveNumber(
+    options.ttlSeconds ?? DEFAULT_TTL_SECONDS,
+    'ttlSeconds',
+    SECONDS,
+  );
   if (options.now !== undefined && typeof options.now !== 'function') {
     throw new TypeError('"now" must be a function returning milliseconds since the epoch');
   }
@@ -153,9 +164,17 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheOptions
     remote,
     local,
     negative,
-    loadTimeoutMs: positiveMs('loadTimeoutMs', options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS),
+    loadTimeoutMs: positiveNumber(
+      options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS,
+      'loadTimeoutMs',
+      MILLISECONDS,
+    ),
     logger: options.logger ?? consoleLogger,
-    logIntervalMs: positiveMs('logIntervalMs', options.logIntervalMs ?? DEFAULT_LOG_INTERVAL_MS),
+    logIntervalMs: positiveNumber(
+      options.logIntervalMs ?? DEFAULT_LOG_INTERVAL_MS,
+      'logIntervalMs',
+      MILLISECONDS,
+    ),
     name: options.name ?? 'cache',
   };
 }

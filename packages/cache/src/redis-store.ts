@@ -1,27 +1,11 @@
+import { positiveInteger, positiveNumber, show } from '@mcp-auth/internal';
 import { CacheError, type CacheErrorCode, type CacheOperation } from './errors.js';
 import { DeleteSubscription } from './internal/delete-subscription.js';
 import { assertJsonValue } from './internal/json.js';
 import { RateLimitedLog } from './internal/log.js';
-import { positiveMs, show } from './internal/validate.js';
+import { closeOwnClient, openOwnClient, type RedisClientLike } from './internal/redis-client.js';
+import { COUNT, MILLISECONDS } from './internal/validate.js';
 import type { Logger, RemoteCacheStore, RemoteEntry } from './types.js';
-
-/**
- * The part of a node-redis v5 client (`createClient()` from `redis`) the store uses. Every command
- * goes through `sendCommand`, so clients with modules, scripts or custom type mappings all fit.
- */
-export interface RedisClientLike {
-  sendCommand(
-    args: string[],
-    options?: { timeout?: number; abortSignal?: AbortSignal },
-  ): Promise<unknown>;
-  readonly isOpen: boolean;
-  readonly isReady: boolean;
-  /**
-   * A new client with the same options (node-redis `duplicate()`): the subscriber connection of
-   * the delete broadcast. Without it, two-level caches on the store get no broadcast.
-   */
-  duplicate?(): unknown;
-}
 
 /** Options of {@link redisStore}. */
 export interface RedisStoreOptions {
@@ -54,24 +38,11 @@ const DEFAULT_COMMAND_TIMEOUT_MS = 250;
 const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
 const DEFAULT_MAX_RECONNECT_DELAY_MS = 1_000;
 const DEFAULT_LOG_INTERVAL_MS = 60_000;
-/** Commands waiting in the client's queue while it reconnects; beyond it they fail at once. */
-const MAX_QUEUED_COMMANDS = 10_000;
 const SCAN_COUNT = '500';
 
 /** GET and PTTL in one atomic round trip, for two-level mode. */
 const GET_WITH_TTL =
   "local v = redis.call('GET', KEYS[1]) if not v then return false end return {v, redis.call('PTTL', KEYS[1])}";
-
-/**
- * node-redis, loaded on first use. The specifier is a variable, not a literal: a bundler (esbuild,
- * Rollup, webpack, Vite) then leaves the import alone instead of pulling node-redis, which is all
- * `node:` modules, into a Workers or Deno bundle of the validator. Node resolves it at run time
- * from this package's own dependencies, as it would the literal.
- */
-const REDIS_MODULE = 'redis';
-function loadRedis(): Promise<typeof import('redis')> {
-  return import(/* webpackIgnore: true */ /* @vite-ignore */ REDIS_MODULE);
-}
 
 const consoleLogger: Logger = { warn: (msg, meta) => console.warn(msg, meta) };
 
@@ -123,17 +94,20 @@ class RedisStore implements RemoteCacheStore {
       throw new TypeError(`"prefix" must be a non-empty string, got ${show(prefix)}`);
     }
     this.prefix = prefix;
-    this.timeoutMs = positiveMs(
-      'commandTimeoutMs',
+    this.timeoutMs = positiveNumber(
       options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+      'commandTimeoutMs',
+      MILLISECONDS,
     );
-    const connectTimeoutMs = positiveMs(
-      'connectTimeoutMs',
+    const connectTimeoutMs = positiveNumber(
       options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      'connectTimeoutMs',
+      MILLISECONDS,
     );
-    const maxDelay = positiveMs(
-      'maxReconnectDelayMs',
+    const maxDelay = positiveNumber(
       options.maxReconnectDelayMs ?? DEFAULT_MAX_RECONNECT_DELAY_MS,
+      'maxReconnectDelayMs',
+      MILLISECONDS,
     );
     if (
       options.logger !== undefined &&
@@ -143,7 +117,11 @@ class RedisStore implements RemoteCacheStore {
     }
     this.log = new RateLimitedLog(
       options.logger ?? consoleLogger,
-      positiveMs('logIntervalMs', options.logIntervalMs ?? DEFAULT_LOG_INTERVAL_MS),
+      positiveNumber(
+        options.logIntervalMs ?? DEFAULT_LOG_INTERVAL_MS,
+        'logIntervalMs',
+        MILLISECONDS,
+      ),
       Date.now,
       `redis store ${prefix}`,
     );
@@ -177,31 +155,12 @@ class RedisStore implements RemoteCacheStore {
     // `redis` is loaded only when a store is created from a URL: importing @mcp-auth/cache for
     // the memory store never loads the Redis client. The specifier is not a literal, so no
     // bundler follows it into node-redis (all `node:` modules) when it bundles for the edge.
-    this.connecting = loadRedis().then(({ createClient }) => {
-      const own = createClient({
-        url: url as string,
-        socket: {
-          connectTimeout: connectTimeoutMs,
-          // Capped exponential backoff with jitter, forever: the store reconnects on its own.
-          reconnectStrategy: (retries: number) =>
-            Math.min(maxDelay, 50 * 2 ** Math.min(retries, 10)) * (0.5 + Math.random() / 2),
-        },
-        commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
-      });
-      // Without a listener an `error` event would crash the process.
-      own.on('error', (err: unknown) => {
-        this.log.warn('connection', 'redis connection error; reconnecting', {
-          error: err instanceof Error ? err.message : String(err),
-        });
-      });
-      own.connect().catch((err: unknown) => {
-        this.log.warn('connection', 'redis connect failed', {
-          error: err instanceof Error ? err.message : String(err),
-        });
-      });
-      // Commands wait for the first connection (see `call`); the first `ready` ends that wait.
-      own.once('ready', () => this.endInitialWait());
-      const c = own as unknown as RedisClientLike;
+    this.connecting = openOwnClient(url as string, {
+      connectTimeoutMs,
+      maxReconnectDelayMs: maxDelay,
+      log: this.log,
+      onReady: () => this.endInitialWait(),
+    }).then((c) => {
       this.client = c;
       return c;
     });
@@ -329,9 +288,7 @@ class RedisStore implements RemoteCacheStore {
   }
 
   async set(key: string, value: unknown, ttlMs: number): Promise<void> {
-    if (!Number.isSafeInteger(ttlMs) || ttlMs < 1) {
-      throw new TypeError(`"ttlMs" must be a positive integer, got ${show(ttlMs)}`);
-    }
+    positiveInteger(ttlMs, 'ttlMs', COUNT);
     await this.call('set', ['SET', this.key(key), JSON.stringify(value), 'PX', String(ttlMs)]);
   }
 
@@ -373,43 +330,14 @@ class RedisStore implements RemoteCacheStore {
     if (this.closing !== undefined) return this.closing;
     this.endInitialWait();
     this.deletes.close();
-    this.closing = this.ownsClient ? this.closeOwnClient() : Promise.resolve();
+    this.closing = this.ownsClient
+      ? closeOwnClient(this.connecting!, this.timeoutMs * 4)
+      : Promise.resolve();
     return this.closing;
   }
-
-  private async closeOwnClient(): Promise<void> {
-    let client: RedisClientLike | undefined;
-    try {
-      client = await this.connecting;
-    } catch {
-      return;
-    }
-    const own = client as unknown as {
-      close(): Promise<void>;
-      destroy(): void;
-      isOpen: boolean;
-      isReady: boolean;
-    };
-    if (!own.isOpen) return;
-    if (!own.isReady) {
-      // Reconnecting: nothing in flight can complete, stop the reconnect loop now.
-      own.destroy();
-      return;
-    }
-    // A graceful close waits for in-flight replies; if Redis is gone, destroy after the deadline.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const graceful = own.close().then(
-      () => true,
-      () => false,
-    );
-    const timedOut = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), this.timeoutMs * 4);
-    });
-    const ok = await Promise.race([graceful, timedOut]);
-    clearTimeout(timer);
-    if (!ok && own.isOpen) own.destroy();
-  }
 }
+
+export type { RedisClientLike };
 
 /**
  * A shared store on Redis (node-redis v5): JSON values, Redis-native expiry (`SET ... PX`),

@@ -1,57 +1,41 @@
-/** Option checks: programmer mistakes are `TypeError`s naming the option. */
+/**
+ * The cache's option checks. The shared ones come from `@mcp-auth/internal`, called with the
+ * rules below: the cache's messages end with the value it got (`, got 0`).
+ */
+import { type IntegerRule, type PositiveNumberRule, show } from '@mcp-auth/internal';
 
-export function positiveInteger(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new TypeError(`"${name}" must be a positive integer, got ${show(value)}`);
-  }
-  return value;
-}
-
-export function positiveSeconds(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`"${name}" must be a finite number of seconds > 0, got ${show(value)}`);
-  }
-  return value;
-}
-
-export function positiveMs(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(
-      `"${name}" must be a finite number of milliseconds > 0, got ${show(value)}`,
-    );
-  }
-  return value;
-}
+/** A count (`maxEntries`): a positive integer. */
+export const COUNT: IntegerRule = { showValue: true };
+/** A duration in seconds > 0. */
+export const SECONDS: PositiveNumberRule = { unit: 'seconds', showValue: true };
+/** A duration in milliseconds > 0. */
+export const MILLISECONDS: PositiveNumberRule = { unit: 'milliseconds', showValue: true };
 
 /** Seconds since the epoch beyond this are almost certainly milliseconds (year 5138). */
 const MAX_EPOCH_SECONDS = 1e11;
 
-export function epochSeconds(name: string, value: unknown): number {
+export function epochSeconds(value: unknown, option: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new TypeError(
-      `"${name}" must be a finite number of seconds since the epoch, got ${show(value)}`,
+      `"${option}" must be a finite number of seconds since the epoch, got ${show(value)}`,
     );
   }
   if (value > MAX_EPOCH_SECONDS) {
     throw new TypeError(
-      `"${name}" must be in seconds since the epoch (like a JWT "exp"), got ${value}, which looks like milliseconds`,
+      `"${option}" must be in seconds since the epoch (like a JWT "exp"), got ${value}, which looks like milliseconds`,
     );
   }
   return value;
 }
 
-export function cacheKey(key: unknown): string {
-  if (typeof key !== 'string' || key.length === 0) {
-    throw new TypeError(`"key" must be a non-empty string, got ${show(key)}`);
-  }
-  return key;
+/** The `TypeError` for a key that is not a non-empty string, or undefined for a good key. */
+export function keyError(key: unknown): TypeError | undefined {
+  if (typeof key === 'string' && key.length > 0) return undefined;
+  return new TypeError(`"key" must be a non-empty string, got ${show(key)}`);
 }
 
-export function show(value: unknown): string {
-  if (typeof value === 'string') return value.length > 40 ? 'a long string' : JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'undefined') {
-    return String(value);
-  }
-  if (value === null) return 'null';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+export function cacheKey(key: unknown): string {
+  const err = keyError(key);
+  if (err !== undefined) throw err;
+  return key as string;
 }
