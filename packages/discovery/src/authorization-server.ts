@@ -1,4 +1,5 @@
 import { type Cache, createCache } from '@mcp-auth/cache';
+import { optionalBoolean, optionalFunction, positiveInteger } from '@mcp-auth/internal';
 import {
   JSON_ATTRIBUTE_COMPARISON,
   OperationProcessingError,
@@ -12,9 +13,6 @@ import {
   DEFAULT_MAX_METADATA_BYTES,
   DEFAULT_TIMEOUT_MS,
   deepFreeze,
-  optionalBoolean,
-  optionalFunction,
-  positiveInteger,
   tryCandidates,
 } from './internal/candidates.js';
 import type { AuthorizationServerMetadata } from './types.js';
@@ -327,13 +325,17 @@ export async function discoverAuthorizationServer(
     optionalBoolean(options.allowMissingPkceMetadata, 'allowMissingPkceMetadata') === true;
   const settings = {
     fetch: optionalFunction<FetchLike>(options.fetch, 'fetch'),
-    timeoutMs: positiveInteger(options.timeoutMs, 'timeoutMs', DEFAULT_TIMEOUT_MS),
-    maxBytes: positiveInteger(options.maxBytes, 'maxBytes', DEFAULT_MAX_METADATA_BYTES),
+    timeoutMs: positiveInteger(options.timeoutMs, 'timeoutMs', { fallback: DEFAULT_TIMEOUT_MS }),
+    maxBytes: positiveInteger(options.maxBytes, 'maxBytes', {
+      fallback: DEFAULT_MAX_METADATA_BYTES,
+    }),
     allowInsecureHttpForLoopback,
     what: `authorization server metadata for ${issuer}`,
   };
-  const cacheTtl = positiveInteger(options.cacheTtlSeconds, 'cacheTtlSeconds', 3600);
-  const failureTtl = positiveInteger(options.failureTtlSeconds, 'failureTtlSeconds', 30);
+  const cacheTtl = positiveInteger(options.cacheTtlSeconds, 'cacheTtlSeconds', { fallback: 3600 });
+  const failureTtl = positiveInteger(options.failureTtlSeconds, 'failureTtlSeconds', {
+    fallback: 30,
+  });
   if (failureTtl > 30) throw new TypeError('"failureTtlSeconds" must be at most 30');
   const cacheOption = options.cache;
   if (

@@ -1,12 +1,10 @@
+import { optionalBoolean, optionalFunction, positiveInteger } from '@mcp-auth/internal';
 import { DiscoveryError } from './errors.js';
 import type { FetchLike } from './fetch-with-limits.js';
 import {
   type CandidateAnswer,
   DEFAULT_MAX_METADATA_BYTES,
   DEFAULT_TIMEOUT_MS,
-  optionalBoolean,
-  optionalFunction,
-  positiveInteger,
   tryCandidates,
 } from './internal/candidates.js';
 import { PROTECTED_RESOURCE_METADATA_SUFFIX } from './protected-resource-metadata.js';
@@ -123,8 +121,10 @@ export async function fetchProtectedResourceMetadata(
   const server = canonicalizeResourceUri(serverUrl);
   const settings = {
     fetch: optionalFunction<FetchLike>(options.fetch, 'fetch'),
-    timeoutMs: positiveInteger(options.timeoutMs, 'timeoutMs', DEFAULT_TIMEOUT_MS),
-    maxBytes: positiveInteger(options.maxBytes, 'maxBytes', DEFAULT_MAX_METADATA_BYTES),
+    timeoutMs: positiveInteger(options.timeoutMs, 'timeoutMs', { fallback: DEFAULT_TIMEOUT_MS }),
+    maxBytes: positiveInteger(options.maxBytes, 'maxBytes', {
+      fallback: DEFAULT_MAX_METADATA_BYTES,
+    }),
     allowInsecureHttpForLoopback:
       optionalBoolean(options.allowInsecureHttpForLoopback, 'allowInsecureHttpForLoopback') ===
       true,

@@ -1,3 +1,4 @@
+import { optionalFunction, positiveInteger, readAtMost } from '@mcp-auth/internal';
 import { DiscoveryError } from './errors.js';
 import { type InsecureHttpOption, parseFetchableUrl } from './url.js';
 
@@ -55,18 +56,11 @@ function assertOptions(options: FetchWithLimitsOptions): void {
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new TypeError('"timeoutMs" must be a positive finite number of milliseconds');
   }
-  if (typeof maxBytes !== 'number' || !Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
-    throw new TypeError('"maxBytes" must be a positive integer');
+  positiveInteger(maxBytes, 'maxBytes');
+  if (maxRedirects !== undefined) {
+    positiveInteger(maxRedirects, 'maxRedirects', { allowZero: true });
   }
-  if (
-    maxRedirects !== undefined &&
-    (typeof maxRedirects !== 'number' || !Number.isSafeInteger(maxRedirects) || maxRedirects < 0)
-  ) {
-    throw new TypeError('"maxRedirects" must be a non-negative integer');
-  }
-  if (fetchImpl !== undefined && typeof fetchImpl !== 'function') {
-    throw new TypeError('"fetch" must be a function');
-  }
+  optionalFunction(fetchImpl, 'fetch');
   if (accept !== undefined) {
     const list = typeof accept === 'string' ? [accept] : accept;
     if (
@@ -326,38 +320,16 @@ async function readBody(
     );
   }
   if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      let chunk: Awaited<ReturnType<typeof reader.read>>;
-      try {
-        chunk = await Promise.race([reader.read(), aborted]);
-      } catch (cause) {
-        throw abortError(cause);
-      }
-      if (chunk.done) break;
-      total += chunk.value.byteLength;
-      if (total > maxBytes) {
-        throw new DiscoveryError(
-          'ERR_RESPONSE_TOO_LARGE',
-          `${url} sent more than the limit of ${maxBytes} bytes`,
-          { url, status: response.status },
-        );
-      }
-      chunks.push(chunk.value);
-    }
-  } catch (err) {
-    reader.cancel().catch(() => {});
-    throw err;
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  const bytes = await readAtMost(response.body, maxBytes, {
+    stop: aborted,
+    readFailed: abortError,
+    tooLarge: () =>
+      new DiscoveryError(
+        'ERR_RESPONSE_TOO_LARGE',
+        `${url} sent more than the limit of ${maxBytes} bytes`,
+        { url, status: response.status },
+      ),
+  });
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (cause) {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { positiveInteger } from '@mcp-auth/internal';
 import { protectedResourceMetadataPaths } from './protected-resource-metadata.js';
 import type { ProtectedResourceMetadata } from './types.js';
 
@@ -29,10 +30,9 @@ function prepare(metadata: ProtectedResourceMetadata, options: MetadataHandlerOp
   if (options === null || typeof options !== 'object') {
     throw new TypeError('metadata handler options must be an object');
   }
-  const maxAge = options.cacheMaxAgeSeconds ?? 3600;
-  if (!Number.isSafeInteger(maxAge) || maxAge < 0) {
-    throw new TypeError('"cacheMaxAgeSeconds" must be a non-negative integer');
-  }
+  const maxAge = positiveInteger(options.cacheMaxAgeSeconds ?? 3600, 'cacheMaxAgeSeconds', {
+    allowZero: true,
+  });
   if (options.serveRoot !== undefined && typeof options.serveRoot !== 'boolean') {
     throw new TypeError('"serveRoot" must be a boolean');
   }

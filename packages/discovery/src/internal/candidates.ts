@@ -126,27 +126,6 @@ export function parseJsonObject(body: string, url: string): Record<string, unkno
   return json as Record<string, unknown>;
 }
 
-/** Validated numeric option, or the default. Throws a TypeError naming the option. */
-export function positiveInteger(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new TypeError(`"${name}" must be a positive integer`);
-  }
-  return value;
-}
-
-export function optionalFunction<T>(value: unknown, name: string): T | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'function') throw new TypeError(`"${name}" must be a function`);
-  return value as T;
-}
-
-export function optionalBoolean(value: unknown, name: string): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'boolean') throw new TypeError(`"${name}" must be a boolean`);
-  return value;
-}
-
 /** A deep-frozen copy of a JSON value: cached results are shared between callers. */
 export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
