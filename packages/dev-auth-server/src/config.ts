@@ -1,3 +1,4 @@
+import { positiveInteger } from '@mcp-auth/internal';
 import { isSigningAlg, SIGNING_ALGS } from './keys.js';
 import { PROFILES, type Profile } from './profiles/index.js';
 import type {
@@ -64,11 +65,8 @@ export function validateResource(r: ResourceConfig, at: string): string {
   if (r.alg !== undefined && !isSigningAlg(r.alg)) {
     throw new TypeError(`${at}.alg" must be one of ${SIGNING_ALGS.join(', ')}`);
   }
-  if (
-    r.accessTokenTtlSeconds !== undefined &&
-    (!Number.isInteger(r.accessTokenTtlSeconds) || r.accessTokenTtlSeconds <= 0)
-  ) {
-    throw new TypeError(`${at}.accessTokenTtlSeconds" must be a positive integer`);
+  if (r.accessTokenTtlSeconds !== undefined) {
+    positiveInteger(r.accessTokenTtlSeconds, `${at.slice(1)}.accessTokenTtlSeconds`);
   }
   return url.href;
 }
@@ -97,10 +95,7 @@ export function validateOptions(o: DevAuthServerOptions): void {
     );
   }
   for (const name of ['accessTokenTtlSeconds', 'refreshTokenTtlSeconds'] as const) {
-    const v = o[name];
-    if (v !== undefined && (!Number.isInteger(v) || v <= 0)) {
-      throw new TypeError(`"${name}" must be a positive integer`);
-    }
+    if (o[name] !== undefined) positiveInteger(o[name], name);
   }
   if (o.resources !== undefined && !Array.isArray(o.resources)) {
     throw new TypeError('"resources" must be an array');
@@ -209,9 +204,8 @@ function validateEnterpriseIdp(v: DevAuthServerOptions['enterpriseIdp']): void {
   if (v === null || typeof v !== 'object') {
     throw new TypeError('"enterpriseIdp" must be a boolean or an object');
   }
-  const ttl = v.idJagTtlSeconds;
-  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl <= 0)) {
-    throw new TypeError('"enterpriseIdp.idJagTtlSeconds" must be a positive integer');
+  if (v.idJagTtlSeconds !== undefined) {
+    positiveInteger(v.idJagTtlSeconds, 'enterpriseIdp.idJagTtlSeconds');
   }
   if (
     v.clientIdAt !== undefined &&

@@ -1,4 +1,5 @@
-import { OIDC_SCOPES, type Profile, union } from './types.js';
+import { unionScopes } from '@mcp-auth/internal';
+import { OIDC_SCOPES, type Profile } from './types.js';
 
 /**
  * Auth0 tenants:
@@ -45,7 +46,7 @@ export const auth0: Profile = {
     const openid = input.requestedScopes.includes('openid');
     payload.aud = openid ? [input.resource, `${input.issuer}userinfo`] : input.resource;
     const oidcScopes = input.requestedScopes.filter((s) => OIDC_SCOPES.has(s));
-    payload.scope = union(oidcScopes, input.scopes).join(' ') || undefined;
+    payload.scope = unionScopes(oidcScopes, input.scopes).join(' ') || undefined;
     payload.permissions = input.scopes.filter((s) => !OIDC_SCOPES.has(s));
     payload.azp = input.clientId;
     if (!input.user) {

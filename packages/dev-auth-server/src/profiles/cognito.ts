@@ -1,4 +1,5 @@
-import { hideClaim, OIDC_SCOPES, type Profile, union } from './types.js';
+import { unionScopes } from '@mcp-auth/internal';
+import { hideClaim, OIDC_SCOPES, type Profile } from './types.js';
 
 /**
  * AWS Cognito user pools, as real tenants send them:
@@ -49,7 +50,7 @@ export const cognito: Profile = {
     payload.client_id = input.clientId;
     // Cognito lists the OpenID scopes (`openid email`) next to the custom ones.
     const oidcScopes = input.requestedScopes.filter((s) => OIDC_SCOPES.has(s));
-    payload.scope = union(oidcScopes, input.scopes).join(' ') || undefined;
+    payload.scope = unionScopes(oidcScopes, input.scopes).join(' ') || undefined;
     if (input.user) {
       payload.username = input.user.username ?? input.user.sub;
       payload.auth_time = payload.iat;

@@ -1,4 +1,5 @@
-import { OIDC_SCOPES, type Profile, union } from './types.js';
+import { unionScopes } from '@mcp-auth/internal';
+import { OIDC_SCOPES, type Profile } from './types.js';
 
 /**
  * Keycloak realms:
@@ -46,7 +47,7 @@ export const keycloak: Profile = {
     payload.aud =
       input.options.keycloakAudienceMapper === false ? 'account' : [input.resource, 'account'];
     const oidcScopes = input.requestedScopes.filter((s) => OIDC_SCOPES.has(s));
-    payload.scope = union(oidcScopes, input.scopes).join(' ') || undefined;
+    payload.scope = unionScopes(oidcScopes, input.scopes).join(' ') || undefined;
     payload.realm_access = {
       roles: [`default-roles-${realm}`, 'offline_access', 'uma_authorization'],
     };

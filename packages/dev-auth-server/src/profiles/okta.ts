@@ -1,4 +1,5 @@
-import { OIDC_SCOPES, type Profile, union } from './types.js';
+import { unionScopes } from '@mcp-auth/internal';
+import { OIDC_SCOPES, type Profile } from './types.js';
 
 /**
  * Okta custom authorization servers:
@@ -40,7 +41,7 @@ export const okta: Profile = {
     token.header = { ...token.header, typ: undefined };
     const { payload } = token;
     payload.ver = 1;
-    payload.scp = union(
+    payload.scp = unionScopes(
       input.requestedScopes.filter((s) => OIDC_SCOPES.has(s)),
       input.scopes,
     );

@@ -99,7 +99,3 @@ export function hideClaim(payload: Record<string, unknown>, claim: string): void
     enumerable: false,
   });
 }
-
-export function union(a: readonly string[], b: readonly string[]): string[] {
-  return [...new Set([...a, ...b])];
-}
