@@ -1,3 +1,5 @@
+import { positiveInteger } from '@mcp-auth/internal';
+
 /** CORS options of the gate. */
 export interface CorsOptions {
   /**
@@ -116,10 +118,10 @@ export function resolveCors(options: CorsOptions | false | undefined): ResolvedC
   );
   const allowHeaders = mergeTokens('allowHeaders', CORS_ALLOWED_HEADERS, o.allowHeaders);
   const exposeHeaders = mergeTokens('exposeHeaders', CORS_EXPOSED_HEADERS, o.exposeHeaders);
-  const maxAge = o.maxAge ?? 600;
-  if (!Number.isSafeInteger(maxAge) || maxAge < 0) {
-    throw new TypeError('"cors.maxAge" must be a non-negative integer (seconds)');
-  }
+  const maxAge = positiveInteger(o.maxAge ?? 600, 'cors.maxAge', {
+    allowZero: true,
+    unit: 'seconds',
+  });
 
   const base = (origin: string | undefined): Record<string, string> => {
     const headers: Record<string, string> = {};

@@ -1,3 +1,4 @@
+import { positiveInteger } from '@mcp-auth/internal';
 import type { AuthInfo } from '@mcp-auth/validator';
 import { readFetchBody } from './internal/read-fetch-body.js';
 import type { JsonRpcMessage } from './jsonrpc.js';
@@ -84,10 +85,9 @@ export function withMcpAuth(
     throw new TypeError('"gate" must be a Gate (createGate)');
   }
   if (typeof handler !== 'function') throw new TypeError('"handler" must be a function');
-  const timeoutMs = o.bodyTimeoutMs ?? 10_000;
-  if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) {
-    throw new TypeError('"bodyTimeoutMs" must be a positive integer (milliseconds)');
-  }
+  const timeoutMs = positiveInteger(o.bodyTimeoutMs ?? 10_000, 'bodyTimeoutMs', {
+    unit: 'milliseconds',
+  });
   return async (request) => {
     let bytes: Uint8Array | undefined;
     let decision: Awaited<ReturnType<Gate['check']>>;

@@ -1,4 +1,5 @@
 import { protectedResourceMetadataPaths } from '@mcp-auth/discovery';
+import { unionScopes } from '@mcp-auth/internal';
 import { type AuthInfo, isTokenValidationError, TokenValidationError } from '@mcp-auth/validator';
 import { isBodyReadError } from './errors.js';
 import { countRawHeader, getHeader } from './internal/headers.js';
@@ -68,12 +69,6 @@ function hostOf(request: GateRequest): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function union(...lists: readonly (readonly string[] | undefined)[]): string[] {
-  const out = new Set<string>();
-  for (const list of lists) for (const s of list ?? []) out.add(s);
-  return [...out];
 }
 
 /** Step 1: DNS rebinding. Every path, before anything else is looked at. */
@@ -218,7 +213,7 @@ async function authorize(
 ): Promise<AuthInfo | GateRespond> {
   // Every challenge names what this request needs: the validator's and the gate's required
   // scopes plus the per-message ones (computed only when there is a challenge to send).
-  const challengeScopes = (): string[] => union(cfg.baseChallengeScopes, needed);
+  const challengeScopes = (): string[] => unionScopes(cfg.baseChallengeScopes, needed);
   let auth: AuthInfo;
   try {
     // method and url: a DPoP proof is checked against them (its htu is the resource origin + path).
@@ -233,7 +228,7 @@ async function authorize(
     const scopes = challengeScopes();
     const failure =
       err.code === 'ERR_INSUFFICIENT_SCOPE'
-        ? insufficientScope(union(err.requiredScopes, scopes))
+        ? insufficientScope(unionScopes(err.requiredScopes, scopes))
         : err;
     return tokenFailure(cfg, failure, scopes, cors);
   }
@@ -337,7 +332,7 @@ export function createGate(options: GateOptions): Gate {
     let needed = cfg.requiredScopes;
     if (cfg.messageScopes !== undefined && messages.length > 0) {
       try {
-        needed = union(needed, cfg.messageScopes(messages));
+        needed = unionScopes(needed, cfg.messageScopes(messages));
       } catch (err) {
         cfg.logger.error?.('gate: scopesFor failed; request refused', { error: String(err) });
         const msg = 'Could not determine the scopes this request needs';
@@ -357,7 +352,7 @@ export function createGate(options: GateOptions): Gate {
       headers: cors,
       body,
       messages,
-      requiredScopes: union(cfg.baseChallengeScopes, needed),
+      requiredScopes: unionScopes(cfg.baseChallengeScopes, needed),
       sessionId,
       principal,
       method,

@@ -1,3 +1,4 @@
+import { isScopeToken as scopeToken, unionScopes } from '@mcp-auth/internal';
 import type { JsonRpcMessage } from './jsonrpc.js';
 
 /** Scopes some tools need on top of the server's required scopes, by tool name. */
@@ -19,9 +20,6 @@ export type ScopesFor = {
  */
 export type MessageScopeResolver = (messages: readonly JsonRpcMessage[]) => string[];
 
-/** RFC 6749 §3.3 scope-token: printable ASCII without space, `"` and `\`. */
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
-
 /**
  * Whether `value` is an RFC 6749 scope token (printable ASCII without space, `"` and `\`).
  *
@@ -32,9 +30,9 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
  * ```
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.3
  */
-export function isScopeToken(value: unknown): value is string {
-  return typeof value === 'string' && SCOPE_TOKEN.test(value);
-}
+// A constant typed here (not a re-export): the published .d.ts must not refer to the private
+// @mcp-auth/internal, whose code tsup bundles.
+export const isScopeToken: (value: unknown) => value is string = scopeToken;
 
 function checkScopeList(value: unknown, option: string): void {
   if (!Array.isArray(value) || !value.every(isScopeToken)) {
@@ -55,7 +53,7 @@ function toolByName(toolScopes: unknown, option: string): Map<string, string[]> 
   const byTool = new Map<string, string[]>();
   for (const [name, scopes] of Object.entries(toolScopes)) {
     checkScopeList(scopes, option);
-    if ((scopes as string[]).length > 0) byTool.set(name, [...new Set(scopes as string[])]);
+    if ((scopes as string[]).length > 0) byTool.set(name, unionScopes(scopes as string[]));
   }
   return byTool.size === 0 ? undefined : byTool;
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { positiveInteger } from '@mcp-auth/internal';
 import { readNodeBody } from './internal/read-node-body.js';
 import type { Gate, GateProceed, GateRequest, GateRespond } from './types.js';
 
@@ -39,11 +40,7 @@ function resolveOptions(gate: Gate, o: NodeGateOptions): number {
   if (gate === null || typeof gate !== 'object' || typeof gate.check !== 'function') {
     throw new TypeError('"gate" must be a Gate (createGate)');
   }
-  const timeout = o.bodyTimeoutMs ?? 10_000;
-  if (!Number.isSafeInteger(timeout) || timeout < 1) {
-    throw new TypeError('"bodyTimeoutMs" must be a positive integer (milliseconds)');
-  }
-  return timeout;
+  return positiveInteger(o.bodyTimeoutMs ?? 10_000, 'bodyTimeoutMs', { unit: 'milliseconds' });
 }
 
 function toGateRequest(req: IncomingMessage, gate: Gate, timeoutMs: number): GateRequest {

@@ -1,3 +1,4 @@
+import { positiveInteger } from '@mcp-auth/internal';
 import type { AuthInfo } from '@mcp-auth/validator';
 
 /**
@@ -33,10 +34,7 @@ export interface MemorySessionStoreOptions {
 export function memorySessionStore(o: MemorySessionStoreOptions = {}): SessionStore & {
   readonly size: number;
 } {
-  const maxEntries = o.maxEntries ?? 10_000;
-  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
-    throw new TypeError('"maxEntries" must be a positive integer');
-  }
+  const maxEntries = positiveInteger(o.maxEntries ?? 10_000, 'maxEntries');
   const now = o.now ?? Date.now;
   if (typeof now !== 'function') throw new TypeError('"now" must be a function returning ms');
   // A Map iterates in insertion order: re-inserting on use keeps the oldest first.

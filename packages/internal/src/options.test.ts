@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
+  isPlainObject,
   numberAtLeast,
   optionalBoolean,
   optionalFunction,
-  path,
+  optionalObject,
   positiveInteger,
   positiveNumber,
   show,
+  stringList,
+  urlPath,
 } from './options.js';
 
 describe('positiveInteger', () => {
@@ -26,6 +29,7 @@ describe('positiveInteger', () => {
     ['3', {}, '"n" must be a positive integer'],
     [undefined, {}, '"n" must be a positive integer'],
     [-1, { allowZero: true }, '"n" must be a non-negative integer'],
+    [0, { unit: 'milliseconds' }, '"n" must be a positive integer (milliseconds)'],
     [Number.NaN, { showValue: true }, '"n" must be a positive integer, got NaN'],
     ['10', { showValue: true }, '"n" must be a positive integer, got "10"'],
   ])('refuses %s with %j', (value, rule, message) => {
@@ -81,7 +85,7 @@ describe('optionalFunction, optionalBoolean, path', () => {
     expect(optionalFunction(undefined, 'f')).toBeUndefined();
     expect(optionalBoolean(false, 'b')).toBe(false);
     expect(optionalBoolean(undefined, 'b')).toBeUndefined();
-    expect(path('/a/b', 'p')).toBe('/a/b');
+    expect(urlPath('/a/b', 'p')).toBe('/a/b');
   });
 
   it('refuse anything else, naming the option', () => {
@@ -90,7 +94,7 @@ describe('optionalFunction, optionalBoolean, path', () => {
     );
     expect(() => optionalBoolean(1, 'flag')).toThrow(new TypeError('"flag" must be a boolean'));
     for (const bad of ['mcp', '/a?b', '/a#b', '/a b', 5]) {
-      expect(() => path(bad, 'endpoint')).toThrow(
+      expect(() => urlPath(bad, 'endpoint')).toThrow(
         new TypeError('"endpoint" must be a path starting with "/" (no query, no fragment)'),
       );
     }
@@ -111,5 +115,46 @@ describe('show', () => {
     [10n, 'a bigint'],
   ])('%s -> %s', (value, expected) => {
     expect(show(value)).toBe(expected);
+  });
+});
+
+describe('isPlainObject, optionalObject', () => {
+  it('tell objects from arrays, null and primitives', () => {
+    expect([{}, [], null, 'x'].map(isPlainObject)).toEqual([true, false, false, false]);
+    expect(optionalObject(undefined, 'jwt')).toEqual({});
+    const o = { a: 1 };
+    expect(optionalObject(o, 'jwt')).toBe(o);
+    expect(() => optionalObject([], 'jwt')).toThrow(new TypeError('"jwt" must be an object'));
+  });
+});
+
+describe('stringList', () => {
+  it('keeps each string once, [] for undefined', () => {
+    expect(stringList(['a', 'b', 'a'], 'ids')).toEqual(['a', 'b']);
+    expect(stringList(undefined, 'ids')).toEqual([]);
+    expect(stringList(['mcp:read', 'é'], 's', { scopes: true })).toEqual(['mcp:read', 'é']);
+  });
+
+  it.each([
+    ['x', {}, '"o" must be an array of non-empty strings'],
+    [[''], {}, '"o" must be an array of non-empty strings'],
+    [[1], {}, '"o" must be an array of non-empty strings'],
+    [
+      ['a b'],
+      { scopes: true },
+      '"o" must be an array of non-empty strings without spaces or quotes',
+    ],
+    [
+      ['a"b'],
+      { scopes: true },
+      '"o" must be an array of non-empty strings without spaces or quotes',
+    ],
+    [
+      ['a\\b'],
+      { scopes: true },
+      '"o" must be an array of non-empty strings without spaces or quotes',
+    ],
+  ])('refuses %j with %j', (value, rule, message) => {
+    expect(() => stringList(value, 'o', rule)).toThrow(new TypeError(message));
   });
 });

@@ -17,6 +17,8 @@ interface CommonRule {
 export interface IntegerRule extends CommonRule {
   /** Accept 0 too: the message then says "a non-negative integer". */
   allowZero?: boolean;
+  /** Named in parentheses after "integer": "a positive integer (milliseconds)". */
+  unit?: string;
 }
 
 /**
@@ -31,7 +33,8 @@ export function positiveInteger(value: unknown, option: string, rule: IntegerRul
   const min = rule.allowZero === true ? 0 : 1;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
     const kind = rule.allowZero === true ? 'non-negative' : 'positive';
-    throw fail(option, `a ${kind} integer`, value, rule);
+    const unit = rule.unit === undefined ? '' : ` (${rule.unit})`;
+    throw fail(option, `a ${kind} integer${unit}`, value, rule);
   }
   return value;
 }
@@ -115,14 +118,63 @@ export function optionalBoolean(value: unknown, option: string): boolean | undef
  * A URL path: starts with `/`, no whitespace, query or fragment.
  *
  * @example
- * path('/mcp', 'endpoint'); // '/mcp'
- * path('mcp', 'endpoint'); // throws TypeError: "endpoint" must be a path starting with "/" (no query, no fragment)
+ * urlPath('/mcp', 'endpoint'); // '/mcp'
+ * urlPath('mcp', 'endpoint'); // throws TypeError: "endpoint" must be a path starting with "/" (no query, no fragment)
  */
-export function path(value: unknown, option: string): string {
+export function urlPath(value: unknown, option: string): string {
   if (typeof value !== 'string' || !/^\/[^\s?#]*$/.test(value)) {
     throw new TypeError(`"${option}" must be a path starting with "/" (no query, no fragment)`);
   }
   return value;
+}
+
+/**
+ * Whether `value` is an object and not an array (`null` is not).
+ *
+ * @example
+ * isPlainObject({}); // true
+ * isPlainObject([]); // false
+ */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * An options object, `{}` for `undefined`.
+ *
+ * @example
+ * optionalObject(options.jwt, 'jwt'); // {} when undefined; throws for [] or 'x'
+ */
+export function optionalObject(value: unknown, option: string): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) throw new TypeError(`"${option}" must be an object`);
+  return value;
+}
+
+/**
+ * An array of non-empty strings, each kept once (`[]` for `undefined`). With `scopes`, strings
+ * with whitespace, `"` or `\` are refused too.
+ *
+ * @example
+ * stringList(['a', 'b', 'a'], 'allowedClientIds'); // ['a', 'b']
+ * stringList(['a b'], 'requiredScopes', { scopes: true });
+ * // throws TypeError: "requiredScopes" must be an array of non-empty strings without spaces or quotes
+ */
+export function stringList(
+  value: unknown,
+  option: string,
+  rule: { scopes?: boolean } = {},
+): string[] {
+  if (value === undefined) return [];
+  const scopes = rule.scopes === true;
+  if (
+    !Array.isArray(value) ||
+    value.some((s) => typeof s !== 'string' || s === '' || (scopes && /[\s"\\]/.test(s)))
+  ) {
+    const more = scopes ? ' without spaces or quotes' : '';
+    throw new TypeError(`"${option}" must be an array of non-empty strings${more}`);
+  }
+  return [...new Set(value as string[])];
 }
 
 /**

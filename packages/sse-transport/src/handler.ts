@@ -1,15 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolveCors } from '@mcp-auth/gate';
+import { urlPath } from '@mcp-auth/internal';
 import { Cluster } from './cluster/cluster.js';
 import { requestPath, sendError, sendJson } from './internal/http.js';
 import { createRequestAuth } from './internal/request-auth.js';
 import { handleAuthorize, handleCallback } from './oauth/routes.js';
-import {
-  checkPath,
-  type ResolvedOptions,
-  resolveOptions,
-  type SseServerOptions,
-} from './options.js';
+import { type ResolvedOptions, resolveOptions, type SseServerOptions } from './options.js';
 import { type SessionInfo, SessionRegistry } from './sessions.js';
 import { createSseEndpoints } from './sse/endpoint.js';
 import { createStreamableEndpoint } from './streamable/endpoint.js';
@@ -266,7 +262,7 @@ function buildRoutes(
           handleAuthorize(provider, req, res, oauthRoutes, o.logger),
         ),
     });
-    const callbackPath = checkPath('callbackPath', provider.callbackPath);
+    const callbackPath = urlPath(provider.callbackPath, 'callbackPath');
     routes.set(callbackPath, {
       GET: (req, res) =>
         telemetry.flow('callback', res, () =>

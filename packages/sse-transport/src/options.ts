@@ -1,172 +1,15 @@
-import {
-  type CorsOptions,
-  createMessageScopeResolver,
-  type MessageScopeResolver,
-  type ScopesFor,
-  type ToolScopes,
-} from '@mcp-auth/gate';
+import { createMessageScopeResolver, type MessageScopeResolver } from '@mcp-auth/gate';
+import { positiveInteger, urlPath } from '@mcp-auth/internal';
 import { type ResolvedClusterOptions, randomInstanceId } from './cluster/cluster.js';
-import type { ClusterOptions } from './cluster/types.js';
 import type { Logger } from './internal/logger.js';
 import { createOriginGuard, type OriginGuard } from './internal/origin-guard.js';
 import type { OAuthRouteOptions } from './oauth/routes.js';
+import type { SseServerOptions } from './server-options.js';
 import type { ModernHandler } from './streamable/modern.js';
 import type { AuthEvent } from './telemetry/events.js';
 import type { McpServerFactory, McpServerLike, SseAuthProvider } from './types.js';
 
-/** Options of the Streamable HTTP endpoint. */
-export interface StreamableHttpOptions {
-  /** Path of the MCP endpoint. Default `/mcp`. */
-  endpoint?: string;
-  /**
-   * `true` (default): `initialize` opens an `Mcp-Session-Id` session bound to its principal, with
-   * GET streams and DELETE. `false`: stateless, one MCP server per request, no GET stream.
-   */
-  sessions?: boolean;
-  /**
-   * With `sessions: false`: one MCP server for every request instead of `createMcpServer` per
-   * request (which dominates the cost of a stateless request: ~0.9 ms for an McpServer with one
-   * tool). Every request is still authorized and its `authInfo` reaches tool handlers in
-   * `extra.authInfo`; request ids are remapped so clients cannot collide. Use it when the server
-   * keeps no per-client state (its tools do not depend on who initialized it).
-   */
-  server?: McpServerLike;
-  /** A session with no request and no open stream for this long ends (ms). Default 30 minutes. */
-  sessionIdleTimeoutMs?: number;
-  /**
-   * Serves MCP revision 2026-07-28 requests (per-request envelopes, no sessions): pass the v2 SDK's
-   * `createMcpHandler(factory, { legacy: 'reject' })`. The server authorizes every such request,
-   * checks its headers and scopes, and hands it over with the verified `authInfo`. Without it,
-   * 2026-07-28 requests are answered "unsupported protocol version" naming the session revisions,
-   * and clients fall back to them.
-   */
-  modern?: ModernHandler;
-}
-
-/** Options of {@link createHandler} and {@link createServer}. */
-export interface SseServerOptions {
-  /** Creates an SDK `McpServer` (or `Server`), v1 or v2, per session (or stateless request). Required. */
-  createMcpServer: McpServerFactory;
-  /** Port for {@link createServer}'s `listen()`. Default 0 (a free port). */
-  port?: number;
-  /** Interface for {@link createServer}'s `listen()`. Default `127.0.0.1`. */
-  host?: string;
-  /** The Streamable HTTP endpoint (the transport of current MCP clients), or `false`. On by default. */
-  streamableHttp?: StreamableHttpOptions | false;
-  /**
-   * The legacy HTTP+SSE endpoints (`GET /sse` + `POST /messages`), deprecated by the MCP
-   * specification; `false` turns them off. On by default, for old clients.
-   */
-  sse?: boolean;
-  /** Path of the SSE stream. Default `/sse`. */
-  endpoint?: string;
-  /** Path clients POST messages to. Default `/messages`. */
-  messageEndpoint?: string;
-  /** Path of the health check, or `false`. Default `/health`. */
-  healthEndpoint?: string | false;
-  /** Path that starts the browser OAuth flow (when the provider has a `clientId`). Default `/oauth/authorize`. */
-  authorizeEndpoint?: string;
-  /**
-   * `Origin` values allowed besides the defaults (DNS-rebinding protection, on every endpoint):
-   * a request whose `Origin` is present and not allowed gets 403. Defaults: for a resource on a
-   * loopback host, loopback origins only; otherwise the resource's own origin. CORS settings
-   * (even `allowOrigin: '*'`) never widen this.
-   */
-  allowedOrigins?: string[];
-  /**
-   * `Host` values allowed besides the defaults (the resource's host; for a loopback resource,
-   * `localhost`, `127.0.0.1` and `[::1]` with its port). Another `Host` gets 403.
-   */
-  allowedHosts?: string[];
-  /**
-   * The URL clients reach the MCP endpoint at, when `auth` has no provider that knows it
-   * (`insecureNoAuth`): its host decides the `Host`/`Origin` defaults. Without it, only loopback
-   * hosts and origins are served.
-   */
-  resource?: string;
-  /**
-   * CORS; `false` sends no CORS headers. `WWW-Authenticate` and `Mcp-Session-Id` are always
-   * exposed, `Authorization` always allowed.
-   */
-  cors?: CorsOptions | false;
-  /**
-   * Authentication. Every endpoint is protected by default. Turning an SSE one off weakens
-   * security: a message without authentication carries no `authInfo` and is not bound to a
-   * principal. The Streamable HTTP endpoint is always protected when `auth` is set.
-   */
-  auth?: {
-    provider: SseAuthProvider;
-    endpoints?: { sse?: boolean; messages?: boolean };
-    /**
-     * Scopes some tools need on top of the provider's required scopes, e.g.
-     * `{ server_stats: ['mcp:admin'] }`. A request whose message (or any message of its batch) is
-     * a `tools/call` of a listed tool needs them; without them it gets 403 `insufficient_scope`
-     * whose `WWW-Authenticate` `scope` lists every scope the request needs (required + extra), and
-     * nothing of it reaches the MCP server. Clients step up on that 403.
-     */
-    toolScopes?: ToolScopes;
-    /**
-     * Extra scopes for any message, for rules `toolScopes` cannot express (by method, by
-     * arguments). Called once per message of the body, after it was validated as JSON-RPC; return
-     * `undefined` or `[]` for none. Combined with `toolScopes` (union). If it throws or returns
-     * something else than scope strings, the request fails closed with 500 and nothing is delivered.
-     */
-    scopesFor?: ScopesFor;
-  };
-  /**
-   * Serve without any authentication (for local experiments and benchmarks). Required to omit
-   * `auth`, so an open server is never an accident.
-   */
-  insecureNoAuth?: boolean;
-  /** Hooks of the browser OAuth flow. */
-  oauth?: OAuthRouteOptions;
-  /**
-   * Largest accepted message body in bytes (413 above). Default 1 MiB: parsing a body blocks the
-   * event loop for a time proportional to its size (about 10 ms per MiB on an idle core), so this
-   * bounds how long one request can hold up every other. Raise it for tools that take large inputs.
-   */
-  maxMessageBytes?: number;
-  /**
-   * Most messages in one JSON-RPC batch (400 above): bounds the work one request can cause.
-   * Default 100.
-   */
-  maxBatchLength?: number;
-  /** Time allowed to receive a message body (408 after). Default 30000 ms. */
-  bodyTimeoutMs?: number;
-  /** Interval of keep-alive comments on idle streams, in ms; 0 disables them. Default 15000. */
-  keepAliveMs?: number;
-  /** Most concurrent sessions (both transports); the next gets 503. Default 10000. */
-  maxSessions?: number;
-  /**
-   * Most concurrent sessions of one user (issuer + subject, across clients and transports); the
-   * next gets 429 (an idle Streamable HTTP session of the same user is ended to make room first).
-   * Default 100.
-   */
-  maxSessionsPerPrincipal?: number;
-  /** A stream whose unsent data (or a JSON answer whose size) passes this many bytes is dropped. Default 4 MiB. */
-  maxBufferedBytes?: number;
-  /**
-   * End streams when the newest token their principal presented expires (clients reconnect with
-   * a fresh token). Default true.
-   */
-  closeStreamOnTokenExpiry?: boolean;
-  /**
-   * Several instances behind a load balancer without sticky routing: sessions of both transports
-   * are found through a directory in Redis, and a request that lands on another instance than the
-   * one holding its session is authorized there, checked against the session's owner, and relayed
-   * over Redis pub/sub to the holder, whose answer is relayed back. Tokens never go through Redis.
-   */
-  cluster?: ClusterOptions;
-  /**
-   * Receives one typed event per authorization decision (accepted, refused with its code, step-up
-   * demanded, session hijack refused, Origin refused, rate-limited), for your audit log. Events
-   * carry no token, code, session id or secret. Called synchronously; an exception is logged.
-   */
-  onAuthEvent?: (event: AuthEvent) => void;
-  logger?: Logger;
-  /** Clock in ms, for tests. */
-  now?: () => number;
-}
+export type { SseServerOptions, StreamableHttpOptions } from './server-options.js';
 
 /** The options after validation, with every default applied. */
 export interface ResolvedOptions {
@@ -201,25 +44,6 @@ export interface ResolvedOptions {
   readonly onAuthEvent: ((event: AuthEvent) => void) | undefined;
   readonly logger: Logger;
   readonly now: () => number;
-}
-
-export function checkPath(name: string, value: unknown): string {
-  if (typeof value !== 'string' || !/^\/[^\s?#]*$/.test(value)) {
-    throw new TypeError(`"${name}" must be a path starting with "/" (no query, no fragment)`);
-  }
-  return value;
-}
-
-export function checkPositiveInt(name: string, value: unknown, allowZero = false): number {
-  if (
-    typeof value !== 'number' ||
-    !Number.isSafeInteger(value) ||
-    value < 0 ||
-    (!allowZero && value === 0)
-  ) {
-    throw new TypeError(`"${name}" must be a ${allowZero ? 'non-negative' : 'positive'} integer`);
-  }
-  return value;
 }
 
 function resolveProvider(options: SseServerOptions): SseAuthProvider | undefined {
@@ -271,12 +95,12 @@ function resolveStreamable(options: SseServerOptions): ResolvedOptions['streamab
     }
   }
   return {
-    endpoint: checkPath('streamableHttp.endpoint', o?.endpoint ?? '/mcp'),
+    endpoint: urlPath(o?.endpoint ?? '/mcp', 'streamableHttp.endpoint'),
     stateful,
     sharedServer,
-    idleTimeoutMs: checkPositiveInt(
-      'streamableHttp.sessionIdleTimeoutMs',
+    idleTimeoutMs: positiveInteger(
       o?.sessionIdleTimeoutMs ?? 30 * 60_000,
+      'streamableHttp.sessionIdleTimeoutMs',
     ),
     modern,
   };
@@ -284,8 +108,8 @@ function resolveStreamable(options: SseServerOptions): ResolvedOptions['streamab
 
 function resolveSse(options: SseServerOptions): ResolvedOptions['sse'] {
   if (options.sse === false) return undefined;
-  const endpoint = checkPath('endpoint', options.endpoint ?? '/sse');
-  const messageEndpoint = checkPath('messageEndpoint', options.messageEndpoint ?? '/messages');
+  const endpoint = urlPath(options.endpoint ?? '/sse', 'endpoint');
+  const messageEndpoint = urlPath(options.messageEndpoint ?? '/messages', 'messageEndpoint');
   if (endpoint === messageEndpoint) {
     throw new TypeError('"endpoint" and "messageEndpoint" must differ');
   }
@@ -328,9 +152,9 @@ function resolveCluster(
     redis,
     instanceId,
     prefix,
-    heartbeatMs: checkPositiveInt('cluster.heartbeatMs', c.heartbeatMs ?? 2_000),
-    forwardTimeoutMs: checkPositiveInt('cluster.forwardTimeoutMs', c.forwardTimeoutMs ?? 2_000),
-    commandTimeoutMs: checkPositiveInt('cluster.commandTimeoutMs', c.commandTimeoutMs ?? 500),
+    heartbeatMs: positiveInteger(c.heartbeatMs ?? 2_000, 'cluster.heartbeatMs'),
+    forwardTimeoutMs: positiveInteger(c.forwardTimeoutMs ?? 2_000, 'cluster.forwardTimeoutMs'),
+    commandTimeoutMs: positiveInteger(c.commandTimeoutMs ?? 500, 'cluster.commandTimeoutMs'),
     sessionTtlMs: (streamable?.idleTimeoutMs ?? 30 * 60_000) + 60_000,
   };
 }
@@ -383,10 +207,10 @@ export function resolveOptions(options: SseServerOptions): ResolvedOptions {
     healthEndpoint:
       options.healthEndpoint === false
         ? undefined
-        : checkPath('healthEndpoint', options.healthEndpoint ?? '/health'),
-    authorizeEndpoint: checkPath(
-      'authorizeEndpoint',
+        : urlPath(options.healthEndpoint ?? '/health', 'healthEndpoint'),
+    authorizeEndpoint: urlPath(
       options.authorizeEndpoint ?? '/oauth/authorize',
+      'authorizeEndpoint',
     ),
     oauthRoutes: options.oauth ?? {},
     provider,
@@ -398,18 +222,18 @@ export function resolveOptions(options: SseServerOptions): ResolvedOptions {
     authSse,
     authMessages,
     messageScopes,
-    maxMessageBytes: checkPositiveInt('maxMessageBytes', options.maxMessageBytes ?? 1024 * 1024),
-    maxBatchLength: checkPositiveInt('maxBatchLength', options.maxBatchLength ?? 100),
-    bodyTimeoutMs: checkPositiveInt('bodyTimeoutMs', options.bodyTimeoutMs ?? 30_000),
-    keepAliveMs: checkPositiveInt('keepAliveMs', options.keepAliveMs ?? 15_000, true),
-    maxSessions: checkPositiveInt('maxSessions', options.maxSessions ?? 10_000),
-    maxSessionsPerPrincipal: checkPositiveInt(
-      'maxSessionsPerPrincipal',
+    maxMessageBytes: positiveInteger(options.maxMessageBytes ?? 1024 * 1024, 'maxMessageBytes'),
+    maxBatchLength: positiveInteger(options.maxBatchLength ?? 100, 'maxBatchLength'),
+    bodyTimeoutMs: positiveInteger(options.bodyTimeoutMs ?? 30_000, 'bodyTimeoutMs'),
+    keepAliveMs: positiveInteger(options.keepAliveMs ?? 15_000, 'keepAliveMs', { allowZero: true }),
+    maxSessions: positiveInteger(options.maxSessions ?? 10_000, 'maxSessions'),
+    maxSessionsPerPrincipal: positiveInteger(
       options.maxSessionsPerPrincipal ?? 100,
+      'maxSessionsPerPrincipal',
     ),
-    maxBufferedBytes: checkPositiveInt(
-      'maxBufferedBytes',
+    maxBufferedBytes: positiveInteger(
       options.maxBufferedBytes ?? 4 * 1024 * 1024,
+      'maxBufferedBytes',
     ),
     closeOnTokenExpiry: options.closeStreamOnTokenExpiry ?? true,
     cluster: resolveCluster(options, streamable),

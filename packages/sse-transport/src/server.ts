@@ -1,7 +1,8 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { positiveInteger } from '@mcp-auth/internal';
 import { createHandler, type SseHandler } from './handler.js';
-import { checkPositiveInt, type SseServerOptions } from './options.js';
+import type { SseServerOptions } from './options.js';
 
 /** The standalone server of {@link createServer}. */
 export interface SseServer {
@@ -28,7 +29,7 @@ export interface SseServer {
  */
 export function createServer(options: SseServerOptions): SseServer {
   const handler = createHandler(options);
-  if (options.port !== undefined) checkPositiveInt('port', options.port, true);
+  if (options.port !== undefined) positiveInteger(options.port, 'port', { allowZero: true });
   if (options.host !== undefined && (typeof options.host !== 'string' || options.host === '')) {
     throw new TypeError('"host" must be a non-empty string');
   }

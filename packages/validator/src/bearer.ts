@@ -1,3 +1,4 @@
+import { isHeaders } from '@mcp-auth/internal';
 import { TokenValidationError } from './errors.js';
 
 /** The default largest token accepted, in characters (16 KB). */
@@ -36,15 +37,6 @@ export type HeaderSource =
 export interface ExtractBearerTokenOptions {
   /** The longest token accepted, in characters. Default 16384. */
   maxLength?: number;
-}
-
-function isHeaders(value: unknown): value is Headers {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Headers).get === 'function' &&
-    typeof (value as Headers).has === 'function'
-  );
 }
 
 /** Every `Authorization` header value of the request, so duplicates can be refused. */

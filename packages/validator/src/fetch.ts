@@ -1,3 +1,4 @@
+import { unionScopes } from '@mcp-auth/internal';
 import { isTokenValidationError } from './errors.js';
 import type { AuthInfo, TokenValidator } from './types.js';
 
@@ -43,7 +44,7 @@ export async function authenticateRequest(
     return { ok: true, auth };
   } catch (err) {
     if (!isTokenValidationError(err)) throw err;
-    const scope = [...new Set([...validator.requiredScopes, ...(o.requiredScopes ?? [])])];
+    const scope = unionScopes(validator.requiredScopes, o.requiredScopes);
     const { status, headers, body } = err.toResponse({
       resourceMetadata: o.resourceMetadataUrl ?? validator.resourceMetadataUrl,
       scope,

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { unionScopes } from '@mcp-auth/internal';
 import { isTokenValidationError, TokenValidationError } from './errors.js';
 import type { AuthInfo, TokenValidator } from './types.js';
 
@@ -79,7 +80,7 @@ export function requireAuth(
   const scopeOption =
     o.requiredScopes === undefined ? undefined : { requiredScopes: [...o.requiredScopes] };
   // The scopes this route needs, for the `scope` parameter of every challenge (MCP: SHOULD).
-  const challengeScope = [...new Set([...validator.requiredScopes, ...(o.requiredScopes ?? [])])];
+  const challengeScope = unionScopes(validator.requiredScopes, o.requiredScopes);
   return async (req, res, next) => {
     let auth: AuthInfo;
     try {

@@ -1,14 +1,7 @@
+import { isHeaders } from '@mcp-auth/internal';
+
 /** Request or response headers as the gate accepts them: Fetch `Headers` or a node-style record. */
 export type HeaderBag = Headers | Readonly<Record<string, string | readonly string[] | undefined>>;
-
-function isHeaders(value: unknown): value is Headers {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Headers).get === 'function' &&
-    typeof (value as Headers).has === 'function'
-  );
-}
 
 /**
  * One header's value, or `undefined`. A repeated header (node gives an array) is joined with

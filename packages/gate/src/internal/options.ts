@@ -3,14 +3,11 @@ import {
   createProtectedResourceMetadata,
   protectedResourceMetadataUrl,
 } from '@mcp-auth/discovery';
+import { isScopeToken, positiveInteger, unionScopes } from '@mcp-auth/internal';
 import type { Logger, TokenValidator } from '@mcp-auth/validator';
 import { type ResolvedCors, resolveCors } from '../cors.js';
 import { DEFAULT_MAX_BATCH_LENGTH } from '../jsonrpc.js';
-import {
-  createMessageScopeResolver,
-  isScopeToken,
-  type MessageScopeResolver,
-} from '../message-scopes.js';
+import { createMessageScopeResolver, type MessageScopeResolver } from '../message-scopes.js';
 import { createOriginPolicy, type OriginPolicy } from '../origin-policy.js';
 import { createScopeHierarchy, type ScopeChecker } from '../scope-hierarchy.js';
 import { memorySessionStore, type SessionStore } from '../session-binding.js';
@@ -40,14 +37,6 @@ export interface ResolvedGateOptions {
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
-function positiveInteger(value: unknown, option: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new TypeError(`"${option}" must be a positive integer`);
-  }
-  return value;
-}
-
 function scopeList(value: unknown, option: string): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || !value.every(isScopeToken)) {
@@ -56,7 +45,7 @@ function scopeList(value: unknown, option: string): string[] {
   if (value.includes('offline_access')) {
     throw new TypeError(`"${option}" must not contain offline_access`);
   }
-  return [...new Set(value as string[])];
+  return unionScopes(value as string[]);
 }
 
 /** The key a lenient router (Express: case-insensitive, optional trailing slash) matches on. */
@@ -89,8 +78,10 @@ function resolveSessions(o: GateOptions['sessions']): ResolvedGateOptions['sessi
   const s = o ?? {};
   if (s === null || typeof s !== 'object')
     throw new TypeError('"sessions" must be an object or false');
-  const ttlSeconds = positiveInteger(s.ttlSeconds, 'sessions.ttlSeconds', 3600);
-  const maxEntries = positiveInteger(s.maxEntries, 'sessions.maxEntries', 10_000);
+  const ttlSeconds = positiveInteger(s.ttlSeconds, 'sessions.ttlSeconds', { fallback: 3600 });
+  const maxEntries = positiveInteger(s.maxEntries, 'sessions.maxEntries', {
+    fallback: 10_000,
+  });
   const store = s.store ?? memorySessionStore({ maxEntries });
   for (const m of ['get', 'set', 'delete'] as const) {
     if (typeof store[m] !== 'function') {
@@ -181,9 +172,11 @@ export function resolveGateOptions(options: GateOptions): ResolvedGateOptions {
     }
   }
   const toolScopeValues = Object.values(options.toolScopes ?? {}).flat() as string[];
-  const defaultScopes = [
-    ...new Set([...validator.requiredScopes, ...requiredScopes, ...toolScopeValues]),
-  ].filter((s) => s !== 'offline_access');
+  const defaultScopes = unionScopes(
+    validator.requiredScopes,
+    requiredScopes,
+    toolScopeValues,
+  ).filter((s) => s !== 'offline_access');
   const logger = options.logger ?? {};
   if (logger === null || typeof logger !== 'object')
     throw new TypeError('"logger" must be an object');
@@ -194,7 +187,7 @@ export function resolveGateOptions(options: GateOptions): ResolvedGateOptions {
     resourceMetadataUrl:
       validator.resourceMetadataUrl ?? protectedResourceMetadataUrl(validator.resource),
     requiredScopes,
-    baseChallengeScopes: [...new Set([...validator.requiredScopes, ...requiredScopes])],
+    baseChallengeScopes: unionScopes(validator.requiredScopes, requiredScopes),
     messageScopes,
     scopes,
     policy: createOriginPolicy({
@@ -205,12 +198,12 @@ export function resolveGateOptions(options: GateOptions): ResolvedGateOptions {
     cors: resolveCors(options.cors),
     endpointPaths,
     endpointKeys: new Set(endpointPaths.map(endpointKey)),
-    maxBatchLength: positiveInteger(
-      options.maxBatchLength,
-      'maxBatchLength',
-      DEFAULT_MAX_BATCH_LENGTH,
-    ),
-    maxBodyBytes: positiveInteger(options.maxBodyBytes, 'maxBodyBytes', DEFAULT_MAX_BODY_BYTES),
+    maxBatchLength: positiveInteger(options.maxBatchLength, 'maxBatchLength', {
+      fallback: DEFAULT_MAX_BATCH_LENGTH,
+    }),
+    maxBodyBytes: positiveInteger(options.maxBodyBytes, 'maxBodyBytes', {
+      fallback: DEFAULT_MAX_BODY_BYTES,
+    }),
     sessions: resolveSessions(options.sessions),
     metadata: resolveMetadata(options, validator, defaultScopes),
     logger,

@@ -1,3 +1,4 @@
+import { readAtMost } from '@mcp-auth/internal';
 import { BodyReadError } from '../errors.js';
 
 /**
@@ -21,9 +22,6 @@ export async function readFetchBody(
   if (request.body === null) return new Uint8Array(0);
   if (request.bodyUsed)
     throw new BodyReadError('ERR_BODY_ABORTED', 'The body was already consumed');
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -32,32 +30,16 @@ export async function readFetchBody(
     );
   });
   try {
-    for (;;) {
-      let chunk: Awaited<ReturnType<typeof reader.read>>;
-      try {
-        chunk = await Promise.race([reader.read(), timeout]);
-      } catch (err) {
-        if (err instanceof BodyReadError) throw err;
-        throw new BodyReadError('ERR_BODY_ABORTED', 'The body stream failed');
-      }
-      if (chunk.done) break;
-      size += chunk.value.byteLength;
-      if (size > maxBytes) {
-        throw new BodyReadError('ERR_BODY_TOO_LARGE', `The body is larger than ${maxBytes} bytes`);
-      }
-      chunks.push(chunk.value);
-    }
-  } catch (err) {
-    reader.cancel().catch(() => {});
-    throw err;
+    return await readAtMost(request.body, maxBytes, {
+      stop: timeout,
+      tooLarge: () =>
+        new BodyReadError('ERR_BODY_TOO_LARGE', `The body is larger than ${maxBytes} bytes`),
+      readFailed: (err) =>
+        err instanceof BodyReadError
+          ? err
+          : new BodyReadError('ERR_BODY_ABORTED', 'The body stream failed'),
+    });
   } finally {
     clearTimeout(timer);
   }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
 }

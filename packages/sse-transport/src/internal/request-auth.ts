@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MessageScopeResolver } from '@mcp-auth/gate';
+import { unionScopes } from '@mcp-auth/internal';
 import { TokenValidationError } from '@mcp-auth/validator';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
@@ -90,7 +91,7 @@ export function createRequestAuth(
         return false;
       }
       if (extraScopes.length === 0) return true;
-      const needed = [...new Set([...baseScopes, ...extraScopes])];
+      const needed = unionScopes(baseScopes, extraScopes);
       if (needed.every((s) => authInfo.scopes.includes(s))) return true;
       records.get(res)?.stepUp(authInfo, needed);
       // Rendered by the provider like every other token failure (the validator's challenge).

@@ -1,3 +1,4 @@
+import { numberAtLeast } from '@mcp-auth/internal';
 import { type JwsAlgorithm, SUPPORTED_ALGORITHMS } from '../jwt.js';
 import { DpopNonces } from './nonce.js';
 import { type DpopReplayStore, memoryDpopReplayStore } from './replay-store.js';
@@ -45,14 +46,6 @@ export interface ResolvedDpop {
   ownsReplayStore: boolean;
 }
 
-function seconds(value: unknown, name: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new TypeError(`"${name}" must be a number >= ${min}`);
-  }
-  return value;
-}
-
 function resolveNonce(
   value: DpopOptions['nonce'],
   now: () => number,
@@ -66,7 +59,10 @@ function resolveNonce(
   if (!(secret instanceof Uint8Array) || secret.length < 32) {
     throw new TypeError('"dpop.nonce.secret" must be a string or bytes of at least 32 bytes');
   }
-  const rotation = seconds(value.rotationSeconds, 'dpop.nonce.rotationSeconds', 300, 1);
+  const rotation = numberAtLeast(value.rotationSeconds, 'dpop.nonce.rotationSeconds', {
+    fallback: 300,
+    min: 1,
+  });
   const required = value.required ?? true;
   if (typeof required !== 'boolean') throw new TypeError('"dpop.nonce.required" must be a boolean');
   return { nonces: new DpopNonces(new Uint8Array(secret), rotation * 1000, now), required };
@@ -109,7 +105,10 @@ export function resolveDpopOptions(
       '"dpop.replayStore" is required with a shared "cache.store": use redisDpopReplayStore({ client }) so a proof replayed to another instance is refused',
     );
   }
-  const maxProofLength = seconds(o.maxProofLength, 'dpop.maxProofLength', 8192, 64);
+  const maxProofLength = numberAtLeast(o.maxProofLength, 'dpop.maxProofLength', {
+    fallback: 8192,
+    min: 64,
+  });
   if (!Number.isInteger(maxProofLength)) {
     throw new TypeError('"dpop.maxProofLength" must be an integer');
   }
@@ -117,8 +116,14 @@ export function resolveDpopOptions(
   return {
     mode: o.mode,
     algorithms: Object.freeze([...new Set(algorithms)]),
-    iatWindowSeconds: seconds(o.iatWindowSeconds, 'dpop.iatWindowSeconds', 60, 1),
-    clockSkewSeconds: seconds(o.clockSkewSeconds, 'dpop.clockSkewSeconds', 5, 0),
+    iatWindowSeconds: numberAtLeast(o.iatWindowSeconds, 'dpop.iatWindowSeconds', {
+      fallback: 60,
+      min: 1,
+    }),
+    clockSkewSeconds: numberAtLeast(o.clockSkewSeconds, 'dpop.clockSkewSeconds', {
+      fallback: 5,
+      min: 0,
+    }),
     maxProofLength,
     nonces: nonce.nonces,
     nonceRequired: nonce.required,

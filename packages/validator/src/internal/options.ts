@@ -1,5 +1,6 @@
 import type { CacheStore } from '@mcp-auth/cache';
 import { canonicalizeResourceUri, isLoopbackHost } from '@mcp-auth/discovery';
+import { isPlainObject, numberAtLeast, optionalObject, stringList } from '@mcp-auth/internal';
 import { DEFAULT_MAX_TOKEN_LENGTH } from '../bearer.js';
 import type { IntrospectionAuthMethod } from '../introspection.js';
 import { type JwsAlgorithm, type JwtSettings, SUPPORTED_ALGORITHMS } from '../jwt.js';
@@ -57,48 +58,6 @@ export interface ResolvedOptions {
   logger: Logger;
   /** `dpop.mode` is `allowed` or `required` (checked by `resolveDpopOptions`): `cnf.jkt` tokens pass the claim checks. */
   acceptDpopBinding: boolean;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function optionalObject(value: unknown, name: string): Record<string, unknown> {
-  if (value === undefined) return {};
-  if (!isPlainObject(value)) throw new TypeError(`"${name}" must be an object`);
-  return value;
-}
-
-function number(
-  value: unknown,
-  name: string,
-  fallback: number,
-  o: { min?: number; integer?: boolean } = {},
-): number {
-  if (value === undefined) return fallback;
-  const min = o.min ?? 0;
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value < min ||
-    (o.integer === true && !Number.isInteger(value))
-  ) {
-    throw new TypeError(`"${name}" must be a ${o.integer ? 'whole ' : ''}number >= ${min}`);
-  }
-  return value;
-}
-
-function stringList(value: unknown, name: string, o: { scopes?: boolean } = {}): string[] {
-  if (value === undefined) return [];
-  if (
-    !Array.isArray(value) ||
-    value.some((s) => typeof s !== 'string' || s === '' || (o.scopes === true && /[\s"\\]/.test(s)))
-  ) {
-    throw new TypeError(
-      `"${name}" must be an array of non-empty strings${o.scopes ? ' without spaces or quotes' : ''}`,
-    );
-  }
-  return [...new Set(value as string[])];
 }
 
 function fetchableUrl(value: unknown, name: string, allowInsecure: boolean): string {
@@ -253,20 +212,37 @@ export function resolveOptions(options: TokenValidatorOptions): ResolvedOptions 
         : fetchableUrl(jwtIn.jwksUri, 'jwt.jwksUri', allowInsecure),
     algorithms: [...new Set(algorithms as JwsAlgorithm[])],
     requireTyp,
-    clockToleranceSeconds: number(jwtIn.clockToleranceSeconds, 'jwt.clockToleranceSeconds', 30),
+    clockToleranceSeconds: numberAtLeast(jwtIn.clockToleranceSeconds, 'jwt.clockToleranceSeconds', {
+      fallback: 30,
+    }),
     maxTokenAgeSeconds:
       jwtIn.maxTokenAgeSeconds === undefined
         ? undefined
-        : number(jwtIn.maxTokenAgeSeconds, 'jwt.maxTokenAgeSeconds', 0, { min: 1 }),
-    jwksCacheMaxAgeSeconds: number(jwtIn.jwksCacheMaxAgeSeconds, 'jwt.jwksCacheMaxAgeSeconds', 300),
-    jwksRefetchCooldownSeconds: number(
+        : numberAtLeast(jwtIn.maxTokenAgeSeconds, 'jwt.maxTokenAgeSeconds', {
+            fallback: 0,
+            min: 1,
+          }),
+    jwksCacheMaxAgeSeconds: numberAtLeast(
+      jwtIn.jwksCacheMaxAgeSeconds,
+      'jwt.jwksCacheMaxAgeSeconds',
+      { fallback: 300 },
+    ),
+    jwksRefetchCooldownSeconds: numberAtLeast(
       jwtIn.jwksRefetchCooldownSeconds,
       'jwt.jwksRefetchCooldownSeconds',
-      5,
+      { fallback: 5 },
     ),
-    jwksStaleMaxAgeSeconds: number(jwtIn.jwksStaleMaxAgeSeconds, 'jwt.jwksStaleMaxAgeSeconds', 60),
-    jwksTimeoutMs: number(jwtIn.jwksTimeoutMs, 'jwt.jwksTimeoutMs', 5000, { min: 1 }),
-    jwksMaxBytes: number(jwtIn.jwksMaxBytes, 'jwt.jwksMaxBytes', 256 * 1024, {
+    jwksStaleMaxAgeSeconds: numberAtLeast(
+      jwtIn.jwksStaleMaxAgeSeconds,
+      'jwt.jwksStaleMaxAgeSeconds',
+      { fallback: 60 },
+    ),
+    jwksTimeoutMs: numberAtLeast(jwtIn.jwksTimeoutMs, 'jwt.jwksTimeoutMs', {
+      fallback: 5000,
+      min: 1,
+    }),
+    jwksMaxBytes: numberAtLeast(jwtIn.jwksMaxBytes, 'jwt.jwksMaxBytes', {
+      fallback: 256 * 1024,
       min: 1,
       integer: true,
     }),
@@ -303,20 +279,31 @@ export function resolveOptions(options: TokenValidatorOptions): ResolvedOptions 
       clientId: inIn.clientId,
       clientSecret: inIn.clientSecret,
       authMethod: authMethod as IntrospectionAuthMethod | undefined,
-      timeoutMs: number(inIn.timeoutMs, 'introspection.timeoutMs', 5000, { min: 1 }),
-      maxResponseBytes: number(inIn.maxResponseBytes, 'introspection.maxResponseBytes', 64 * 1024, {
+      timeoutMs: numberAtLeast(inIn.timeoutMs, 'introspection.timeoutMs', {
+        fallback: 5000,
+        min: 1,
+      }),
+      maxResponseBytes: numberAtLeast(inIn.maxResponseBytes, 'introspection.maxResponseBytes', {
+        fallback: 64 * 1024,
         min: 1,
         integer: true,
       }),
-      cacheMaxSeconds: number(inIn.cacheMaxSeconds, 'introspection.cacheMaxSeconds', 60, {
+      cacheMaxSeconds: numberAtLeast(inIn.cacheMaxSeconds, 'introspection.cacheMaxSeconds', {
+        fallback: 60,
         min: 1,
       }),
-      maxConcurrent: number(inIn.maxConcurrent, 'introspection.maxConcurrent', 10, {
+      maxConcurrent: numberAtLeast(inIn.maxConcurrent, 'introspection.maxConcurrent', {
+        fallback: 10,
         min: 1,
         integer: true,
       }),
-      maxPerSecond: number(inIn.maxPerSecond, 'introspection.maxPerSecond', 50, { min: 1 }),
-      failureTtlSeconds: number(inIn.failureTtlSeconds, 'introspection.failureTtlSeconds', 30),
+      maxPerSecond: numberAtLeast(inIn.maxPerSecond, 'introspection.maxPerSecond', {
+        fallback: 50,
+        min: 1,
+      }),
+      failureTtlSeconds: numberAtLeast(inIn.failureTtlSeconds, 'introspection.failureTtlSeconds', {
+        fallback: 30,
+      }),
     };
   } else if (inIn.authMethod !== undefined || inIn.timeoutMs !== undefined) {
     throw new TypeError('"introspection" needs clientId and clientSecret');
@@ -336,12 +323,19 @@ export function resolveOptions(options: TokenValidatorOptions): ResolvedOptions 
     throw new TypeError('"cache.store" must be a cache store (memoryStore(), redisStore(), …)');
   }
   const cache: ResolvedOptions['cache'] = {
-    ttlSeconds: number(cacheIn.ttlSeconds, 'cache.ttlSeconds', 300, { min: 1 }),
-    maxEntries: number(cacheIn.maxEntries, 'cache.maxEntries', 10_000, { min: 1, integer: true }),
+    ttlSeconds: numberAtLeast(cacheIn.ttlSeconds, 'cache.ttlSeconds', { fallback: 300, min: 1 }),
+    maxEntries: numberAtLeast(cacheIn.maxEntries, 'cache.maxEntries', {
+      fallback: 10_000,
+      min: 1,
+      integer: true,
+    }),
     // A memory store given explicitly is just the in-process tier.
     store: store?.kind === 'remote' ? store : undefined,
-    negativeTtlSeconds: number(cacheIn.negativeTtlSeconds, 'cache.negativeTtlSeconds', 30),
-    negativeMaxEntries: number(cacheIn.negativeMaxEntries, 'cache.negativeMaxEntries', 1_000, {
+    negativeTtlSeconds: numberAtLeast(cacheIn.negativeTtlSeconds, 'cache.negativeTtlSeconds', {
+      fallback: 30,
+    }),
+    negativeMaxEntries: numberAtLeast(cacheIn.negativeMaxEntries, 'cache.negativeMaxEntries', {
+      fallback: 1_000,
       min: 1,
       integer: true,
     }),
@@ -385,11 +379,15 @@ export function resolveOptions(options: TokenValidatorOptions): ResolvedOptions 
     allowedClientIds: clientIds.length > 0 ? new Set(clientIds) : undefined,
     profile,
     customValidator: options.customValidator,
-    maxTokenLength: number(options.maxTokenLength, 'maxTokenLength', DEFAULT_MAX_TOKEN_LENGTH, {
+    maxTokenLength: numberAtLeast(options.maxTokenLength, 'maxTokenLength', {
+      fallback: DEFAULT_MAX_TOKEN_LENGTH,
       min: 16,
       integer: true,
     }),
-    discoveryTimeoutMs: number(options.discoveryTimeoutMs, 'discoveryTimeoutMs', 5000, { min: 1 }),
+    discoveryTimeoutMs: numberAtLeast(options.discoveryTimeoutMs, 'discoveryTimeoutMs', {
+      fallback: 5000,
+      min: 1,
+    }),
     http: { fetch: options.fetch, allowInsecureHttpForLoopback: allowInsecure },
     now: options.now ?? Date.now,
     logger: options.logger ?? {},

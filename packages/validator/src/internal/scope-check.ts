@@ -1,3 +1,4 @@
+import { unionScopes } from '@mcp-auth/internal';
 import { TokenValidationError } from '../errors.js';
 import type { AuthInfo } from '../types.js';
 import type { CachedAuth } from './entry.js';
@@ -22,7 +23,7 @@ export function checkScopes(
     if (entry.satisfiesDefault) return entry.authInfo;
     throw insufficientScope(defaults);
   }
-  const required = [...new Set([...defaults, ...extra])];
+  const required = unionScopes(defaults, extra);
   for (const s of required) if (!entry.scopes.includes(s)) throw insufficientScope(required);
   return entry.authInfo;
 }
