@@ -3,6 +3,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { join } from 'node:path';
 import { redisStore } from '@mcp-auth/cache';
 import type { DevAuthServer } from '@mcp-auth/dev-auth-server';
+import { unionScopes } from '@mcp-auth/internal';
 import {
   type AuthEvent,
   createHandler,
@@ -139,7 +140,7 @@ export async function startDemoApp(
   const resourceUri = config.resourceUri ?? `${origin}${MCP_PATH}`;
   const requiredScopes = config.requiredScopes;
   const stepUpScope = config.stepUpScope;
-  const allScopes = [...new Set([...requiredScopes, stepUpScope])];
+  const allScopes = unionScopes(requiredScopes, [stepUpScope]);
   const callbackPath = '/oauth/callback';
 
   let emulation: DevAuthServer | undefined;

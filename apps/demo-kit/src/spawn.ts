@@ -1,8 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ensureBuilt as ensurePackagesBuilt } from '@mcp-auth/test-utils';
 
 /** The repository root (apps/demo-kit/src → ../../..). */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -12,46 +13,10 @@ const BUILT = ['pkce', 'cache', 'discovery', 'validator', 'sse-transport', 'test
 
 /**
  * The apps run the built packages (`dist`) through tsx, so a test that spawns an app needs them
- * built. Builds them with turbo when a `dist` is missing. (`turbo run test` builds them first, and
- * a developer rebuilds after changing a package: rebuilding here whenever sources look newer would
- * clean `dist` under the feet of other processes using it.)
+ * built: builds them with turbo when a `dist` is missing (`turbo run test` builds them first).
  */
 export function ensureBuilt(): void {
-  const stale = BUILT.filter(
-    (p) => !existsSync(join(REPO_ROOT, 'packages', p, 'dist', 'index.js')),
-  );
-  if (stale.length === 0) return;
-  try {
-    execFileSync(
-      'pnpm',
-      [
-        'exec',
-        'turbo',
-        'run',
-        'build',
-        '--filter=@mcp-auth/app-local-demo^...',
-        '--output-logs=errors-only',
-      ],
-      { cwd: REPO_ROOT, stdio: 'pipe', env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } },
-    );
-  } catch (err) {
-    const missing = BUILT.filter(
-      (p) => !existsSync(join(REPO_ROOT, 'packages', p, 'dist', 'index.js')),
-    );
-    const output = String((err as { stdout?: Buffer }).stdout ?? '')
-      .split('\n')
-      .slice(-15)
-      .join('\n');
-    if (missing.length > 0) {
-      throw new Error(
-        `building the packages failed and ${missing.join(', ')} have no dist:\n${output}`,
-      );
-    }
-    // A type-declaration failure still leaves runnable JavaScript: run against it, and say so.
-    console.warn(
-      `ensureBuilt: the build failed, running the existing dist of ${stale.join(', ')}\n${output}`,
-    );
-  }
+  ensurePackagesBuilt(BUILT, '@mcp-auth/app-local-demo^...');
 }
 
 export interface AppRun {

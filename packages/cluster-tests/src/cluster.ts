@@ -7,28 +7,16 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureBuilt as ensurePackagesBuilt } from '@mcp-auth/test-utils';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const INSTANCE_FILE = join(here, 'instance.ts');
-const REPO_ROOT = join(here, '..', '..', '..');
 
 /** The instances import the built `@mcp-auth/sse-transport`, as users do: build it when missing. */
 export function ensureBuilt(): void {
-  const missing = ['sse-transport', 'cache', 'validator', 'discovery', 'gate', 'pkce'].some(
-    (p) => !existsSync(join(REPO_ROOT, 'packages', p, 'dist', 'index.js')),
-  );
-  if (!missing) return;
-  execFileSync(
-    'pnpm',
-    [
-      'exec',
-      'turbo',
-      'run',
-      'build',
-      '--filter=@mcp-auth/sse-transport...',
-      '--output-logs=errors-only',
-    ],
-    { cwd: REPO_ROOT, stdio: 'pipe', env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } },
+  ensurePackagesBuilt(
+    ['sse-transport', 'cache', 'validator', 'discovery', 'gate', 'pkce'],
+    '@mcp-auth/sse-transport...',
   );
 }
 

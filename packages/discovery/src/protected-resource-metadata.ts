@@ -1,3 +1,4 @@
+import { isScopeToken } from '@mcp-auth/internal';
 import type { ProtectedResourceMetadata } from './types.js';
 import { canonicalizeResourceUri, isLoopbackHost } from './url.js';
 
@@ -44,7 +45,6 @@ const RESERVED_KEYS = new Set([
   'resource_name',
   'resource_documentation',
 ]);
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 
 function assertHttpsUrl(value: unknown, option: string, allowLoopbackHttp: boolean): URL {
   if (typeof value !== 'string') throw new TypeError(`"${option}" must be an absolute https: URL`);
@@ -135,7 +135,7 @@ export function createProtectedResourceMetadata(
     const scopes = options.scopesSupported;
     if (!Array.isArray(scopes)) throw new TypeError('"scopesSupported" must be an array of scopes');
     for (const scope of scopes) {
-      if (typeof scope !== 'string' || !SCOPE_TOKEN.test(scope)) {
+      if (!isScopeToken(scope)) {
         throw new TypeError(
           '"scopesSupported" entries must be scope tokens: printable ASCII without space, " or \\',
         );

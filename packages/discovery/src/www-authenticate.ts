@@ -1,3 +1,4 @@
+import { isScopeToken } from '@mcp-auth/internal';
 import { DiscoveryError } from './errors.js';
 import { canonicalizeResourceUri } from './url.js';
 
@@ -294,8 +295,6 @@ function quote(value: string, option: string): string {
   return `"${value.replace(/["\\]/g, '\\$&')}"`;
 }
 
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
-
 /**
  * Build the `WWW-Authenticate` value of a 401/403 from a protected resource: a `Bearer` challenge
  * with `resource_metadata` (RFC 9728 §5.1) and, as given, `realm`, `error`, `scope` and
@@ -337,7 +336,7 @@ export function buildWwwAuthenticate(options: BuildWwwAuthenticateOptions): stri
     if (!Array.isArray(scopes))
       throw new TypeError('"scope" must be a string or an array of strings');
     for (const s of scopes) {
-      if (typeof s !== 'string' || !SCOPE_TOKEN.test(s)) {
+      if (!isScopeToken(s)) {
         throw new TypeError(
           '"scope" entries must be scope tokens: printable ASCII without space, " or \\ (RFC 6749 §3.3)',
         );

@@ -1,3 +1,4 @@
+export { ensureBuilt } from './build.js';
 export { CHROMIUM_PATH, launchChromium } from './chromium.js';
 export { type RecordedRequest, startHttpServer, type TestHttpServer } from './http.js';
 export { openMcpSession } from './mcp-session.js';
