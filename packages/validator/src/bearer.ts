@@ -181,22 +181,42 @@ export function extractBearerToken(
       },
     );
   }
-  // The common case in one pass over char codes: [ \t]* "Bearer" SP+ token68 [ \t]*. Anything
-  // else goes to parseCredentials, which classifies the failure (same rules, same codes).
+  return commonBearerToken(raw, maxLength, true) ?? parseCredentials(raw, maxLength);
+}
+
+/**
+ * The common case in one pass over char codes: `[ \t]* "Bearer" SP+ token [ \t]*`, the token
+ * at most `maxLength` characters and, when `checkToken68`, one token68 token. Undefined for any
+ * other shape: {@link parseCredentials} then classifies the failure (same rules, same codes).
+ */
+function commonBearerToken(raw: string, maxLength: number, checkToken68: boolean) {
   let start = 0;
   let end = raw.length;
   while (start < end && isSpaceOrTab(raw.charCodeAt(start))) start++;
   while (end > start && isSpaceOrTab(raw.charCodeAt(end - 1))) end--;
-  let i = start;
-  if (end - start > 7 && raw.charCodeAt(start + 6) === 32) {
-    for (; i < start + 6; i++) if ((raw.charCodeAt(i) | 0x20) !== BEARER[i - start]) break;
-    if (i === start + 6) {
-      i++;
-      while (i < end && raw.charCodeAt(i) === 32) i++;
-      if (i < end && end - i <= maxLength && isToken68(raw, i, end)) return raw.slice(i, end);
-    }
+  if (end - start <= 7 || raw.charCodeAt(start + 6) !== 32) return undefined;
+  for (let i = 0; i < 6; i++) {
+    if ((raw.charCodeAt(start + i) | 0x20) !== BEARER[i]) return undefined;
   }
-  return parseCredentials(raw, maxLength);
+  let i = start + 7;
+  while (i < end && raw.charCodeAt(i) === 32) i++;
+  if (i === end || end - i > maxLength) return undefined;
+  return !checkToken68 || isToken68(raw, i, end) ? raw.slice(i, end) : undefined;
+}
+
+/**
+ * The token of a request whose one `Authorization` header has the common `Bearer <token>` shape,
+ * **not** checked as token68; undefined for anything else (no header, several, another shape).
+ * Only for looking up a cache of tokens that each passed {@link extractBearerToken} or
+ * {@link checkTokenSyntax} when first validated: a string equal to one of them is token68 too, so
+ * a hit needs no scan of its own; a miss goes through {@link extractBearerToken}.
+ * @internal
+ */
+export function bearerTokenForLookup(source: HeaderSource, maxLength: number): string | undefined {
+  if (typeof source !== 'object' || source === null) return undefined;
+  const values = authorizationValues(source);
+  if (values.length !== 1 || values[0]!.length > maxLength + 64) return undefined;
+  return commonBearerToken(values[0]!, maxLength, false);
 }
 
 /** The reference parser of a single Authorization value; classifies every malformed one. */

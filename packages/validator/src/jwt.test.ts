@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import type { CryptoKey } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
-import { allowlistedKeys, assertCanonicalJws, mapJoseError, parseClaims } from './jwt.js';
+import { assertCanonicalJws } from './internal/jws.js';
+import { allowlistedKeys, mapJoseError, parseClaims } from './jwt.js';
 
 const NOW_MS = 1_700_000_000_500; // 1,700,000,000.5 s: jose compares whole seconds (floor)
 const NOW = 1_700_000_000;

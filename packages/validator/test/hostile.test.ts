@@ -845,6 +845,38 @@ describe('hostile headers', () => {
     }
   });
 
+  it('a cached token in a malformed header is refused exactly as an unknown one', async () => {
+    // authenticate() looks a `Bearer <token>` up in the cache before the token68 scan (a cached
+    // token passed it when first validated): every other shape must still be refused.
+    const v = validatorFor(as);
+    await v.validate(real);
+    const cases: [string, Record<string, string | string[]>, TokenValidationErrorCode][] = [
+      ['two tokens', { authorization: `Bearer ${real} ${real}` }, 'ERR_MALFORMED_HEADER'],
+      ['a tab inside', { authorization: `Bearer ${real}\tx` }, 'ERR_MALFORMED_HEADER'],
+      ['a comma after', { authorization: `Bearer ${real},` }, 'ERR_MALFORMED_HEADER'],
+      [
+        'two headers',
+        { authorization: [`Bearer ${real}`, `Bearer ${real}`] },
+        'ERR_MALFORMED_HEADER',
+      ],
+      ['Basic scheme', { authorization: `Basic ${real}` }, 'ERR_MISSING_TOKEN'],
+      ['Bearer glued', { authorization: `Bearer${real}` }, 'ERR_MISSING_TOKEN'],
+      ['Bearer, no space', { authorization: `Bearer,${real}` }, 'ERR_MALFORMED_HEADER'],
+    ];
+    for (const [name, headers, code] of cases) {
+      const err = await rejectsWith(v.authenticate({ headers }), code);
+      expect(err.code, name).toBe(code);
+    }
+    // The well-formed header, with surrounding whitespace and any case of the scheme: a hit.
+    const before = v.stats().cache.hits;
+    for (const authorization of [`Bearer ${real}`, ` \tbEaReR   ${real} \t`]) {
+      expect((await v.authenticate({ headers: { authorization } })).token).toBe(real);
+    }
+    expect(v.stats().cache.hits - before).toBe(2);
+    expect(v.stats().jwtVerifications).toBe(1);
+    await v.close();
+  });
+
   it('a token in the query string is never read', async () => {
     const req = new Request(`http://127.0.0.1/mcp?access_token=${real}`);
     await rejectsWith(realV.authenticate(req), 'ERR_MISSING_TOKEN');

@@ -16,6 +16,8 @@ export type ScopeOption = { requiredScopes?: string[] } | undefined;
 /** What the public validator object delegates to: one issuer, or a router over several. */
 export interface TokenRouter {
   validateToken(token: string, o: ScopeOption, syntaxChecked: boolean): Promise<AuthInfo>;
+  /** The answer from the in-process cache, or undefined on a miss (no other work). */
+  cached(token: string, o: ScopeOption): Promise<AuthInfo> | undefined;
   evict(token: string): Promise<void>;
   stats(): TokenValidatorStats;
   close(): Promise<void>;
@@ -86,11 +88,24 @@ export class IssuerValidator implements TokenRouter {
 
   // ---- cold path: the cache loader -------------------------------------------------------
 
-  /** The loader of the in-process cache (one function for every token: no closure per load). */
+  /**
+   * The loader of the in-process cache (one function for every token: no closure per load). A
+   * token verified in place gives a synchronous result, which the single flight takes without a
+   * promise or a deadline of its own.
+   */
   private readonly load = (token: string) => {
-    const verified =
-      this.shared === undefined ? this.verifier.verify(token) : this.verifyThroughShared(token);
-    return verified.then(this.toPositive, this.toNegative);
+    if (this.shared !== undefined) {
+      return this.verifyThroughShared(token).then(this.toPositive, this.toNegative);
+    }
+    let verified: CachedAuth | Promise<CachedAuth>;
+    try {
+      verified = this.verifier.verify(token);
+    } catch (err) {
+      return this.toNegative(err);
+    }
+    return verified instanceof Promise
+      ? verified.then(this.toPositive, this.toNegative)
+      : this.toPositive(verified);
   };
 
   private readonly toPositive = (entry: CachedAuth) =>

@@ -1,4 +1,5 @@
 import { base64url, errors, type JWTHeaderParameters } from 'jose';
+import { TokenValidationError } from '../errors.js';
 
 /**
  * The JWS Compact Serialization half of jose's `compactVerify`, for a token already known to be
@@ -37,7 +38,8 @@ export function asciiBytes(s: string): Uint8Array {
   return NativeBuffer !== undefined ? NativeBuffer.from(s, 'latin1') : encoder.encode(s);
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** A JSON object (not an array, not a class instance): jose's `isObject`. @internal */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (
     typeof value !== 'object' ||
     value === null ||
@@ -117,6 +119,64 @@ function checkCrit(header: Record<string, unknown>): readonly string[] {
     }
   }
   return crit as string[];
+}
+
+/** base64url alphabet index by char code (255: not in the alphabet; `=` padding is not). */
+const B64URL_INDEX = (() => {
+  const table = new Uint8Array(128).fill(255);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = i;
+  return table;
+})();
+
+/**
+ * A run of base64url characters, sticky: matched in place from `lastIndex`. V8's compiled regex
+ * scans about three times as fast as a `charCodeAt` loop over the table (0.5 vs 1.5 µs for an
+ * 850-character token, measured).
+ */
+const B64URL_RUN = /[A-Za-z0-9_-]*/y;
+
+/** Whether `token[start, end)` is the one canonical unpadded base64url spelling of some bytes. */
+function canonicalSegment(token: string, start: number, end: number): boolean {
+  const length = end - start;
+  if (length === 0) return true; // zero bytes (an empty signature is jose's to refuse, by alg)
+  if (length % 4 === 1) return false;
+  // The last character of a 2- or 3-character group carries 4 or 2 bits no byte uses: zero in
+  // the canonical spelling (RFC 4648 §3.5), so each token has exactly one spelling.
+  const last = B64URL_INDEX[token.charCodeAt(end - 1)]!;
+  return length % 4 === 2 ? (last & 15) === 0 : length % 4 === 3 ? (last & 3) === 0 : true;
+}
+
+/**
+ * Refuses any JWS compact serialisation that is not spelled canonically: three
+ * segments of unpadded base64url (RFC 7515 §2, RFC 4648 §5) whose unused low bits are zero. A
+ * decoder that ignores those bits or `=` padding accepts 16 or more spellings of one token, each a
+ * different cache key and a way around any deny-list keyed on the token.
+ *
+ * @example
+ * ```ts
+ * assertCanonicalJws(token); // throws ERR_TOKEN_MALFORMED (reason base64url_not_canonical)
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc4648#section-3.5
+ * @see https://www.rfc-editor.org/rfc/rfc7515#section-7.1
+ */
+export function assertCanonicalJws(token: string): void {
+  let start = 0;
+  for (let segment = 0; segment < 3; segment++) {
+    B64URL_RUN.lastIndex = start;
+    B64URL_RUN.test(token); // always matches (possibly nothing): lastIndex is the run's end
+    const end = B64URL_RUN.lastIndex;
+    const atEnd = segment === 2 ? end === token.length : token.charCodeAt(end) === 46;
+    if (!atEnd || !canonicalSegment(token, start, end)) {
+      throw new TokenValidationError(
+        'ERR_TOKEN_MALFORMED',
+        // The same description as any other malformed JWT; `reason` tells them apart.
+        'The token is not a well-formed JWT',
+        { reason: 'base64url_not_canonical' },
+      );
+    }
+    start = end + 1;
+  }
 }
 
 /**

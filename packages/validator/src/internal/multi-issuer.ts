@@ -1,8 +1,8 @@
 import { base64url } from 'jose';
 import { TokenValidationError } from '../errors.js';
-import { assertCanonicalJws } from '../jwt.js';
 import type { AuthInfo, TokenValidatorStats } from '../types.js';
 import { IssuerValidator, type ScopeOption, type TokenRouter } from './issuer-validator.js';
+import { assertCanonicalJws } from './jws.js';
 import type { ResolvedOptions } from './options.js';
 import { looksLikeJwt } from './verifier.js';
 
@@ -58,11 +58,18 @@ export class MultiIssuerRouter implements TokenRouter {
     this.opaque = this.validators[introspecting === -1 ? 0 : introspecting]!;
   }
 
-  validateToken(token: string, o: ScopeOption, syntaxChecked: boolean): Promise<AuthInfo> {
+  /** The answer of the validator that cached `token`, or undefined. */
+  cached(token: string, o: ScopeOption): Promise<AuthInfo> | undefined {
     for (const v of this.validators) {
       const hit = v.cached(token, o);
       if (hit !== undefined) return hit;
     }
+    return undefined;
+  }
+
+  validateToken(token: string, o: ScopeOption, syntaxChecked: boolean): Promise<AuthInfo> {
+    const hit = this.cached(token, o);
+    if (hit !== undefined) return hit;
     if (typeof token !== 'string' || !looksLikeJwt(token)) {
       return this.opaque.validateToken(token, o, syntaxChecked);
     }

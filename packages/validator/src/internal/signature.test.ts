@@ -133,8 +133,11 @@ describe('signature backends (node:crypto synchronously alone, on the pool in a 
       // Those handed to the pool went in arrival order, the others ran in place in arrival order.
       const inputs = tokens.map((t) => t.slice(0, t.lastIndexOf('.')));
       expect(dispatched).toEqual(inputs.filter((i) => dispatched.includes(i)));
+      // The first token was checked in place, in the caller's own call (nothing else was in
+      // flight yet); the next poolJobs went to the pool, in arrival order.
+      expect(dispatched).not.toContain(inputs[0]);
       expect(dispatched.slice(0, schedulerStats.poolJobs)).toEqual(
-        inputs.slice(0, schedulerStats.poolJobs),
+        inputs.slice(1, schedulerStats.poolJobs + 1),
       );
     } finally {
       spy.mockRestore();
@@ -338,5 +341,28 @@ describe('with the real authorization server', () => {
       subtleVerify.mockRestore();
       await validator.close();
     }
+  });
+
+  it('a lone new token is checked within the validate() call; tokens started together are a burst', async () => {
+    const validator = validatorFor(as);
+    await validator.validate(await serviceToken(as)); // discovery and JWKS
+    const [lone, ...burst] = await Promise.all(Array.from({ length: 9 }, () => serviceToken(as)));
+    let before = { ...schedulerStats };
+    const answer = validator.validate(lone!);
+    // Checked before validate() returned: no promise hop between the caller and the signature.
+    expect(schedulerStats.inPlace - before.inPlace).toBe(1);
+    expect((await answer).token).toBe(lone);
+    before = { ...schedulerStats };
+    const answers = burst.map((t) => validator.validate(t));
+    // Only the first of the loop ran in the caller's call; the other 7 were in flight together
+    // when their backend was chosen (the pool, then in place within the turn's budget).
+    expect(schedulerStats.inPlace - before.inPlace).toBe(1);
+    expect((await Promise.all(answers)).map((a) => a.token)).toEqual(burst);
+    expect(schedulerStats.pool - before.pool).toBeGreaterThanOrEqual(1);
+    expect(schedulerStats.pool - before.pool + schedulerStats.inPlace - before.inPlace).toBe(8);
+    // A refused token is refused the same way on the synchronous path.
+    const tampered = tamper(await serviceToken(as));
+    await rejectsWith(validator.validate(tampered), 'ERR_SIGNATURE_INVALID');
+    await validator.close();
   });
 });

@@ -232,6 +232,28 @@ let inFlight = 0;
  */
 const SYNC_MAX_IN_FLIGHT = 1;
 
+/** Whether this synchronous run (until the next microtask checkpoint) used its in-place slot. */
+let slotTaken = false;
+const freeSlot = (): void => {
+  slotTaken = false;
+};
+
+/**
+ * Whether a verification may run in the caller's own call, with no promise hop: on Node, when no
+ * other verification is in flight and none ran that way in this synchronous run. One per run, so
+ * a burst started in one loop (`tokens.map(validate)`) is still seen as a burst by the rest of
+ * its tokens (counted in flight before their hop: the thread pool, then the budgeted queue of
+ * verify-scheduler.ts), while tokens arriving one by one (a request per event-loop callback, or
+ * awaited one after another) are each checked at once. Takes the slot when it answers true.
+ * @internal
+ */
+export function claimInPlaceSlot(): boolean {
+  if (scheduler === undefined || inFlight !== 0 || slotTaken) return false;
+  slotTaken = true;
+  queueMicrotask(freeSlot);
+  return true;
+}
+
 /** Marks a verification as started; pair with {@link endVerification}. @internal */
 export function beginVerification(): void {
   inFlight++;

@@ -1,6 +1,6 @@
 import { TokenValidationError } from '../errors.js';
 import { introspectToken } from '../introspection.js';
-import { type VerifiedJwt, verifyJwt } from '../jwt.js';
+import { type VerifiedJwt, verifyJwtNow } from '../jwt.js';
 import { runCustomValidator } from './custom.js';
 import {
   acceptClaims,
@@ -87,7 +87,11 @@ export class TokenVerifier {
     return 'opaque';
   }
 
-  verify(token: string): Promise<CachedAuth> {
+  /**
+   * The token's entry: a value when it was verified synchronously (a JWT checked in place, see
+   * `verifyJwtNow`), else a promise. Throws or rejects with the `TokenValidationError`.
+   */
+  verify(token: string): CachedAuth | Promise<CachedAuth> {
     const route = this.route(token);
     switch (route) {
       case 'jwt':
@@ -97,17 +101,18 @@ export class TokenVerifier {
       case 'custom':
         return this.verifyCustomToken(token);
       default:
-        return Promise.reject(route);
+        throw route;
     }
   }
 
-  /** The common cold path (a JWT, no custom validator) is a plain then-chain: no async frame. */
-  private verifyJwtToken(token: string): Promise<CachedAuth> {
+  /** The common cold path (a JWT, no custom validator): synchronous when checked in place. */
+  private verifyJwtToken(token: string): CachedAuth | Promise<CachedAuth> {
     this.jwtVerifications++;
-    const verified = verifyJwt(token, this.issuer.jwtKeys, this.cfg.jwt, this.cfg.now);
-    return this.cfg.customValidator === undefined
-      ? verified.then(this.acceptJwt)
-      : verified.then(this.acceptJwtWithCustom);
+    const verified = verifyJwtNow(token, this.issuer.jwtKeys, this.cfg.jwt, this.cfg.now);
+    if (this.cfg.customValidator !== undefined) {
+      return Promise.resolve(verified).then(this.acceptJwtWithCustom);
+    }
+    return verified instanceof Promise ? verified.then(this.acceptJwt) : this.acceptJwt(verified);
   }
 
   private readonly acceptJwt = (jwt: VerifiedJwt): CachedAuth =>
