@@ -57,8 +57,9 @@ export class Lru<V> {
    * Bounded: cleared when it outgrows twice `maxEntries`, refilled by lookups.
    */
   private readonly tails = new Map<string, Entry<V>>();
-  private sweeper: Iterator<[string, Entry<V>]> | undefined;
-  private hand: Iterator<[string, Entry<V>]> | undefined;
+  // Live iterators over the values (each entry knows its key): no [key, value] pair per step.
+  private sweeper: Iterator<Entry<V>> | undefined;
+  private hand: Iterator<Entry<V>> | undefined;
   /** Called once, on the first insert (the owner arms its sweep timer then, not at construction). */
   private onFirstInsert: (() => void) | undefined;
 
@@ -202,7 +203,7 @@ export class Lru<V> {
     for (;;) {
       let it = this.hand;
       if (it === undefined) {
-        it = map.entries();
+        it = map.values();
         this.hand = it;
       }
       const r = it.next();
@@ -212,7 +213,8 @@ export class Lru<V> {
         restarted = true;
         continue;
       }
-      const [key, en] = r.value;
+      const en = r.value;
+      const key = en.k;
       map.delete(key);
       if (en.e <= now) {
         this.retire(en);
@@ -243,7 +245,7 @@ export class Lru<V> {
     let restarted = it === undefined;
     if (it === undefined) {
       if (this.map.size === 0) return 0;
-      it = this.map.entries();
+      it = this.map.values();
       this.sweeper = it;
     }
     for (let i = 0; i < budget; i++) {
@@ -255,7 +257,7 @@ export class Lru<V> {
           break;
         }
         restarted = true;
-        it = this.map.entries();
+        it = this.map.values();
         this.sweeper = it;
         r = it.next();
         if (r.done) {
@@ -263,9 +265,9 @@ export class Lru<V> {
           break;
         }
       }
-      const [key, en] = r.value;
+      const en = r.value;
       if (en.e <= now) {
-        this.map.delete(key);
+        this.map.delete(en.k);
         this.retire(en);
         this.expirations++;
         dropped++;
