@@ -1,6 +1,7 @@
 import { createMessageScopeResolver, type MessageScopeResolver } from '@mcp-auth/gate';
 import { positiveInteger, urlPath } from '@mcp-auth/internal';
-import { type ResolvedClusterOptions, randomInstanceId } from './cluster/cluster.js';
+import { randomInstanceId } from './cluster/cluster.js';
+import type { ResolvedClusterOptions } from './cluster/types.js';
 import type { Logger } from './internal/logger.js';
 import { createOriginGuard, type OriginGuard } from './internal/origin-guard.js';
 import type { OAuthRouteOptions } from './oauth/routes.js';

@@ -3,7 +3,7 @@ import { getFreePort } from '@mcp-auth/test-utils';
 import { describe, expect, it } from 'vitest';
 import { fakeProvider } from '../../test/helpers.js';
 import { createHandler } from '../handler.js';
-import { relayedHeaders, withoutToken } from './cluster.js';
+import { relayedHeaders, withoutToken } from './relay-call.js';
 import { type RelayFrame, RelayResponse } from './relay-response.js';
 
 const base = { auth: { provider: fakeProvider() }, createMcpServer: () => ({}) as never };

@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { ServerResponse } from 'node:http';
 import type { Logger } from '../internal/logger.js';
 import { AccountCounts } from './accounts.js';
 import { SessionDirectory } from './directory.js';
 import { connectRedis, type RedisLink } from './redis.js';
 import { type RelayFrame, RelayResponse } from './relay-response.js';
-import type { ClusterRefusal, RelayedCall, SessionLocation } from './types.js';
+import type {
+  ClusterRefusal,
+  RelayedCall,
+  ResolvedClusterOptions,
+  SessionLocation,
+} from './types.js';
 
 /** Serves a call relayed from another instance, answering on `res` like a local request. */
 export type RelayedCallHandler = (call: RelayedCall, res: ServerResponse) => void | Promise<void>;
@@ -28,33 +32,6 @@ interface Outbound {
   readonly refuse: (status: ClusterRefusal) => void;
   acked: boolean;
   timer: NodeJS.Timeout | undefined;
-}
-
-export interface ResolvedClusterOptions {
-  redis: Parameters<typeof connectRedis>[0];
-  instanceId: string;
-  prefix: string;
-  heartbeatMs: number;
-  forwardTimeoutMs: number;
-  commandTimeoutMs: number;
-  sessionTtlMs: number;
-}
-
-/** Request headers never sent to another instance. */
-const PRIVATE_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization', 'dpop']);
-
-/** The request headers a relayed call carries (no credentials). */
-export function relayedHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const out: IncomingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (!PRIVATE_HEADERS.has(name)) out[name] = value;
-  }
-  return out;
-}
-
-/** The verified `authInfo` without the token: tokens never travel through Redis. */
-export function withoutToken(authInfo: AuthInfo | undefined): AuthInfo | undefined {
-  return authInfo === undefined ? undefined : { ...authInfo, token: '' };
 }
 
 /**

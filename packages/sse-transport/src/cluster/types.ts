@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import type { ClusterRedisClient } from './redis.js';
+import type { ClusterRedisClient, connectRedis } from './redis.js';
 
 /** Options of `cluster`: several instances sharing sessions through Redis. */
 export interface ClusterOptions {
@@ -53,3 +53,14 @@ export type SessionLocation =
 
 /** Refusals the cluster answers through the endpoint's own error format. */
 export type ClusterRefusal = 404 | 503;
+
+/** The cluster options with every default applied (what `Cluster` runs on). */
+export interface ResolvedClusterOptions {
+  redis: Parameters<typeof connectRedis>[0];
+  instanceId: string;
+  prefix: string;
+  heartbeatMs: number;
+  forwardTimeoutMs: number;
+  commandTimeoutMs: number;
+  sessionTtlMs: number;
+}

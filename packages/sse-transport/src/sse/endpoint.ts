@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
-import { type Cluster, relayedHeaders, withoutToken } from '../cluster/cluster.js';
+import type { Cluster } from '../cluster/cluster.js';
+import { relayedHeaders, withoutToken } from '../cluster/relay-call.js';
 import type { RelayedCall } from '../cluster/types.js';
 import { hasBody, requestQuery, sendError } from '../internal/http.js';
 import { readJsonBody } from '../internal/json-body.js';

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
-import { relayedHeaders, withoutToken } from '../cluster/cluster.js';
+import { relayedHeaders, withoutToken } from '../cluster/relay-call.js';
 import type { RelayedCall } from '../cluster/types.js';
 import { sendError } from '../internal/http.js';
 import { JSONRPC } from '../internal/jsonrpc.js';
