@@ -47,7 +47,7 @@ describe('checkIssuerReachable', () => {
   it('reports an issuer that is not exactly the one in the metadata', async () => {
     const r = await checkIssuerReachable(def('generic'), `${generic.issuer}/tenant`);
     expect(r.ok).toBe(false);
-    expect(r.line).toMatch(/^! ERR_METADATA_NOT_FOUND|^! ERR_ISSUER_MISMATCH/);
+    expect(r.line).toMatch(/^! ERR_METADATA_NOT_FOUND|^! ERR_METADATA_ISSUER_MISMATCH/);
   });
 
   it('reports an unreachable issuer without throwing, within the timeout', async () => {

@@ -16,6 +16,29 @@ export type CacheErrorCode =
   | 'ERR_CACHE_INVALID_VALUE'
   | 'ERR_CACHE_CLOSED';
 
+// A record, so the compiler proves the list below names every code, and nothing else.
+const CODES: Record<CacheErrorCode, true> = {
+  ERR_CACHE_TIMEOUT: true,
+  ERR_CACHE_UNAVAILABLE: true,
+  ERR_CACHE_COMMAND_FAILED: true,
+  ERR_CACHE_INVALID_VALUE: true,
+  ERR_CACHE_CLOSED: true,
+};
+
+/**
+ * Every {@link CacheErrorCode} (frozen), for exhaustive tables and tests. No other `@mcp-auth`
+ * package uses any of these codes, so a code alone says which package failed.
+ *
+ * @example
+ * ```ts
+ * if (isCacheError(err)) metrics.count(err.code); // one of CACHE_ERROR_CODES
+ * ```
+ * @see https://redis.io/docs/latest/develop/reference/protocol-spec/#simple-errors
+ */
+export const CACHE_ERROR_CODES: readonly CacheErrorCode[] = Object.freeze(
+  Object.keys(CODES) as CacheErrorCode[],
+);
+
 /** The cache operation that failed. */
 export type CacheOperation = 'get' | 'set' | 'delete' | 'take' | 'clear' | 'close' | 'load';
 
@@ -54,7 +77,8 @@ export class CacheError extends Error {
 
 /**
  * Whether `value` is a {@link CacheError}, also one thrown by another copy of this package
- * (duck-typed on `name` and `code`, since `instanceof` fails across copies). Check `code` after it.
+ * (duck-typed on `name` and a `code` of {@link CACHE_ERROR_CODES}, since `instanceof` fails across
+ * copies). Check `code` after it.
  *
  * @example
  * ```ts
@@ -71,6 +95,7 @@ export function isCacheError(value: unknown): value is CacheError {
   return (
     value instanceof Error &&
     (value as { name?: unknown }).name === 'CacheError' &&
-    typeof (value as { code?: unknown }).code === 'string'
+    typeof (value as { code?: unknown }).code === 'string' &&
+    Object.hasOwn(CODES, (value as unknown as { code: string }).code)
   );
 }

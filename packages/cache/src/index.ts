@@ -1,5 +1,11 @@
 export { type Cache, createCache } from './cache.js';
-export { CacheError, type CacheErrorCode, type CacheOperation, isCacheError } from './errors.js';
+export {
+  CACHE_ERROR_CODES,
+  CacheError,
+  type CacheErrorCode,
+  type CacheOperation,
+  isCacheError,
+} from './errors.js';
 export { hashKey } from './hash-key.js';
 export { memoryStore } from './memory-store.js';
 export type { CacheOptions } from './options.js';

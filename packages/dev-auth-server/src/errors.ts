@@ -5,13 +5,31 @@ export type DevAuthServerErrorCode =
   /** The server answered with something that is not a valid OAuth response. */
   | 'ERR_UNEXPECTED_RESPONSE'
   /** The authorization response's `state` did not match the request's. */
-  | 'ERR_STATE_MISMATCH'
+  | 'ERR_FLOW_STATE_MISMATCH'
   /** The authorization response's `iss` (RFC 9207) did not match the issuer. */
-  | 'ERR_ISSUER_MISMATCH'
+  | 'ERR_FLOW_ISSUER_MISMATCH'
   /** The login or consent step could not be completed (unknown user, too many redirects...). */
   | 'ERR_INTERACTION'
   /** The server could not be reached or did not answer in time. */
-  | 'ERR_NETWORK';
+  | 'ERR_SERVER_UNREACHABLE';
+
+// A record, so the compiler proves the list below names every code, and nothing else.
+const CODES: Record<DevAuthServerErrorCode, true> = {
+  ERR_OAUTH: true,
+  ERR_UNEXPECTED_RESPONSE: true,
+  ERR_FLOW_STATE_MISMATCH: true,
+  ERR_FLOW_ISSUER_MISMATCH: true,
+  ERR_INTERACTION: true,
+  ERR_SERVER_UNREACHABLE: true,
+};
+
+/**
+ * Every {@link DevAuthServerErrorCode} (frozen). Like the published packages' codes, none is used by
+ * another `@mcp-auth` package.
+ */
+export const DEV_AUTH_SERVER_ERROR_CODES: readonly DevAuthServerErrorCode[] = Object.freeze(
+  Object.keys(CODES) as DevAuthServerErrorCode[],
+);
 
 /**
  * Failure of a helper that talks to the server (`getToken`, `authorizationCodeFlow`, ...).

@@ -18,14 +18,14 @@ export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-typ
 
 const TIMEOUT_MS = 15_000;
 
-/** `fetch` with a deadline; a network failure or timeout is `ERR_NETWORK`, never a bare TypeError. */
+/** `fetch` with a deadline; a network failure or timeout is `ERR_SERVER_UNREACHABLE`, never a bare TypeError. */
 export async function request(url: string, init: RequestInit): Promise<Response> {
   try {
     return await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS) });
   } catch (err) {
     const timedOut = err instanceof DOMException && err.name === 'TimeoutError';
     throw new DevAuthServerError(
-      'ERR_NETWORK',
+      'ERR_SERVER_UNREACHABLE',
       timedOut
         ? `no answer from ${new URL(url).origin} within ${TIMEOUT_MS / 1000} s`
         : `cannot reach ${new URL(url).origin} (is the server stopped?)`,
@@ -277,10 +277,13 @@ function finish(
   const p = target.searchParams;
   const iss = p.get('iss') ?? undefined;
   if (p.get('state') !== state) {
-    throw new DevAuthServerError('ERR_STATE_MISMATCH', 'authorization response state mismatch');
+    throw new DevAuthServerError(
+      'ERR_FLOW_STATE_MISMATCH',
+      'authorization response state mismatch',
+    );
   }
   if (iss !== undefined && iss !== req.issuer) {
-    throw new DevAuthServerError('ERR_ISSUER_MISMATCH', 'authorization response iss mismatch');
+    throw new DevAuthServerError('ERR_FLOW_ISSUER_MISMATCH', 'authorization response iss mismatch');
   }
   const error = p.get('error');
   if (error) {

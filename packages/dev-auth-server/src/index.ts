@@ -7,7 +7,11 @@ export {
   type DpopProofOptions,
   dpopThumbprint,
 } from './dpop.js';
-export { DevAuthServerError, type DevAuthServerErrorCode } from './errors.js';
+export {
+  DEV_AUTH_SERVER_ERROR_CODES,
+  DevAuthServerError,
+  type DevAuthServerErrorCode,
+} from './errors.js';
 export {
   ID_JAG_TOKEN_TYPE,
   ID_JAG_TYP,

@@ -892,15 +892,15 @@ describe('lifecycle, extra clients, users and userinfo', () => {
     }
   });
 
-  it('helpers of a stopped server reject with ERR_NETWORK', async () => {
+  it('helpers of a stopped server reject with ERR_SERVER_UNREACHABLE', async () => {
     const gone = await start({ resources: [{ uri: MCP, scopes: ['a'] }] });
     await gone.stop();
     await expect(gone.getToken({ resource: MCP })).rejects.toMatchObject({
-      code: 'ERR_NETWORK',
+      code: 'ERR_SERVER_UNREACHABLE',
       message: expect.stringContaining('is the server stopped?'),
     });
     await expect(gone.authorizationCodeFlow({ resource: MCP })).rejects.toMatchObject({
-      code: 'ERR_NETWORK',
+      code: 'ERR_SERVER_UNREACHABLE',
     });
   });
 

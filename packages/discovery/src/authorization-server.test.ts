@@ -304,7 +304,7 @@ describe('discoverAuthorizationServer against imitated providers', () => {
     const result = await discoverAuthorizationServer(`${as.base}/`, loopback);
     expect(result.metadata.issuer).toBe(`${as.base}/`);
     await expect(discoverAuthorizationServer(as.base, loopback)).rejects.toMatchObject({
-      code: 'ERR_ISSUER_MISMATCH',
+      code: 'ERR_METADATA_ISSUER_MISMATCH',
     });
   });
 
@@ -316,28 +316,35 @@ describe('discoverAuthorizationServer against imitated providers', () => {
       ['another tenant', (base) => `${base}/tenant2`, '/tenant1'],
       ['upper-case scheme', (base) => base.replace('http:', 'HTTP:'), ''],
       ['localhost instead of 127.0.0.1', (base) => base.replace('127.0.0.1', 'localhost'), ''],
-    ])('%s -> ERR_ISSUER_MISMATCH, after every URL', async (_name, claimed, issuerPath) => {
-      const routes: Routes = {};
-      const as = await serve(routes);
-      const evil = (_q: IncomingMessage, r: ServerResponse, base: string) =>
-        send(r, doc(claimed(base)));
-      for (const { url } of authorizationServerMetadataUrls(`${as.base}${issuerPath}`)) {
-        routes[new URL(url).pathname] = evil;
-      }
-      const error = await discoverAuthorizationServer(`${as.base}${issuerPath}`, loopback).catch(
-        (e) => e,
-      );
-      expect(error).toMatchObject({ code: 'ERR_ISSUER_MISMATCH', field: 'issuer', status: 200 });
-      expect(error.message).toContain(
-        `expected exactly ${JSON.stringify(`${as.base}${issuerPath}`)}`,
-      );
-      expect(error.tried).toEqual(
-        authorizationServerMetadataUrls(`${as.base}${issuerPath}`).map((c) => c.url),
-      );
-      expect(error.failures.map((f: { code: string }) => f.code)).toEqual(
-        error.tried.map(() => 'ERR_ISSUER_MISMATCH'),
-      );
-    });
+    ])(
+      '%s -> ERR_METADATA_ISSUER_MISMATCH, after every URL',
+      async (_name, claimed, issuerPath) => {
+        const routes: Routes = {};
+        const as = await serve(routes);
+        const evil = (_q: IncomingMessage, r: ServerResponse, base: string) =>
+          send(r, doc(claimed(base)));
+        for (const { url } of authorizationServerMetadataUrls(`${as.base}${issuerPath}`)) {
+          routes[new URL(url).pathname] = evil;
+        }
+        const error = await discoverAuthorizationServer(`${as.base}${issuerPath}`, loopback).catch(
+          (e) => e,
+        );
+        expect(error).toMatchObject({
+          code: 'ERR_METADATA_ISSUER_MISMATCH',
+          field: 'issuer',
+          status: 200,
+        });
+        expect(error.message).toContain(
+          `expected exactly ${JSON.stringify(`${as.base}${issuerPath}`)}`,
+        );
+        expect(error.tried).toEqual(
+          authorizationServerMetadataUrls(`${as.base}${issuerPath}`).map((c) => c.url),
+        );
+        expect(error.failures.map((f: { code: string }) => f.code)).toEqual(
+          error.tried.map(() => 'ERR_METADATA_ISSUER_MISMATCH'),
+        );
+      },
+    );
 
     it('a mismatching RFC 8414 document is skipped for a valid OIDC one', async () => {
       const as = await serve({
@@ -363,13 +370,13 @@ describe('discoverAuthorizationServer against imitated providers', () => {
       });
     });
 
-    it('an issuer that is not a URL is ERR_ISSUER_MISMATCH', async () => {
+    it('an issuer that is not a URL is ERR_METADATA_ISSUER_MISMATCH', async () => {
       const as = await serve({
         '/.well-known/oauth-authorization-server': (_q, r, base) =>
           send(r, doc(base, { issuer: 'not a url' })),
       });
       await expect(discoverAuthorizationServer(as.base, loopback)).rejects.toMatchObject({
-        code: 'ERR_ISSUER_MISMATCH',
+        code: 'ERR_METADATA_ISSUER_MISMATCH',
       });
     });
   });

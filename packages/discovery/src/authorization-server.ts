@@ -217,7 +217,7 @@ function issuerMismatch(expected: string, url: string, actual: unknown): Discove
   const shown =
     typeof actual === 'string' ? JSON.stringify(actual.slice(0, 512)) : String(typeof actual);
   return new DiscoveryError(
-    'ERR_ISSUER_MISMATCH',
+    'ERR_METADATA_ISSUER_MISMATCH',
     `${url} names issuer ${shown}, expected exactly ${JSON.stringify(expected)}`,
     { url, status: 200, field: 'issuer' },
   );
@@ -290,7 +290,7 @@ async function load(
  * Throws a `TypeError` for a malformed option, and a {@link DiscoveryError} otherwise:
  * `ERR_INVALID_URL`, `ERR_INSECURE_URL`, `ERR_TIMEOUT`, `ERR_NETWORK`, `ERR_RESPONSE_TOO_LARGE`,
  * `ERR_CROSS_ORIGIN_REDIRECT`, `ERR_CONTENT_TYPE`, `ERR_INVALID_JSON`, `ERR_INVALID_METADATA`,
- * `ERR_ISSUER_MISMATCH`, `ERR_METADATA_NOT_FOUND`, `ERR_PKCE_METADATA_MISSING`,
+ * `ERR_METADATA_ISSUER_MISMATCH`, `ERR_METADATA_NOT_FOUND`, `ERR_PKCE_METADATA_MISSING`,
  * `ERR_PKCE_S256_UNSUPPORTED`.
  *
  * @example

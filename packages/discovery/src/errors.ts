@@ -35,15 +35,53 @@ export type DiscoveryErrorCode =
   /** The document is JSON but not valid metadata (missing or mistyped fields, insecure endpoints). */
   | 'ERR_INVALID_METADATA'
   /** The protected resource metadata names another resource than the server (RFC 9728 §3.3). */
-  | 'ERR_RESOURCE_MISMATCH'
+  | 'ERR_METADATA_RESOURCE_MISMATCH'
   /** The authorization server metadata names another issuer (RFC 8414 §3.3, mix-up protection). */
-  | 'ERR_ISSUER_MISMATCH'
+  | 'ERR_METADATA_ISSUER_MISMATCH'
   /** The metadata has no `code_challenge_methods_supported` (and no explicit override was given). */
   | 'ERR_PKCE_METADATA_MISSING'
   /** `code_challenge_methods_supported` does not contain `S256`. */
   | 'ERR_PKCE_S256_UNSUPPORTED'
   /** A `WWW-Authenticate` value that does not follow RFC 9110 §11.6.1. */
   | 'ERR_INVALID_CHALLENGE';
+
+// A record, so the compiler proves the list below names every code, and nothing else.
+const CODES: Record<DiscoveryErrorCode, true> = {
+  ERR_INVALID_URL: true,
+  ERR_INSECURE_URL: true,
+  ERR_TIMEOUT: true,
+  ERR_ABORTED: true,
+  ERR_NETWORK: true,
+  ERR_RESPONSE_TOO_LARGE: true,
+  ERR_CROSS_ORIGIN_REDIRECT: true,
+  ERR_TOO_MANY_REDIRECTS: true,
+  ERR_INVALID_REDIRECT: true,
+  ERR_CONTENT_TYPE: true,
+  ERR_INVALID_BODY: true,
+  ERR_INVALID_JSON: true,
+  ERR_HTTP_STATUS: true,
+  ERR_METADATA_NOT_FOUND: true,
+  ERR_INVALID_METADATA: true,
+  ERR_METADATA_RESOURCE_MISMATCH: true,
+  ERR_METADATA_ISSUER_MISMATCH: true,
+  ERR_PKCE_METADATA_MISSING: true,
+  ERR_PKCE_S256_UNSUPPORTED: true,
+  ERR_INVALID_CHALLENGE: true,
+};
+
+/**
+ * Every {@link DiscoveryErrorCode} (frozen), for exhaustive tables and tests. No other `@mcp-auth`
+ * package uses any of these codes, so a code alone says which package failed.
+ *
+ * @example
+ * ```ts
+ * if (isDiscoveryError(err)) metrics.count(err.code); // one of DISCOVERY_ERROR_CODES
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc8414#section-3.3
+ */
+export const DISCOVERY_ERROR_CODES: readonly DiscoveryErrorCode[] = Object.freeze(
+  Object.keys(CODES) as DiscoveryErrorCode[],
+);
 
 /** Structured details carried by a {@link DiscoveryError}. */
 export interface DiscoveryErrorDetails {
@@ -72,7 +110,7 @@ export interface DiscoveryErrorDetails {
  * try {
  *   await discoverAuthorizationServer('https://as.example.com');
  * } catch (err) {
- *   if ((err as DiscoveryError).code === 'ERR_ISSUER_MISMATCH') { ... }
+ *   if ((err as DiscoveryError).code === 'ERR_METADATA_ISSUER_MISMATCH') { ... }
  * }
  * ```
  */
@@ -102,14 +140,15 @@ export class DiscoveryError extends Error {
 
 /**
  * True when `value` is a {@link DiscoveryError}, also one thrown by another copy of this package
- * (duck-typed on `name` and `code`, since `instanceof` fails across copies).
+ * (duck-typed on `name` and a `code` of {@link DISCOVERY_ERROR_CODES}, since `instanceof` fails
+ * across copies).
  *
  * @example
  * ```ts
  * try {
  *   await fetchProtectedResourceMetadata(serverUrl);
  * } catch (err) {
- *   if (isDiscoveryError(err) && err.code === 'ERR_RESOURCE_MISMATCH') { ... }
+ *   if (isDiscoveryError(err) && err.code === 'ERR_METADATA_RESOURCE_MISMATCH') { ... }
  *   else throw err;
  * }
  * ```
@@ -119,6 +158,7 @@ export function isDiscoveryError(value: unknown): value is DiscoveryError {
   return (
     value instanceof Error &&
     (value as { name?: unknown }).name === 'DiscoveryError' &&
-    typeof (value as { code?: unknown }).code === 'string'
+    typeof (value as { code?: unknown }).code === 'string' &&
+    Object.hasOwn(CODES, (value as unknown as { code: string }).code)
   );
 }

@@ -208,7 +208,7 @@ describe('fetchProtectedResourceMetadata', () => {
       ['a longer path', (base) => prm(`${base}/mcp/admin`)],
       ['a prefix that is not a segment', (base) => prm(`${base}/mc`)],
       ['https instead of http', (base) => prm(base.replace('http:', 'https:'))],
-    ])('%s -> ERR_RESOURCE_MISMATCH', async (_name, body) => {
+    ])('%s -> ERR_METADATA_RESOURCE_MISMATCH', async (_name, body) => {
       const server = await serve({
         '/.well-known/oauth-protected-resource/mcp': (_q, r, base) => send(r, body(base)),
       });
@@ -217,7 +217,7 @@ describe('fetchProtectedResourceMetadata', () => {
       );
       expect(error).toMatchObject({
         name: 'DiscoveryError',
-        code: 'ERR_RESOURCE_MISMATCH',
+        code: 'ERR_METADATA_RESOURCE_MISMATCH',
         field: 'resource',
       });
     });

@@ -89,12 +89,12 @@ function assertStringArray(
  * the path-suffixed well-known URL, then the root one. All under one deadline, each response
  * limited to `maxBytes`, JSON only, same-origin redirects only. The document must name at least one
  * authorization server and a `resource` that covers `serverUrl` (same origin, path prefix, see
- * {@link resourceMatchesServer}); a mismatch is an error (`ERR_RESOURCE_MISMATCH`), never a warning.
+ * {@link resourceMatchesServer}); a mismatch is an error (`ERR_METADATA_RESOURCE_MISMATCH`), never a warning.
  *
  * Throws a `TypeError` when `serverUrl` is not an absolute URL or an option is malformed, and a
  * {@link DiscoveryError} for everything the network or the server does: `ERR_INSECURE_URL`,
  * `ERR_TIMEOUT`, `ERR_NETWORK`, `ERR_RESPONSE_TOO_LARGE`, `ERR_CROSS_ORIGIN_REDIRECT`,
- * `ERR_CONTENT_TYPE`, `ERR_INVALID_JSON`, `ERR_INVALID_METADATA`, `ERR_RESOURCE_MISMATCH`,
+ * `ERR_CONTENT_TYPE`, `ERR_INVALID_JSON`, `ERR_INVALID_METADATA`, `ERR_METADATA_RESOURCE_MISMATCH`,
  * `ERR_METADATA_NOT_FOUND` (every URL answered an HTTP error), each with `tried` and `failures`.
  *
  * @example
@@ -169,7 +169,7 @@ export async function fetchProtectedResourceMetadata(
       assertStringArray(json, 'bearer_methods_supported', at);
       if (!resourceMatchesServer(json.resource, server)) {
         throw new DiscoveryError(
-          'ERR_RESOURCE_MISMATCH',
+          'ERR_METADATA_RESOURCE_MISMATCH',
           `${at} describes resource ${JSON.stringify(json.resource.slice(0, 512))}, which does not cover ${server}`,
           { url: at, status: 200, field: 'resource' },
         );

@@ -15,6 +15,7 @@ export {
   formUrlEncode,
 } from './client-auth.js';
 export {
+  DISCOVERY_ERROR_CODES,
   DiscoveryError,
   type DiscoveryErrorCode,
   type DiscoveryErrorDetails,

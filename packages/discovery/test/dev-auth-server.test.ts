@@ -118,7 +118,7 @@ describe('discoverAuthorizationServer against the local authorization server', (
     ]);
     // The same server named without the slash is another issuer.
     await expect(discoverAuthorizationServer(as.origin, base)).rejects.toMatchObject({
-      code: 'ERR_ISSUER_MISMATCH',
+      code: 'ERR_METADATA_ISSUER_MISMATCH',
     });
   });
 });

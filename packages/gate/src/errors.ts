@@ -10,6 +10,27 @@ export type BodyReadErrorCode =
   /** The client went away, the stream failed, or `Content-Length` is not a number. 400. */
   | 'ERR_BODY_ABORTED';
 
+// A record, so the compiler proves the list below names every code, and nothing else.
+const CODES: Record<BodyReadErrorCode, true> = {
+  ERR_BODY_TOO_LARGE: true,
+  ERR_BODY_TIMEOUT: true,
+  ERR_BODY_ABORTED: true,
+};
+
+/**
+ * Every {@link BodyReadErrorCode} (frozen), for exhaustive tables and tests. No other `@mcp-auth`
+ * package uses any of these codes, so a code alone says which package failed.
+ *
+ * @example
+ * ```ts
+ * if (isBodyReadError(err)) metrics.count(err.code); // one of BODY_READ_ERROR_CODES
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-15.5.14
+ */
+export const BODY_READ_ERROR_CODES: readonly BodyReadErrorCode[] = Object.freeze(
+  Object.keys(CODES) as BodyReadErrorCode[],
+);
+
 /**
  * The error a body reader throws. `message` never contains body bytes.
  *
@@ -29,7 +50,8 @@ export class BodyReadError extends Error {
 }
 
 /**
- * Whether `value` is a {@link BodyReadError} (duck-typed, so two copies of the package agree).
+ * Whether `value` is a {@link BodyReadError}: its `name` and a `code` of {@link BODY_READ_ERROR_CODES}
+ * (duck-typed, so two copies of the package agree).
  *
  * @example
  * ```ts
@@ -41,8 +63,7 @@ export function isBodyReadError(value: unknown): value is BodyReadError {
   return (
     value instanceof Error &&
     (value as { name?: unknown }).name === 'BodyReadError' &&
-    ['ERR_BODY_TOO_LARGE', 'ERR_BODY_TIMEOUT', 'ERR_BODY_ABORTED'].includes(
-      (value as { code?: unknown }).code as string,
-    )
+    typeof (value as { code?: unknown }).code === 'string' &&
+    Object.hasOwn(CODES, (value as unknown as { code: string }).code)
   );
 }

@@ -5,7 +5,12 @@ export {
   type ResolvedCors,
   resolveCors,
 } from './cors.js';
-export { BodyReadError, type BodyReadErrorCode, isBodyReadError } from './errors.js';
+export {
+  BODY_READ_ERROR_CODES,
+  BodyReadError,
+  type BodyReadErrorCode,
+  isBodyReadError,
+} from './errors.js';
 export { createGate } from './gate.js';
 export {
   DEFAULT_MAX_BATCH_LENGTH,

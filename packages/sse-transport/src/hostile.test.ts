@@ -25,7 +25,7 @@ beforeAll(async () => {
         redirectUri: 'http://127.0.0.1/oauth/callback',
         async handleCallback(_code, _state, _redirect, options) {
           throw new SseTransportError(
-            'ERR_AUTHORIZATION_DENIED',
+            'ERR_OAUTH_AUTHORIZATION_DENIED',
             'The authorization server refused the request',
             {
               ...(options?.error ? { oauthError: options.error } : {}),

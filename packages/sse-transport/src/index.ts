@@ -1,7 +1,12 @@
 export type { CorsOptions, ScopesFor, ToolScopes } from '@mcp-auth/gate';
 export type { ClusterRedisClient } from './cluster/redis.js';
 export type { ClusterOptions } from './cluster/types.js';
-export { isSseTransportError, SseTransportError, type SseTransportErrorCode } from './errors.js';
+export {
+  isSseTransportError,
+  SSE_TRANSPORT_ERROR_CODES,
+  SseTransportError,
+  type SseTransportErrorCode,
+} from './errors.js';
 export { createHandler, type SseHandler } from './handler.js';
 export type { RenderedResponse } from './internal/http.js';
 export { parseJsonRpcMessages } from './internal/jsonrpc.js';

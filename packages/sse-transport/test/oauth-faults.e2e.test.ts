@@ -80,7 +80,7 @@ describe('default pages', () => {
     expect(res.body).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/); // no JWT anywhere
   });
 
-  it('rejects (502 ERR_TOKEN_INVALID) a token that lacks what this server requires, and shows no token', async () => {
+  it('rejects (502 ERR_OAUTH_TOKEN_INVALID) a token that lacks what this server requires, and shows no token', async () => {
     const errors: unknown[] = [];
     await start(
       { requiredScopes: ['mcp:write'], authorizationScopes: ['mcp:read'] },
@@ -97,7 +97,7 @@ describe('default pages', () => {
     expect(res.status).toBe(502);
     expect(res.body).toBe('failed');
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ code: 'ERR_TOKEN_INVALID', status: 502 });
+    expect(errors[0]).toMatchObject({ code: 'ERR_OAUTH_TOKEN_INVALID', status: 502 });
     expect((errors[0] as Error).message).toContain('ERR_INSUFFICIENT_SCOPE');
   });
 });
@@ -116,7 +116,7 @@ describe('authorization server unreachable', () => {
     expect(Number(sse.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(JSON.parse(sse.body).error).toBe('temporarily_unavailable');
     await expect(provider!.startAuthorizationFlow()).rejects.toMatchObject({
-      code: 'ERR_AUTH_SERVER_UNAVAILABLE',
+      code: 'ERR_OAUTH_SERVER_UNAVAILABLE',
     });
   });
 });

@@ -404,7 +404,7 @@ describe('OAuthProvider.handleCallback (RFC 9207 and code exchange)', () => {
       await expect(
         provider.handleCallback('code', flow.state, undefined, { iss }),
       ).rejects.toMatchObject({
-        code: 'ERR_ISSUER_MISMATCH',
+        code: 'ERR_OAUTH_ISSUER_MISMATCH',
       });
     }
   });
@@ -413,19 +413,22 @@ describe('OAuthProvider.handleCallback (RFC 9207 and code exchange)', () => {
     const flow = await provider.startAuthorizationFlow();
     await expect(
       provider.handleCallback('code', flow.state, 'http://127.0.0.1:9/oauth/callback'),
-    ).rejects.toMatchObject({ code: 'ERR_REDIRECT_URI_MISMATCH' });
+    ).rejects.toMatchObject({ code: 'ERR_OAUTH_REDIRECT_URI_MISMATCH' });
     await expect(
       provider.startAuthorizationFlow('https://evil.example/oauth/callback'),
     ).rejects.toMatchObject({
-      code: 'ERR_REDIRECT_URI_MISMATCH',
+      code: 'ERR_OAUTH_REDIRECT_URI_MISMATCH',
     });
   });
 
-  it('maps a refused code to ERR_TOKEN_EXCHANGE_FAILED with the OAuth error', async () => {
+  it('maps a refused code to ERR_OAUTH_TOKEN_EXCHANGE_FAILED with the OAuth error', async () => {
     const flow = await provider.startAuthorizationFlow();
     await expect(
       provider.handleCallback('not-a-real-code', flow.state, undefined, { iss: das.issuer }),
-    ).rejects.toMatchObject({ code: 'ERR_TOKEN_EXCHANGE_FAILED', oauthError: 'invalid_grant' });
+    ).rejects.toMatchObject({
+      code: 'ERR_OAUTH_TOKEN_EXCHANGE_FAILED',
+      oauthError: 'invalid_grant',
+    });
   });
 });
 

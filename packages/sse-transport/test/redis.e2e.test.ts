@@ -65,7 +65,7 @@ describe('pending authorizations shared through Redis', () => {
     await expect(
       a.handleCallback(p.code, p.state, undefined, { iss: p.iss }),
     ).rejects.toMatchObject({
-      code: 'ERR_STATE_INVALID',
+      code: 'ERR_OAUTH_STATE_INVALID',
     });
   });
 
@@ -80,7 +80,9 @@ describe('pending authorizations shared through Redis', () => {
       const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
       // Across instances the authorization server's one-time code decides; in one process the
       // in-flight check does.
-      expect(['ERR_STATE_INVALID', 'ERR_TOKEN_EXCHANGE_FAILED']).toContain(rejected.reason.code);
+      expect(['ERR_OAUTH_STATE_INVALID', 'ERR_OAUTH_TOKEN_EXCHANGE_FAILED']).toContain(
+        rejected.reason.code,
+      );
     }
   });
 
@@ -89,12 +91,12 @@ describe('pending authorizations shared through Redis', () => {
     await redis.kill();
     try {
       await expect(a.startAuthorizationFlow()).rejects.toMatchObject({
-        code: 'ERR_STATE_STORE_UNAVAILABLE',
+        code: 'ERR_OAUTH_STATE_STORE_UNAVAILABLE',
       });
       await expect(
         b.handleCallback(p.code, p.state, undefined, { iss: p.iss }),
       ).rejects.toMatchObject({
-        code: 'ERR_STATE_STORE_UNAVAILABLE',
+        code: 'ERR_OAUTH_STATE_STORE_UNAVAILABLE',
       });
     } finally {
       await redis.restart();

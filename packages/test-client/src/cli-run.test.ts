@@ -274,7 +274,7 @@ describe('runCli', () => {
         const json = JSON.parse(out);
         expect(json).toMatchObject({ ok: false, exitCode: 1 });
         if (kind === 'server_url') {
-          expect(json.error.code).toBe('ERR_INSECURE_URL');
+          expect(json.error.code).toBe('ERR_HTTP_URL_REFUSED');
           expect(json.steps).toEqual([
             expect.objectContaining({ id: 'server_url', status: 'fail' }),
           ]);

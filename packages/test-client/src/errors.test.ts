@@ -15,8 +15,9 @@ describe('error codes', () => {
       oauthError: 'invalid_grant',
     });
     expect(isTestClientError(err)).toBe(true);
-    expect(isTestClientError({ name: 'TestClientError', code: 'ERR_ABORTED' })).toBe(true);
+    expect(isTestClientError({ name: 'TestClientError', code: 'ERR_INTERRUPTED' })).toBe(true);
     expect(isTestClientError(new Error('x'))).toBe(false);
     expect(isTestClientError({ name: 'CacheError', code: 'ERR_CACHE_TIMEOUT' })).toBe(false);
+    expect(isTestClientError({ name: 'TestClientError', code: 'ERR_TOKEN_EXPIRED' })).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Every code a {@link TestClientError} can carry. Codes are API: check `err.code`, not `instanceof`
- * (two copies of the package can live in one program).
+ * Every code a {@link TestClientError} can carry (frozen). Codes are API: check `err.code`, not
+ * `instanceof` (two copies of the package can live in one program). Codes are unique across the
+ * `@mcp-auth` packages, so a code alone names its package.
  *
  * @example
  * ```ts
@@ -8,9 +9,9 @@
  * ```
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  */
-export const TEST_CLIENT_ERROR_CODES = [
-  'ERR_INSECURE_URL',
-  'ERR_INVALID_URL',
+export const TEST_CLIENT_ERROR_CODES = Object.freeze([
+  'ERR_HTTP_URL_REFUSED',
+  'ERR_URL_UNSUPPORTED',
   'ERR_REQUEST_FAILED',
   'ERR_UNEXPECTED_STATUS',
   'ERR_RESOURCE_METADATA',
@@ -24,7 +25,7 @@ export const TEST_CLIENT_ERROR_CODES = [
   'ERR_INTERACTION_REQUIRED',
   'ERR_CALLBACK_TIMEOUT',
   'ERR_STATE_MISMATCH',
-  'ERR_ISSUER_MISMATCH',
+  'ERR_CALLBACK_ISSUER_MISMATCH',
   'ERR_ISSUER_MISSING',
   'ERR_AUTHORIZATION_ERROR',
   'ERR_INVALID_CALLBACK',
@@ -37,14 +38,10 @@ export const TEST_CLIENT_ERROR_CODES = [
   'ERR_MCP_REQUEST_FAILED',
   'ERR_TOOL_FAILED',
   'ERR_TOKEN_STORE',
-  'ERR_ABORTED',
-] as const;
+  'ERR_INTERRUPTED',
+] as const);
 
-/**
- * The code of a {@link TestClientError}. Some codes (`ERR_ISSUER_MISMATCH`, `ERR_STATE_MISMATCH`, …)
- * also exist in other `@mcp-auth` packages: narrow with {@link isTestClientError} first, then switch
- * on `code`.
- */
+/** The code of a {@link TestClientError}: one of {@link TEST_CLIENT_ERROR_CODES}. */
 export type TestClientErrorCode = (typeof TEST_CLIENT_ERROR_CODES)[number];
 
 /** Structured details attached to a {@link TestClientError}. Never contains a token or secret. */
@@ -96,7 +93,8 @@ export class TestClientError extends Error {
 }
 
 /**
- * True when `err` looks like a {@link TestClientError} (checks `name` and `code`, not the prototype).
+ * True when `err` looks like a {@link TestClientError}: its `name`, and a `code` of
+ * {@link TEST_CLIENT_ERROR_CODES} (not the prototype, which differs between copies).
  *
  * @example
  * ```ts
@@ -109,6 +107,6 @@ export function isTestClientError(err: unknown): err is TestClientError {
     typeof err === 'object' &&
     err !== null &&
     (err as { name?: unknown }).name === 'TestClientError' &&
-    typeof (err as { code?: unknown }).code === 'string'
+    (TEST_CLIENT_ERROR_CODES as readonly unknown[]).includes((err as { code?: unknown }).code)
   );
 }

@@ -99,7 +99,7 @@ describe('redact (the one redaction of every report line and of the CLI output)'
     ['a challenge', 'WWW-Authenticate: Bearer error="invalid_token", scope="mcp:read"'],
     ['a Bearer challenge with only resource_metadata', 'Bearer resource_metadata="http://x/y"'],
     ['PKCE parameters', 'response_type=code&code_challenge=abc123&code_challenge_method=S256'],
-    ['an error code in JSON', '{"error":{"code":"ERR_INSECURE_URL","message":"m"}}'],
+    ['an error code in JSON', '{"error":{"code":"ERR_HTTP_URL_REFUSED","message":"m"}}'],
     ['prose', 'this client speaks Bearer only; the authorization server said so'],
     ['the … placeholder', '?access_token=… → 401'],
     ['metadata', 'authorization_servers=["http://127.0.0.1:1"], token_endpoint_auth_method=none'],

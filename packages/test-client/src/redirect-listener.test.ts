@@ -62,9 +62,12 @@ describe('validateCallback', () => {
     ['state=the-stat&code=c', 'ERR_STATE_MISMATCH'],
     [
       `state=the-state&code=c&iss=${encodeURIComponent('http://evil.example')}`,
-      'ERR_ISSUER_MISMATCH',
+      'ERR_CALLBACK_ISSUER_MISMATCH',
     ],
-    [`state=the-state&code=c&iss=${encodeURIComponent(`${ISSUER}/`)}`, 'ERR_ISSUER_MISMATCH'],
+    [
+      `state=the-state&code=c&iss=${encodeURIComponent(`${ISSUER}/`)}`,
+      'ERR_CALLBACK_ISSUER_MISMATCH',
+    ],
     ['state=the-state&error=access_denied&error_description=no', 'ERR_AUTHORIZATION_ERROR'],
     ['state=the-state', 'ERR_INVALID_CALLBACK'],
     ['state=the-state&code=', 'ERR_INVALID_CALLBACK'],
@@ -86,7 +89,7 @@ describe('validateCallback', () => {
         new URLSearchParams('state=the-state&iss=http://evil&error=access_denied'),
         expected,
       ),
-    ).toThrow(expect.objectContaining({ code: 'ERR_ISSUER_MISMATCH' }));
+    ).toThrow(expect.objectContaining({ code: 'ERR_CALLBACK_ISSUER_MISMATCH' }));
   });
 
   it('requires iss when the server advertises it', () => {
@@ -185,16 +188,16 @@ describe('startRedirectListener', () => {
     });
   });
 
-  it('aborts with ERR_ABORTED, and rejects a pending wait on close', async () => {
+  it('aborts with ERR_INTERRUPTED, and rejects a pending wait on close', async () => {
     listener = await startRedirectListener();
     const controller = new AbortController();
     const wait = listener.expect({ state: 's', issuer: ISSUER, signal: controller.signal });
     controller.abort();
-    await expect(wait).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    await expect(wait).rejects.toMatchObject({ code: 'ERR_INTERRUPTED' });
     const wait2 = listener.expect({ state: 's', issuer: ISSUER });
     await listener.close();
     listener = undefined;
-    await expect(wait2).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    await expect(wait2).rejects.toMatchObject({ code: 'ERR_INTERRUPTED' });
   });
 
   it('says which port is busy', async () => {

@@ -174,7 +174,7 @@ export async function startRedirectListener(
           cleanup();
           reject(
             new TestClientError(
-              'ERR_ABORTED',
+              'ERR_INTERRUPTED',
               'Waiting for the authorization response was aborted',
             ),
           );
@@ -195,7 +195,7 @@ export async function startRedirectListener(
           clearTimeout(timer);
           reject(
             new TestClientError(
-              'ERR_ABORTED',
+              'ERR_INTERRUPTED',
               'Waiting for the authorization response was aborted',
             ),
           );
@@ -219,7 +219,7 @@ export async function startRedirectListener(
       if (pending) {
         const p = pending;
         pending = undefined;
-        p.reject(new TestClientError('ERR_ABORTED', 'The redirect listener was closed'));
+        p.reject(new TestClientError('ERR_INTERRUPTED', 'The redirect listener was closed'));
       }
       return Promise.all(
         servers.map(
@@ -341,7 +341,7 @@ export function validateCallback(
   const iss = params.get('iss');
   if (iss !== null && iss !== expected.issuer) {
     throw new TestClientError(
-      'ERR_ISSUER_MISMATCH',
+      'ERR_CALLBACK_ISSUER_MISMATCH',
       `The authorization response comes from issuer "${iss}", expected "${expected.issuer}" (possible mix-up attack, RFC 9207)`,
     );
   }

@@ -13,12 +13,12 @@ describe('assertUrlAllowed', () => {
   });
 
   it.each([
-    ['http://mcp.example.com/mcp', 'ERR_INSECURE_URL'],
-    ['http://127.0.0.1.nip.io/mcp', 'ERR_INSECURE_URL'],
-    ['http://10.0.0.1/mcp', 'ERR_INSECURE_URL'],
-    ['ftp://mcp.example.com/mcp', 'ERR_INVALID_URL'],
-    ['javascript:alert(1)', 'ERR_INVALID_URL'],
-    ['/relative', 'ERR_INVALID_URL'],
+    ['http://mcp.example.com/mcp', 'ERR_HTTP_URL_REFUSED'],
+    ['http://127.0.0.1.nip.io/mcp', 'ERR_HTTP_URL_REFUSED'],
+    ['http://10.0.0.1/mcp', 'ERR_HTTP_URL_REFUSED'],
+    ['ftp://mcp.example.com/mcp', 'ERR_URL_UNSUPPORTED'],
+    ['javascript:alert(1)', 'ERR_URL_UNSUPPORTED'],
+    ['/relative', 'ERR_URL_UNSUPPORTED'],
   ])('refuses %s with %s', (url, code) => {
     expect(() => assertUrlAllowed(url, 'server URL')).toThrow(expect.objectContaining({ code }));
   });

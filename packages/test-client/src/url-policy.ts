@@ -18,7 +18,7 @@ export interface UrlPolicyOptions {
  * @example
  * ```ts
  * assertUrlAllowed('http://127.0.0.1:3000/mcp', 'server URL'); // ok
- * assertUrlAllowed('http://mcp.example.com/mcp', 'server URL'); // throws ERR_INSECURE_URL
+ * assertUrlAllowed('http://mcp.example.com/mcp', 'server URL'); // throws ERR_HTTP_URL_REFUSED
  * ```
  * @see https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1#section-1.5 (TLS required)
  */
@@ -31,7 +31,7 @@ export function assertUrlAllowed(
   try {
     parsed = typeof url === 'string' ? new URL(url) : url;
   } catch {
-    throw new TestClientError('ERR_INVALID_URL', `The ${what} is not an absolute URL`, {
+    throw new TestClientError('ERR_URL_UNSUPPORTED', `The ${what} is not an absolute URL`, {
       url: String(url),
     });
   }
@@ -39,12 +39,12 @@ export function assertUrlAllowed(
   if (parsed.protocol === 'http:') {
     if (isLoopbackHost(parsed.hostname) || options.allowHttp) return parsed;
     throw new TestClientError(
-      'ERR_INSECURE_URL',
+      'ERR_HTTP_URL_REFUSED',
       `The ${what} ${parsed.origin} uses http on a host that is not loopback; use https, or pass --allow-http (insecure) to accept it`,
       { url: parsed.href },
     );
   }
-  throw new TestClientError('ERR_INVALID_URL', `The ${what} must be an https URL`, {
+  throw new TestClientError('ERR_URL_UNSUPPORTED', `The ${what} must be an https URL`, {
     url: parsed.href,
   });
 }

@@ -52,7 +52,7 @@ describe('the protected resource metadata', () => {
       challenge: () => 'Bearer resource_metadata="http://metadata.example.com/prm"',
     });
     const result = await run(rs.serverUrl, { nonInteractive: true });
-    expect(result.error?.code).toBe('ERR_INSECURE_URL');
+    expect(result.error?.code).toBe('ERR_HTTP_URL_REFUSED');
     expect(result.error?.message).toContain('--allow-http');
   });
 
@@ -136,7 +136,7 @@ describe('the authorization server metadata', () => {
     const rs = await fakeResource({ authorizationServer: () => as.issuer });
     await expect(authorize(rs.serverUrl, { nonInteractive: true })).rejects.toMatchObject({
       code: 'ERR_AUTHORIZATION_SERVER_METADATA',
-      discoveryCode: 'ERR_ISSUER_MISMATCH',
+      discoveryCode: 'ERR_METADATA_ISSUER_MISMATCH',
     });
     expect(as.authorizeRequests).toHaveLength(0);
   });
@@ -232,7 +232,7 @@ describe('the authorization and token requests', () => {
     [
       'a wrong iss',
       (p: URLSearchParams) => ({ code: 'c', state: p.get('state')!, iss: 'http://127.0.0.1:1' }),
-      'ERR_ISSUER_MISMATCH',
+      'ERR_CALLBACK_ISSUER_MISMATCH',
     ],
     [
       'an error response',
@@ -337,7 +337,7 @@ describe('hostile authorization servers', () => {
     });
     const rs = await fakeResource({ authorizationServer: () => as.issuer });
     await expect(authorize(rs.serverUrl, { nonInteractive: true })).rejects.toMatchObject({
-      code: 'ERR_INSECURE_URL',
+      code: 'ERR_HTTP_URL_REFUSED',
       url: 'http://login.example.com/authorize',
     });
     expect(hop.requests).toHaveLength(1);
@@ -483,7 +483,7 @@ describe('waiting for a person', () => {
     expect(code).toBe(130);
     expect(out.join('')).toContain('Open this URL in a browser to authorize:');
     const redirectUri = new URL(printed).searchParams.get('redirect_uri')!;
-    expect(out.join('')).toMatch(/✗ Authorization response .*ERR_ABORTED/);
+    expect(out.join('')).toMatch(/✗ Authorization response .*ERR_INTERRUPTED/);
     // Nothing listens any more on the redirect URI.
     await expect(fetch(redirectUri)).rejects.toThrow();
     expect(as.tokenRequests).toHaveLength(0);

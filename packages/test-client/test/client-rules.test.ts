@@ -462,7 +462,7 @@ describe('RFC 9207 iss in the authorization response', () => {
     });
     const rs = await fakeResource({ authorizationServer: () => as.issuer });
     await expect(authorize(rs.serverUrl, { nonInteractive: true })).rejects.toMatchObject({
-      code: 'ERR_ISSUER_MISMATCH',
+      code: 'ERR_CALLBACK_ISSUER_MISMATCH',
     });
     expect(as.tokenRequests).toHaveLength(0);
   });

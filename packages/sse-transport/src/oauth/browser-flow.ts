@@ -86,7 +86,7 @@ export class BrowserFlow {
     const as = await this.#authorizationServer();
     if (typeof as.authorization_endpoint !== 'string') {
       throw new SseTransportError(
-        'ERR_AUTH_SERVER_UNAVAILABLE',
+        'ERR_OAUTH_SERVER_UNAVAILABLE',
         'The authorization server metadata has no authorization_endpoint',
       );
     }
@@ -114,7 +114,7 @@ export class BrowserFlow {
   /** Verifies the state, redeems the code, and records the state as used once all succeeded. */
   async complete(code: string, state: string, options: CallbackOptions): Promise<CallbackResult> {
     if (typeof state !== 'string' || !/^[A-Za-z0-9_-]{16,256}$/.test(state)) {
-      throw new SseTransportError('ERR_CALLBACK_INVALID', 'The callback has no valid state');
+      throw new SseTransportError('ERR_OAUTH_CALLBACK_INVALID', 'The callback has no valid state');
     }
     const opened = openFlowState(await this.#keyring(), this.#flowBinding, state);
     const nowMs = this.#now();
@@ -187,7 +187,7 @@ export class BrowserFlow {
     } catch (error) {
       if (error instanceof oauth.ResponseBodyError) {
         throw new SseTransportError(
-          'ERR_TOKEN_EXCHANGE_FAILED',
+          'ERR_OAUTH_TOKEN_EXCHANGE_FAILED',
           'The token endpoint refused the code',
           {
             cause: error,
@@ -199,7 +199,7 @@ export class BrowserFlow {
       const unreachable =
         error instanceof TypeError || (error as { name?: string })?.name === 'AbortError';
       throw new SseTransportError(
-        unreachable ? 'ERR_AUTH_SERVER_UNAVAILABLE' : 'ERR_TOKEN_EXCHANGE_FAILED',
+        unreachable ? 'ERR_OAUTH_SERVER_UNAVAILABLE' : 'ERR_OAUTH_TOKEN_EXCHANGE_FAILED',
         unreachable
           ? 'The token endpoint cannot be reached'
           : 'The token endpoint answered something unusable',
@@ -213,13 +213,13 @@ export class BrowserFlow {
       const code = (error as { code?: string })?.code;
       if (code === 'ERR_AUTH_SERVER_UNAVAILABLE') {
         throw new SseTransportError(
-          'ERR_AUTH_SERVER_UNAVAILABLE',
+          'ERR_OAUTH_SERVER_UNAVAILABLE',
           'The access token cannot be validated right now',
           { cause: error },
         );
       }
       throw new SseTransportError(
-        'ERR_TOKEN_INVALID',
+        'ERR_OAUTH_TOKEN_INVALID',
         `The authorization server issued an access token this server does not accept (${code ?? 'unknown'})`,
         { cause: error },
       );
@@ -272,7 +272,7 @@ export class BrowserFlow {
     if (error instanceof oauth.AuthorizationResponseError) {
       const description = error.error_description;
       return new SseTransportError(
-        'ERR_AUTHORIZATION_DENIED',
+        'ERR_OAUTH_AUTHORIZATION_DENIED',
         'The authorization server refused the request',
         {
           cause: error,
@@ -286,13 +286,13 @@ export class BrowserFlow {
       const message = (error as Error).message ?? '';
       if (message.includes('"iss"')) {
         return new SseTransportError(
-          'ERR_ISSUER_MISMATCH',
+          'ERR_OAUTH_ISSUER_MISMATCH',
           'The authorization response "iss" is not the expected issuer (RFC 9207)',
           { cause: error },
         );
       }
     }
-    return new SseTransportError('ERR_CALLBACK_INVALID', 'Invalid authorization response', {
+    return new SseTransportError('ERR_OAUTH_CALLBACK_INVALID', 'Invalid authorization response', {
       cause: error,
     });
   }
@@ -311,7 +311,7 @@ export class BrowserFlow {
             code: (error as { code?: string })?.code,
           });
           throw new SseTransportError(
-            'ERR_AUTH_SERVER_UNAVAILABLE',
+            'ERR_OAUTH_SERVER_UNAVAILABLE',
             'The authorization server metadata cannot be fetched',
             { cause: error },
           );
@@ -324,9 +324,9 @@ export class BrowserFlow {
 }
 
 function stateInvalid(): SseTransportError {
-  return new SseTransportError('ERR_STATE_INVALID', 'Unknown, expired or already used state');
+  return new SseTransportError('ERR_OAUTH_STATE_INVALID', 'Unknown, expired or already used state');
 }
 
 function storeUnavailable(message: string, cause: unknown): SseTransportError {
-  return new SseTransportError('ERR_STATE_STORE_UNAVAILABLE', message, { cause });
+  return new SseTransportError('ERR_OAUTH_STATE_STORE_UNAVAILABLE', message, { cause });
 }

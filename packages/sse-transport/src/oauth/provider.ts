@@ -341,7 +341,7 @@ export class OAuthProvider implements SseAuthProvider {
    * Completes the flow: verifies `state` (minted here for this configuration, not expired, not
    * used by an earlier successful callback), checks the redirect URI and RFC 9207 `iss`, exchanges
    * the code with the derived verifier, `resource` and client authentication, validates the access
-   * token, and only then records the state as used (a replay fails with `ERR_STATE_INVALID`).
+   * token, and only then records the state as used (a replay fails with `ERR_OAUTH_STATE_INVALID`).
    *
    * @example
    * ```ts
@@ -394,7 +394,7 @@ export class OAuthProvider implements SseAuthProvider {
   #checkRedirect(redirectUri: string | undefined): void {
     if (redirectUri === undefined || redirectUri === this.redirectUri) return;
     throw new SseTransportError(
-      'ERR_REDIRECT_URI_MISMATCH',
+      'ERR_OAUTH_REDIRECT_URI_MISMATCH',
       'The redirect URI must be the configured one',
     );
   }

@@ -129,14 +129,16 @@ export async function handleCallback(
   };
 
   if (state === null || !STATE_FORMAT.test(state)) {
-    await fail(new SseTransportError('ERR_CALLBACK_INVALID', 'The callback has no valid state'));
+    await fail(
+      new SseTransportError('ERR_OAUTH_CALLBACK_INVALID', 'The callback has no valid state'),
+    );
     return;
   }
   // Login CSRF: the state must be the one this browser was given.
   if (cookie === undefined || !safeEqual(cookie, state)) {
     await fail(
       new SseTransportError(
-        'ERR_STATE_MISMATCH',
+        'ERR_OAUTH_STATE_MISMATCH',
         'This authorization was not started from this browser',
       ),
     );
@@ -147,7 +149,7 @@ export async function handleCallback(
     const errorParam = params.get('error');
     const code = params.get('code') ?? '';
     if (errorParam === null && code === '') {
-      throw new SseTransportError('ERR_CALLBACK_INVALID', 'The callback has no code');
+      throw new SseTransportError('ERR_OAUTH_CALLBACK_INVALID', 'The callback has no code');
     }
     // The provider verifies the state (ours, unexpired, unused) before anything else, and records
     // it as used only when the sign-in succeeded: failed callbacks write nothing server-side.
@@ -160,7 +162,7 @@ export async function handleCallback(
     await fail(
       isTypedError(error)
         ? error
-        : new SseTransportError('ERR_TOKEN_EXCHANGE_FAILED', 'The authorization failed', {
+        : new SseTransportError('ERR_OAUTH_TOKEN_EXCHANGE_FAILED', 'The authorization failed', {
             cause: error,
           }),
     );

@@ -137,12 +137,12 @@ function wrapDiscoveryError(err: unknown, s: StepContext, issuer?: string): unkn
   if (!isDiscoveryError(err)) return err;
   const code = err.code;
   const mapped =
-    code === 'ERR_RESOURCE_MISMATCH'
+    code === 'ERR_METADATA_RESOURCE_MISMATCH'
       ? 'ERR_RESOURCE_MISMATCH'
       : code === 'ERR_PKCE_METADATA_MISSING' || code === 'ERR_PKCE_S256_UNSUPPORTED'
         ? 'ERR_PKCE_NOT_SUPPORTED'
         : code === 'ERR_INSECURE_URL'
-          ? 'ERR_INSECURE_URL'
+          ? 'ERR_HTTP_URL_REFUSED'
           : issuer
             ? 'ERR_AUTHORIZATION_SERVER_METADATA'
             : 'ERR_RESOURCE_METADATA';

@@ -97,7 +97,7 @@ export async function probe(
     response = await o.fetch(url.href, init);
   } catch (err) {
     if (o.signal?.aborted) {
-      throw new TestClientError('ERR_ABORTED', `${init.method} ${serverUrl} was aborted`, {
+      throw new TestClientError('ERR_INTERRUPTED', `${init.method} ${serverUrl} was aborted`, {
         url: serverUrl,
         cause: err,
       });

@@ -94,7 +94,9 @@ export class IssuerMetadata {
       const code = (cause as { code?: unknown }).code;
       // A mismatching issuer or invalid metadata is a configuration problem: say it loudly.
       const log =
-        code === 'ERR_ISSUER_MISMATCH' || code === 'ERR_INVALID_METADATA' ? 'error' : 'warn';
+        code === 'ERR_METADATA_ISSUER_MISMATCH' || code === 'ERR_INVALID_METADATA'
+          ? 'error'
+          : 'warn';
       this.o.logger[log]?.('Authorization server discovery failed', {
         issuer: this.issuer,
         code,
