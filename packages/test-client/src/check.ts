@@ -9,6 +9,11 @@ import {
   checkOriginValidation,
   checkScopeChallenge,
 } from './internal/checks-2026.js';
+import {
+  checkCorsExposeHeaders,
+  checkGarbageToken,
+  checkQueryToken,
+} from './internal/checks-token-probes.js';
 import { type ProbeKind, type ProbeResponse, probe } from './internal/http.js';
 import { parseOrigin } from './internal/origin.js';
 import { AuthSession } from './internal/session.js';
@@ -76,7 +81,6 @@ export const CHECKS: readonly { id: string; title: string }[] = [
   ...CHECKS_2026,
 ];
 
-const GARBAGE_TOKEN = 'mcp-auth-test-client.not-a-real-token.x';
 const DEFAULT_ORIGIN = 'https://mcp-client.example';
 
 /**
@@ -143,6 +147,15 @@ export async function checkServer(
   const set = (id: string, status: CheckStatus, detail: string): void => {
     const title = CHECKS.find((c) => c.id === id)?.title ?? id;
     results.set(id, { id, title, status, detail: report.redact(detail) });
+  };
+  /** Runs one check; a check that throws fails with the error's message. */
+  const outcome = async (id: string, run: () => Promise<CheckOutcome>): Promise<void> => {
+    try {
+      const o = await run();
+      set(id, o.status, o.detail);
+    } catch (err) {
+      set(id, 'fail', describeError(err).message);
+    }
   };
   const fetchImpl = session.fetchImpl;
   const timeoutMs = session.timeoutMs;
@@ -264,78 +277,11 @@ export async function checkServer(
       }
     }
 
-    // 9: garbage token.
-    try {
-      const res = await probe(session.serverUrl, kind, {
-        fetch: fetchImpl,
-        timeoutMs,
-        token: GARBAGE_TOKEN,
-      });
-      const error = res.challenge?.params.error;
-      if (res.status === 401 && error === 'invalid_token') {
-        set('garbage_token_invalid_token', 'pass', '401 error="invalid_token"');
-      } else {
-        set(
-          'garbage_token_invalid_token',
-          'fail',
-          `${res.status}${error ? ` error="${error}"` : ' without error="invalid_token"'}`,
-        );
-      }
-    } catch (err) {
-      set('garbage_token_invalid_token', 'fail', describeError(err).message);
-    }
-
-    // 10: the token in the query string.
-    try {
-      const queryToken = token ?? GARBAGE_TOKEN;
-      const res = await probe(session.serverUrl, kind, {
-        fetch: fetchImpl,
-        timeoutMs,
-        token: queryToken,
-        tokenInQuery: true,
-      });
-      const weak = token ? '' : ' (with a garbage token: no valid token was available)';
-      if (res.status >= 200 && res.status < 300) {
-        set(
-          'query_token_refused',
-          'fail',
-          `?access_token=… → ${res.status}: the query string token was accepted${weak}`,
-        );
-      } else {
-        set('query_token_refused', 'pass', `?access_token=… → ${res.status}${weak}`);
-      }
-    } catch (err) {
-      set('query_token_refused', 'fail', describeError(err).message);
-    }
-
-    // 11: CORS.
-    try {
-      const res = await probe(session.serverUrl, kind, { fetch: fetchImpl, timeoutMs, origin });
-      const exposed = (res.headers.get('access-control-expose-headers') ?? '')
-        .split(',')
-        .map((h) => h.trim().toLowerCase());
-      if (exposed.includes('www-authenticate')) {
-        set(
-          'cors_expose_www_authenticate',
-          'pass',
-          `Access-Control-Expose-Headers: ${res.headers.get('access-control-expose-headers')}`,
-        );
-      } else if (exposed.includes('*')) {
-        set(
-          'cors_expose_www_authenticate',
-          'warn',
-          'Access-Control-Expose-Headers: * (does not apply to credentialed requests)',
-        );
-      } else {
-        set(
-          'cors_expose_www_authenticate',
-          'fail',
-          `Origin: ${origin} → Access-Control-Expose-Headers: ${res.headers.get('access-control-expose-headers') ?? '(none)'}`,
-        );
-      }
-    } catch (err) {
-      set('cors_expose_www_authenticate', 'fail', describeError(err).message);
-    }
+    // 9-11: a garbage token, the token in the query string, CORS.
+    const p = { serverUrl: session.serverUrl, kind, fetch: fetchImpl, timeoutMs };
+    await outcome('garbage_token_invalid_token', () => checkGarbageToken(p));
+    await outcome('query_token_refused', () => checkQueryToken(p, token));
+    await outcome('cors_expose_www_authenticate', () => checkCorsExposeHeaders(p, origin));
 
     // 12-14: the server rules of revision 2026-07-28.
     await checks2026(kind, token, first?.challenge?.params.scope);
@@ -359,14 +305,6 @@ export async function checkServer(
     challengeScope: string | undefined,
   ): Promise<void> {
     const p = { serverUrl: session.serverUrl, kind, fetch: fetchImpl, timeoutMs };
-    const outcome = async (id: string, run: () => Promise<CheckOutcome>): Promise<void> => {
-      try {
-        const o = await run();
-        set(id, o.status, o.detail);
-      } catch (err) {
-        set(id, 'fail', describeError(err).message);
-      }
-    };
     await outcome('origin_validation', () => checkOriginValidation(p, token));
     if (options.unauthenticatedOnly)
       set('scope_challenge_complete', 'skip', 'unauthenticated-only');

@@ -1,4 +1,5 @@
 import type { CacheStore } from '@mcp-auth/cache';
+import { isLoopbackHost } from '@mcp-auth/discovery';
 import { isScopeToken } from '@mcp-auth/gate';
 import type { TokenValidatorOptions } from '@mcp-auth/validator';
 import type { Logger } from '../internal/logger.js';
@@ -73,4 +74,96 @@ export function stringList(name: string, value: unknown): string[] {
     throw new TypeError(`"${name}" must be an array of scope strings`);
   }
   return [...value];
+}
+
+/** The browser flow's settings, checked and with their defaults. */
+export interface FlowSettings {
+  callbackPath: string;
+  /** Only with a `clientId`. */
+  redirectUri: string | undefined;
+  extraParams: Record<string, string>;
+}
+
+/** Parameters the flow sets itself: `additionalAuthorizationParameters` cannot override them. */
+const RESERVED_PARAMETERS = [
+  'client_id',
+  'redirect_uri',
+  'response_type',
+  'state',
+  'code_challenge',
+  'code_challenge_method',
+  'resource',
+];
+
+/**
+ * Checks the options of the browser flow (`TypeError` naming the option) and applies defaults: the
+ * callback path, the redirect URI (https, or http on loopback with `allowInsecureHttpForLoopback`),
+ * the extra authorization parameters.
+ */
+export function resolveFlowSettings(
+  o: OAuthProviderOptions,
+  resourceUri: string,
+  allowHttp: boolean,
+): FlowSettings {
+  checkClientCredentials(o);
+  const callbackPath = o.callbackPath ?? '/oauth/callback';
+  if (typeof callbackPath !== 'string' || !/^\/[^\s?#]*$/.test(callbackPath)) {
+    throw new TypeError('"callbackPath" must be a path starting with "/"');
+  }
+  if (o.redirectUri !== undefined) checkRedirectOption(o.redirectUri, callbackPath);
+  const redirectUri =
+    o.clientId === undefined
+      ? undefined
+      : (o.redirectUri ?? new URL(callbackPath, resourceUri).href);
+  if (redirectUri !== undefined) {
+    const redirect = new URL(redirectUri);
+    if (redirect.protocol !== 'https:' && !(allowHttp && isLoopbackHost(redirect.hostname))) {
+      throw new TypeError(
+        '"redirectUri" must be https (http only for loopback with "allowInsecureHttpForLoopback")',
+      );
+    }
+  }
+  return { callbackPath, redirectUri, extraParams: extraParameters(o) };
+}
+
+function checkClientCredentials(o: OAuthProviderOptions): void {
+  if (o.clientId !== undefined && (typeof o.clientId !== 'string' || o.clientId === '')) {
+    throw new TypeError('"clientId" must be a non-empty string');
+  }
+  if (o.clientSecret !== undefined) {
+    if (typeof o.clientSecret !== 'string' || o.clientSecret === '') {
+      throw new TypeError('"clientSecret" must be a non-empty string');
+    }
+    if (o.clientId === undefined) throw new TypeError('"clientSecret" needs "clientId"');
+  }
+}
+
+function checkRedirectOption(redirectUri: unknown, callbackPath: string): void {
+  if (typeof redirectUri !== 'string' || !URL.canParse(redirectUri)) {
+    throw new TypeError('"redirectUri" must be an absolute URL');
+  }
+  const redirect = new URL(redirectUri);
+  if (redirect.hash !== '' || redirect.search !== '') {
+    throw new TypeError('"redirectUri" must have no query and no fragment');
+  }
+  if (redirect.pathname !== callbackPath) {
+    throw new TypeError('the path of "redirectUri" must be "callbackPath"');
+  }
+}
+
+function extraParameters(o: OAuthProviderOptions): Record<string, string> {
+  const extra = o.additionalAuthorizationParameters;
+  if (
+    extra !== undefined &&
+    (typeof extra !== 'object' || Object.values(extra).some((v) => typeof v !== 'string'))
+  ) {
+    throw new TypeError('"additionalAuthorizationParameters" must map names to strings');
+  }
+  const params = { ...extra };
+  for (const reserved of RESERVED_PARAMETERS) {
+    if (reserved in params) {
+      throw new TypeError(`"additionalAuthorizationParameters" cannot set "${reserved}"`);
+    }
+  }
+  return params;
 }

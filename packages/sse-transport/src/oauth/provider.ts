@@ -3,7 +3,6 @@ import {
   canonicalizeResourceUri,
   createMetadataHandler,
   createProtectedResourceMetadata,
-  isLoopbackHost,
   type ProtectedResourceMetadata,
   protectedResourceMetadataUrl,
 } from '@mcp-auth/discovery';
@@ -24,7 +23,7 @@ import type {
 } from '../types.js';
 import { BrowserFlow } from './browser-flow.js';
 import { flowKeySource, parseFlowSecrets } from './flow-keys.js';
-import { type OAuthProviderOptions, stringList } from './provider-options.js';
+import { type OAuthProviderOptions, resolveFlowSettings, stringList } from './provider-options.js';
 import { type AuthServerReadiness, createAuthServerReadiness } from './readiness.js';
 import { usedStates } from './used-states.js';
 
@@ -117,66 +116,11 @@ export class OAuthProvider implements SseAuthProvider {
     ) {
       throw new TypeError('"tokenCacheTTL" must be a non-negative number of seconds');
     }
-    if (o.clientId !== undefined && (typeof o.clientId !== 'string' || o.clientId === '')) {
-      throw new TypeError('"clientId" must be a non-empty string');
-    }
-    if (o.clientSecret !== undefined) {
-      if (typeof o.clientSecret !== 'string' || o.clientSecret === '') {
-        throw new TypeError('"clientSecret" must be a non-empty string');
-      }
-      if (o.clientId === undefined) throw new TypeError('"clientSecret" needs "clientId"');
-    }
+    const flow = resolveFlowSettings(o, this.resourceUri, allowHttp);
     this.clientId = o.clientId;
-    this.callbackPath = o.callbackPath ?? '/oauth/callback';
-    if (typeof this.callbackPath !== 'string' || !/^\/[^\s?#]*$/.test(this.callbackPath)) {
-      throw new TypeError('"callbackPath" must be a path starting with "/"');
-    }
-    if (o.redirectUri !== undefined) {
-      if (typeof o.redirectUri !== 'string' || !URL.canParse(o.redirectUri)) {
-        throw new TypeError('"redirectUri" must be an absolute URL');
-      }
-      const redirect = new URL(o.redirectUri);
-      if (redirect.hash !== '' || redirect.search !== '') {
-        throw new TypeError('"redirectUri" must have no query and no fragment');
-      }
-      if (redirect.pathname !== this.callbackPath) {
-        throw new TypeError('the path of "redirectUri" must be "callbackPath"');
-      }
-    }
-    const redirectUri =
-      o.clientId === undefined
-        ? undefined
-        : (o.redirectUri ?? new URL(this.callbackPath, this.resourceUri).href);
-    if (redirectUri !== undefined) {
-      const redirect = new URL(redirectUri);
-      if (redirect.protocol !== 'https:' && !(allowHttp && isLoopbackHost(redirect.hostname))) {
-        throw new TypeError(
-          '"redirectUri" must be https (http only for loopback with "allowInsecureHttpForLoopback")',
-        );
-      }
-    }
-    this.redirectUri = redirectUri;
-    if (
-      o.additionalAuthorizationParameters !== undefined &&
-      (typeof o.additionalAuthorizationParameters !== 'object' ||
-        Object.values(o.additionalAuthorizationParameters).some((v) => typeof v !== 'string'))
-    ) {
-      throw new TypeError('"additionalAuthorizationParameters" must map names to strings');
-    }
-    const extraParams = { ...o.additionalAuthorizationParameters };
-    for (const reserved of [
-      'client_id',
-      'redirect_uri',
-      'response_type',
-      'state',
-      'code_challenge',
-      'code_challenge_method',
-      'resource',
-    ]) {
-      if (reserved in extraParams) {
-        throw new TypeError(`"additionalAuthorizationParameters" cannot set "${reserved}"`);
-      }
-    }
+    this.callbackPath = flow.callbackPath;
+    this.redirectUri = flow.redirectUri;
+    const { redirectUri, extraParams } = flow;
     // Checked before anything (the validator's cache) is created.
     const flowSecrets = parseFlowSecrets(o.flowSecret);
     this.#logger = o.logger ?? {};

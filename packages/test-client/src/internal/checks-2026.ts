@@ -20,7 +20,8 @@ export interface CheckOutcome {
   detail: string;
 }
 
-interface Probe {
+/** Where and how a check sends its request. */
+export interface Probe {
   serverUrl: string;
   kind: ProbeKind;
   fetch: FetchLike;
