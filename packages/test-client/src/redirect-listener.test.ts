@@ -98,7 +98,7 @@ describe('validateCallback', () => {
         ...expected,
         requireIss: true,
       }),
-    ).toThrow(expect.objectContaining({ code: 'ERR_ISSUER_MISSING' }));
+    ).toThrow(expect.objectContaining({ code: 'ERR_CALLBACK_ISSUER_MISSING' }));
   });
 
   it('reports the OAuth error and its description', () => {

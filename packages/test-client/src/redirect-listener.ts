@@ -347,7 +347,7 @@ export function validateCallback(
   }
   if (iss === null && expected.requireIss) {
     throw new TestClientError(
-      'ERR_ISSUER_MISSING',
+      'ERR_CALLBACK_ISSUER_MISSING',
       'The authorization server advertises authorization_response_iss_parameter_supported but its response has no iss',
     );
   }

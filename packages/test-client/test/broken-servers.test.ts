@@ -286,7 +286,7 @@ describe('the authorization and token requests', () => {
     });
     const rs = await fakeResource({ authorizationServer: () => as.issuer });
     await expect(authorize(rs.serverUrl, { nonInteractive: true })).rejects.toMatchObject({
-      code: 'ERR_ISSUER_MISSING',
+      code: 'ERR_CALLBACK_ISSUER_MISSING',
     });
   });
 
