@@ -1,5 +1,6 @@
 import { isHeaders } from '@mcp-auth/internal';
 import { TokenValidationError } from './errors.js';
+import { isCanonicalJws } from './internal/jws.js';
 
 /** The default largest token accepted, in characters (16 KB). */
 export const DEFAULT_MAX_TOKEN_LENGTH = 16_384;
@@ -104,6 +105,15 @@ export function headerValues(source: HeaderSource, name: string): string[] {
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1
  */
 export function checkTokenSyntax(token: unknown, maxLength: number): string {
+  tokenSyntax(token, maxLength);
+  return token as string;
+}
+
+/**
+ * {@link checkTokenSyntax} in one pass for a JWT: returns true when the token is a canonical
+ * compact JWS (which is token68), so the JWT path need not scan it again. @internal
+ */
+export function tokenSyntax(token: unknown, maxLength: number): boolean {
   if (typeof token !== 'string' || token.length === 0) {
     throw new TokenValidationError(
       'ERR_TOKEN_MALFORMED',
@@ -122,6 +132,7 @@ export function checkTokenSyntax(token: unknown, maxLength: number): string {
       },
     );
   }
+  if (token.indexOf('.') > 0 && isCanonicalJws(token, 0, token.length)) return true;
   if (!isToken68(token, 0, token.length)) {
     throw new TokenValidationError(
       'ERR_TOKEN_MALFORMED',
@@ -129,7 +140,7 @@ export function checkTokenSyntax(token: unknown, maxLength: number): string {
       { reason: 'invalid_characters' },
     );
   }
-  return token;
+  return false;
 }
 
 /**

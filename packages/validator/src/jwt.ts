@@ -263,6 +263,7 @@ export function verifyJwt(
  * first such check of this synchronous run) is verified here and now: its result is returned or
  * its `TokenValidationError` thrown. Otherwise a promise, exactly as {@link verifyJwt}. The
  * cache's single flight takes a synchronous result without a promise of its own or a deadline.
+ * `canonicalJws`: the caller already checked the token with `isCanonicalJws` (one scan, not two).
  * @internal
  */
 export function verifyJwtNow(
@@ -270,11 +271,12 @@ export function verifyJwtNow(
   keys: KeyResolver,
   settings: JwtSettings,
   now: () => number,
+  canonicalJws = false,
 ): VerifiedJwt | Promise<VerifiedJwt> {
   let jws: CompactJws;
   let key: CryptoKey | Promise<CryptoKey>;
   try {
-    assertCanonicalJws(token);
+    if (!canonicalJws) assertCanonicalJws(token);
     jws = parseCompactJws(token);
     key = keys(jws.header);
   } catch (err) {

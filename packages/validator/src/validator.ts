@@ -7,6 +7,7 @@ import {
   type ScopeOption,
   type TokenRouter,
 } from './internal/issuer-validator.js';
+import { isCanonicalJws } from './internal/jws.js';
 import { MultiIssuerRouter } from './internal/multi-issuer.js';
 import { resolveIssuerList, resolveOptions } from './internal/options.js';
 import { toSdkError } from './internal/sdk.js';
@@ -75,22 +76,26 @@ function publicValidator(
   },
 ): TokenValidator {
   if (o.dpop !== undefined) return dpopValidator(router, o, o.dpop);
-  const validate = (token: string, s?: ScopeOption) => router.validateToken(token, s, false);
+  const validate = (token: string, s?: ScopeOption) => router.validateToken(token, s, 'unchecked');
   return Object.freeze({
     validate,
     verifyAccessToken: (token: string) => validate(token).catch((err) => toSdkError(err)),
     authenticate: (req: unknown, s?: ScopeOption) => {
       // A token equal to a cached one passed every syntax rule when it was first validated.
       const known = bearerTokenForLookup(req as HeaderSource, o.maxTokenLength);
-      const hit = known === undefined ? undefined : router.cached(known, s);
-      if (hit !== undefined) return hit;
+      if (known !== undefined) {
+        const hit = router.cached(known, s);
+        if (hit !== undefined) return hit;
+        // A canonical compact JWS is token68 too: one scan checks the header's token.
+        if (isCanonicalJws(known, 0, known.length)) return router.validateToken(known, s, 'jws');
+      }
       let token: string;
       try {
         token = extractBearerToken(req as HeaderSource, { maxLength: o.maxTokenLength });
       } catch (err) {
         return Promise.reject(err);
       }
-      return router.validateToken(token, s, true);
+      return router.validateToken(token, s, 'token68');
     },
     resource: o.resource,
     resourceMetadataUrl: protectedResourceMetadataUrl(o.resource),
@@ -115,7 +120,7 @@ function dpopValidator(
 ): TokenValidator {
   const authn = new DpopAuthenticator(dpop, router, o);
   const validate = (token: string, s?: ScopeOption) =>
-    router.validateToken(token, s, false).then(refuseBoundToken);
+    router.validateToken(token, s, 'unchecked').then(refuseBoundToken);
   return Object.freeze({
     validate,
     verifyAccessToken: (token: string) => validate(token).catch((err) => toSdkError(err)),

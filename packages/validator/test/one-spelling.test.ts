@@ -132,6 +132,38 @@ describe('one spelling per token (issue 12 item 4)', () => {
   });
 });
 
+describe('one spelling per token through authenticate() (one scan checks token68 and base64url)', () => {
+  it('of the 16 signature spellings in a header, exactly the canonical one is accepted', async () => {
+    const fresh = validatorFor(as, { cache: { negativeTtlSeconds: 0 } });
+    const header = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+    const spellings = lastCharSpellings(real.split('.')[2]!);
+    const results = await Promise.allSettled(
+      spellings.map((s) => fresh.authenticate(header(withSegment(real, 2, s)))),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results) {
+      if (r.status === 'rejected') {
+        expect(r.reason).toMatchObject({
+          code: 'ERR_TOKEN_MALFORMED',
+          reason: 'base64url_not_canonical',
+        });
+      }
+    }
+    // Padding inside a header token is outside token68: the header is malformed (400).
+    const h = real.split('.')[0]!;
+    const padded = withSegment(real, 0, h + '='.repeat((4 - (h.length % 4)) % 4 || 4));
+    const err = await rejectsWith(fresh.authenticate(header(padded)), 'ERR_MALFORMED_HEADER');
+    expect(err.reason).toBe('invalid_characters');
+    // A '+' (standard base64) is token68 but not base64url: refused by the JWT path.
+    const plus = withSegment(real, 2, `+${real.split('.')[2]!.slice(1)}`);
+    const err2 = await rejectsWith(fresh.authenticate(header(plus)), 'ERR_TOKEN_MALFORMED');
+    expect(err2.reason).toBe('base64url_not_canonical');
+    // The 16 spellings and the '+' one reached the JWT path; the padded one stopped at the header.
+    expect(fresh.stats().jwtVerifications).toBe(17);
+    await fresh.close();
+  });
+});
+
 describe('confirmation claims the validator cannot enforce are refused (issue 12 item 9)', () => {
   const t = () => Math.floor(Date.now() / 1000);
   const claims = (cnf: unknown) => ({

@@ -91,7 +91,7 @@ export class DpopAuthenticator {
         { reason: 'bearer_scheme' },
       );
     }
-    return refuseBoundToken(await this.router.validateToken(token, scopes, true));
+    return refuseBoundToken(await this.router.validateToken(token, scopes, 'token68'));
   }
 
   private async dpop(
@@ -101,7 +101,7 @@ export class DpopAuthenticator {
     url: string | undefined,
   ): Promise<AuthInfo> {
     const proof = await this.verifyProof(req, token, url);
-    const auth = await this.router.validateToken(token, scopes, true);
+    const auth = await this.router.validateToken(token, scopes, 'token68');
     const jkt = boundKey(auth);
     if (jkt === undefined) {
       throw new TokenValidationError(

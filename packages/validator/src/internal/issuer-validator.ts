@@ -1,5 +1,5 @@
 import { type Cache, createCache } from '@mcp-auth/cache';
-import { checkTokenSyntax } from '../bearer.js';
+import { tokenSyntax } from '../bearer.js';
 import { TokenValidationError } from '../errors.js';
 import type { AuthInfo, TokenValidatorStats } from '../types.js';
 import type { CachedAuth, EntryRules } from './entry.js';
@@ -13,9 +13,15 @@ import { TokenVerifier } from './verifier.js';
 /** The per-call option of `validate` and `authenticate`. */
 export type ScopeOption = { requiredScopes?: string[] } | undefined;
 
+/**
+ * What is already known of a token's syntax: nothing (`validate()`), token68 and its size (read
+ * from a header by `extractBearerToken`), or a canonical compact JWS, which is token68 too.
+ */
+export type TokenSyntax = 'unchecked' | 'token68' | 'jws';
+
 /** What the public validator object delegates to: one issuer, or a router over several. */
 export interface TokenRouter {
-  validateToken(token: string, o: ScopeOption, syntaxChecked: boolean): Promise<AuthInfo>;
+  validateToken(token: string, o: ScopeOption, syntax: TokenSyntax): Promise<AuthInfo>;
   /** The answer from the in-process cache, or undefined on a miss (no other work). */
   cached(token: string, o: ScopeOption): Promise<AuthInfo> | undefined;
   evict(token: string): Promise<void>;
@@ -36,6 +42,8 @@ export class IssuerValidator implements TokenRouter {
   private readonly shared: SharedTier | undefined;
   private readonly policy: LoadPolicy;
   private readonly now: () => number;
+  /** The token `load_` found a canonical JWS, while its `getOrLoad` runs (see `load_`). */
+  private checkedJws: string | undefined;
 
   constructor(private readonly cfg: ResolvedOptions) {
     this.now = cfg.now;
@@ -99,7 +107,7 @@ export class IssuerValidator implements TokenRouter {
     }
     let verified: CachedAuth | Promise<CachedAuth>;
     try {
-      verified = this.verifier.verify(token);
+      verified = this.verifier.verify(token, token === this.checkedJws);
     } catch (err) {
       return this.toNegative(err);
     }
@@ -148,8 +156,8 @@ export class IssuerValidator implements TokenRouter {
    * Not async. A cached, unexpired token with the default scopes costs one synchronous Map
    * lookup, a clock read and a boolean, and returns the entry's settled promise.
    */
-  validateToken(token: string, o: ScopeOption, syntaxChecked: boolean): Promise<AuthInfo> {
-    return this.cached(token, o) ?? this.load_(token, o, syntaxChecked);
+  validateToken(token: string, o: ScopeOption, syntax: TokenSyntax): Promise<AuthInfo> {
+    return this.cached(token, o) ?? this.load_(token, o, syntax);
   }
 
   /** The answer from the in-process cache, or undefined on a miss (no other work). */
@@ -166,16 +174,20 @@ export class IssuerValidator implements TokenRouter {
   }
 
   /** A cache miss: verifies the token (single flight) and checks the request's scopes. */
-  private load_(token: string, o: ScopeOption, syntaxChecked: boolean): Promise<AuthInfo> {
+  private load_(token: string, o: ScopeOption, syntax: TokenSyntax): Promise<AuthInfo> {
     let extra: readonly string[] | undefined;
+    let jws = syntax === 'jws';
     try {
       extra = perCallScopes(o);
-      // A token from extractBearerToken was already size- and token68-checked.
-      if (!syntaxChecked) checkTokenSyntax(token, this.cfg.maxTokenLength);
+      if (syntax === 'unchecked') jws = tokenSyntax(token, this.cfg.maxTokenLength);
     } catch (err) {
       return Promise.reject(err);
     }
+    // The loader runs inside getOrLoad (or not at all): it reads which token was just found a
+    // canonical JWS, so the JWT path does not scan it a second time.
+    this.checkedJws = jws ? token : undefined;
     const loaded = this.local.getOrLoad(token, this.load);
+    this.checkedJws = undefined;
     if (extra === undefined || extra.length === 0) return loaded.then(this.afterLoad);
     return loaded.then((entry) => {
       this.assertUnexpired(entry);

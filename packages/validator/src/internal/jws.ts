@@ -161,22 +161,31 @@ function canonicalSegment(token: string, start: number, end: number): boolean {
  * @see https://www.rfc-editor.org/rfc/rfc7515#section-7.1
  */
 export function assertCanonicalJws(token: string): void {
-  let start = 0;
-  for (let segment = 0; segment < 3; segment++) {
-    B64URL_RUN.lastIndex = start;
-    B64URL_RUN.test(token); // always matches (possibly nothing): lastIndex is the run's end
-    const end = B64URL_RUN.lastIndex;
-    const atEnd = segment === 2 ? end === token.length : token.charCodeAt(end) === 46;
-    if (!atEnd || !canonicalSegment(token, start, end)) {
-      throw new TokenValidationError(
-        'ERR_TOKEN_MALFORMED',
-        // The same description as any other malformed JWT; `reason` tells them apart.
-        'The token is not a well-formed JWT',
-        { reason: 'base64url_not_canonical' },
-      );
-    }
-    start = end + 1;
+  if (!isCanonicalJws(token, 0, token.length)) {
+    throw new TokenValidationError(
+      'ERR_TOKEN_MALFORMED',
+      // The same description as any other malformed JWT; `reason` tells them apart.
+      'The token is not a well-formed JWT',
+      { reason: 'base64url_not_canonical' },
+    );
   }
+}
+
+/**
+ * Whether `s[start, end)` is a canonical compact JWS (see {@link assertCanonicalJws}): one
+ * sticky-regex pass. Such a token is also token68 (RFC 7235), so one pass checks both. @internal
+ */
+export function isCanonicalJws(s: string, start: number, end: number): boolean {
+  let from = start;
+  for (let segment = 0; segment < 3; segment++) {
+    B64URL_RUN.lastIndex = from;
+    B64URL_RUN.test(s); // always matches (possibly nothing): lastIndex is the run's end
+    const stop = B64URL_RUN.lastIndex;
+    const atEnd = segment === 2 ? stop === end : stop < end && s.charCodeAt(stop) === 46;
+    if (!atEnd || !canonicalSegment(s, from, stop)) return false;
+    from = stop + 1;
+  }
+  return true;
 }
 
 /**

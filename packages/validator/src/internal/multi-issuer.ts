@@ -1,7 +1,12 @@
 import { base64url } from 'jose';
 import { TokenValidationError } from '../errors.js';
 import type { AuthInfo, TokenValidatorStats } from '../types.js';
-import { IssuerValidator, type ScopeOption, type TokenRouter } from './issuer-validator.js';
+import {
+  IssuerValidator,
+  type ScopeOption,
+  type TokenRouter,
+  type TokenSyntax,
+} from './issuer-validator.js';
 import { assertCanonicalJws } from './jws.js';
 import type { ResolvedOptions } from './options.js';
 import { looksLikeJwt } from './verifier.js';
@@ -67,11 +72,11 @@ export class MultiIssuerRouter implements TokenRouter {
     return undefined;
   }
 
-  validateToken(token: string, o: ScopeOption, syntaxChecked: boolean): Promise<AuthInfo> {
+  validateToken(token: string, o: ScopeOption, syntax: TokenSyntax): Promise<AuthInfo> {
     const hit = this.cached(token, o);
     if (hit !== undefined) return hit;
     if (typeof token !== 'string' || !looksLikeJwt(token)) {
-      return this.opaque.validateToken(token, o, syntaxChecked);
+      return this.opaque.validateToken(token, o, syntax);
     }
     let validator: IssuerValidator | undefined;
     try {
@@ -88,7 +93,7 @@ export class MultiIssuerRouter implements TokenRouter {
         ),
       );
     }
-    return validator.validateToken(token, o, syntaxChecked);
+    return validator.validateToken(token, o, syntax);
   }
 
   async evict(token: string): Promise<void> {

@@ -281,10 +281,9 @@ export function verifySignature(
 ): true | Promise<true> {
   const node = key.node;
   if (node !== undefined && scheduler !== undefined) {
-    return scheduler.run(
-      { hash: key.spec.nodeHash, key: node, signingInput, signature },
-      inFlight <= SYNC_MAX_IN_FLIGHT,
-    );
+    return inFlight <= SYNC_MAX_IN_FLIGHT
+      ? scheduler.alone(key.spec.nodeHash, node, signingInput, signature)
+      : scheduler.run({ hash: key.spec.nodeHash, key: node, signingInput, signature });
   }
   signatureStats.webCrypto++;
   return crypto.subtle

@@ -22,10 +22,19 @@ export function looksLikeJwt(token: string): boolean {
   return second > first && token.indexOf('.', second + 1) === -1;
 }
 
-/** The key a verified JWT names (jose checked `alg` is a string; `kid` a string when present). */
+/**
+ * The key a verified JWT names (jose checked `alg` is a string; `kid` a string when present). One
+ * object per checked header: every token of one issuer key shares its header object (jws.ts).
+ */
+const keyIds = new WeakMap<object, JwsKeyId>();
+
 function keyId(jwt: VerifiedJwt): JwsKeyId {
+  const known = keyIds.get(jwt.header);
+  if (known !== undefined) return known;
   const { alg, kid } = jwt.header;
-  return { alg: alg as string, kid: typeof kid === 'string' ? kid : undefined };
+  const id = Object.freeze({ alg: alg as string, kid: typeof kid === 'string' ? kid : undefined });
+  keyIds.set(jwt.header, id);
+  return id;
 }
 
 function malformed(message: string): TokenValidationError {
@@ -90,12 +99,13 @@ export class TokenVerifier {
   /**
    * The token's entry: a value when it was verified synchronously (a JWT checked in place, see
    * `verifyJwtNow`), else a promise. Throws or rejects with the `TokenValidationError`.
+   * `canonicalJws`: the caller already found the token a canonical compact JWS.
    */
-  verify(token: string): CachedAuth | Promise<CachedAuth> {
+  verify(token: string, canonicalJws = false): CachedAuth | Promise<CachedAuth> {
     const route = this.route(token);
     switch (route) {
       case 'jwt':
-        return this.verifyJwtToken(token);
+        return this.verifyJwtToken(token, canonicalJws);
       case 'opaque':
         return this.verifyOpaqueToken(token);
       case 'custom':
@@ -106,9 +116,10 @@ export class TokenVerifier {
   }
 
   /** The common cold path (a JWT, no custom validator): synchronous when checked in place. */
-  private verifyJwtToken(token: string): CachedAuth | Promise<CachedAuth> {
+  private verifyJwtToken(token: string, canonicalJws: boolean): CachedAuth | Promise<CachedAuth> {
     this.jwtVerifications++;
-    const verified = verifyJwtNow(token, this.issuer.jwtKeys, this.cfg.jwt, this.cfg.now);
+    const { jwtKeys } = this.issuer;
+    const verified = verifyJwtNow(token, jwtKeys, this.cfg.jwt, this.cfg.now, canonicalJws);
     if (this.cfg.customValidator !== undefined) {
       return Promise.resolve(verified).then(this.acceptJwtWithCustom);
     }

@@ -4,7 +4,7 @@ import { asciiBytes, decodeSegment } from './jws.js';
 /**
  * Where a `node:crypto` signature check runs, decided per token (see signature.ts):
  *
- * 1. alone (nothing else in flight): in place, synchronously: no thread hop;
+ * 1. alone (nothing else in flight): in place, synchronously: no thread hop ({@link VerifyScheduler.alone});
  * 2. otherwise, while the pool holds fewer than {@link JOBS_PER_THREAD} jobs per thread: on the
  *    pool, so a burst uses every core;
  * 3. the pool full: in place again, for at most {@link TURN_BUDGET_MS} of each event-loop turn
@@ -97,9 +97,8 @@ export class VerifyScheduler {
     schedulerStats.poolJobs = this.poolJobs;
   }
 
-  /** `alone`: no other verification in flight. */
-  run(job: NodeJob, alone: boolean): true | Promise<true> {
-    if (alone) return this.inPlace(job);
+  /** A check while others are in flight: the pool, in place within the turn's budget, or queued. */
+  run(job: NodeJob): true | Promise<true> {
     if (this.poolBusy < this.poolJobs) return this.onPool(job);
     if (this.head === this.waiting.length && this.budgetLeft()) return this.inPlace(job);
     schedulerStats.queued++;
@@ -108,21 +107,26 @@ export class VerifyScheduler {
     });
   }
 
-  private inPlace(job: NodeJob): true {
+  /** A check with nothing else in flight: here and now (no job object, no thread hop). */
+  alone(
+    hash: string | null,
+    key: Record<string, unknown>,
+    signingInput: string,
+    signature: string,
+  ): true {
     schedulerStats.inPlace++;
     let ok: boolean;
     try {
-      ok = this.verify(
-        job.hash,
-        asciiBytes(job.signingInput),
-        job.key,
-        decodeSegment(job.signature),
-      );
+      ok = this.verify(hash, asciiBytes(signingInput), key, decodeSegment(signature));
     } catch (cause) {
       throw failed(cause);
     }
     if (!ok) throw failed();
     return true;
+  }
+
+  private inPlace(job: NodeJob): true {
+    return this.alone(job.hash, job.key, job.signingInput, job.signature);
   }
 
   private onPool(job: NodeJob): Promise<true> {
