@@ -1,3 +1,4 @@
+import { codeList, isCodedError } from '@mcp-auth/internal';
 /**
  * Stable error codes of `@mcp-auth/cache`. Codes are API: check `err.code`, not `instanceof`
  * (two copies of the package can live in one application).
@@ -35,9 +36,7 @@ const CODES: Record<CacheErrorCode, true> = {
  * ```
  * @see https://redis.io/docs/latest/develop/reference/protocol-spec/#simple-errors
  */
-export const CACHE_ERROR_CODES: readonly CacheErrorCode[] = Object.freeze(
-  Object.keys(CODES) as CacheErrorCode[],
-);
+export const CACHE_ERROR_CODES: readonly CacheErrorCode[] = codeList(CODES);
 
 /** The cache operation that failed. */
 export type CacheOperation = 'get' | 'set' | 'delete' | 'take' | 'clear' | 'close' | 'load';
@@ -92,10 +91,5 @@ export class CacheError extends Error {
  * @see https://redis.io/docs/latest/commands/getdel/
  */
 export function isCacheError(value: unknown): value is CacheError {
-  return (
-    value instanceof Error &&
-    (value as { name?: unknown }).name === 'CacheError' &&
-    typeof (value as { code?: unknown }).code === 'string' &&
-    Object.hasOwn(CODES, (value as unknown as { code: string }).code)
-  );
+  return isCodedError(value, 'CacheError', CODES);
 }

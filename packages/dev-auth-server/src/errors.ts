@@ -1,3 +1,4 @@
+import { codeList } from '@mcp-auth/internal';
 /** Stable codes of {@link DevAuthServerError}. */
 export type DevAuthServerErrorCode =
   /** The server answered with an OAuth error (`error` holds its code, e.g. `invalid_grant`). */
@@ -27,9 +28,7 @@ const CODES: Record<DevAuthServerErrorCode, true> = {
  * Every {@link DevAuthServerErrorCode} (frozen). Like the published packages' codes, none is used by
  * another `@mcp-auth` package.
  */
-export const DEV_AUTH_SERVER_ERROR_CODES: readonly DevAuthServerErrorCode[] = Object.freeze(
-  Object.keys(CODES) as DevAuthServerErrorCode[],
-);
+export const DEV_AUTH_SERVER_ERROR_CODES: readonly DevAuthServerErrorCode[] = codeList(CODES);
 
 /**
  * Failure of a helper that talks to the server (`getToken`, `authorizationCodeFlow`, ...).

@@ -1,3 +1,4 @@
+import { codeList, isCodedError } from '@mcp-auth/internal';
 /**
  * Every failure this package reports at run time, as a stable string. Codes are API: changing one is
  * a breaking change. Check `err.code`, not `instanceof` (two copies of this package can live in one
@@ -79,9 +80,7 @@ const CODES: Record<DiscoveryErrorCode, true> = {
  * ```
  * @see https://www.rfc-editor.org/rfc/rfc8414#section-3.3
  */
-export const DISCOVERY_ERROR_CODES: readonly DiscoveryErrorCode[] = Object.freeze(
-  Object.keys(CODES) as DiscoveryErrorCode[],
-);
+export const DISCOVERY_ERROR_CODES: readonly DiscoveryErrorCode[] = codeList(CODES);
 
 /** Structured details carried by a {@link DiscoveryError}. */
 export interface DiscoveryErrorDetails {
@@ -155,10 +154,5 @@ export class DiscoveryError extends Error {
  * @see https://www.rfc-editor.org/rfc/rfc9728#section-3.3
  */
 export function isDiscoveryError(value: unknown): value is DiscoveryError {
-  return (
-    value instanceof Error &&
-    (value as { name?: unknown }).name === 'DiscoveryError' &&
-    typeof (value as { code?: unknown }).code === 'string' &&
-    Object.hasOwn(CODES, (value as unknown as { code: string }).code)
-  );
+  return isCodedError(value, 'DiscoveryError', CODES);
 }

@@ -1,3 +1,4 @@
+import { codeList, isCodedError } from '@mcp-auth/internal';
 /**
  * Why a request body could not be read. Thrown by body readers (`readBody` of a
  * {@link GateRequest}); the gate answers 413, 408 or 400. Check `code`, not `instanceof`.
@@ -27,9 +28,7 @@ const CODES: Record<BodyReadErrorCode, true> = {
  * ```
  * @see https://www.rfc-editor.org/rfc/rfc9110#section-15.5.14
  */
-export const BODY_READ_ERROR_CODES: readonly BodyReadErrorCode[] = Object.freeze(
-  Object.keys(CODES) as BodyReadErrorCode[],
-);
+export const BODY_READ_ERROR_CODES: readonly BodyReadErrorCode[] = codeList(CODES);
 
 /**
  * The error a body reader throws. `message` never contains body bytes.
@@ -60,10 +59,5 @@ export class BodyReadError extends Error {
  * @see https://www.rfc-editor.org/rfc/rfc9110#section-15.5.14
  */
 export function isBodyReadError(value: unknown): value is BodyReadError {
-  return (
-    value instanceof Error &&
-    (value as { name?: unknown }).name === 'BodyReadError' &&
-    typeof (value as { code?: unknown }).code === 'string' &&
-    Object.hasOwn(CODES, (value as unknown as { code: string }).code)
-  );
+  return isCodedError(value, 'BodyReadError', CODES);
 }

@@ -1,3 +1,4 @@
+export { codeList, isCodedError } from './coded-errors.js';
 export { isHeaders } from './headers.js';
 export {
   type AtLeastRule,

@@ -1,3 +1,4 @@
+import { codeList, isCodedError } from '@mcp-auth/internal';
 /**
  * Stable codes of {@link SseTransportError}, all `ERR_OAUTH_*` (they are failures of the OAuth browser
  * flow). Codes are API: check `err.code`, not `instanceof`.
@@ -50,9 +51,7 @@ const STATUS: Record<SseTransportErrorCode, number> = {
  * ```
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1
  */
-export const SSE_TRANSPORT_ERROR_CODES: readonly SseTransportErrorCode[] = Object.freeze(
-  Object.keys(STATUS) as SseTransportErrorCode[],
-);
+export const SSE_TRANSPORT_ERROR_CODES: readonly SseTransportErrorCode[] = codeList(STATUS);
 
 /**
  * The error of the OAuth client side of `@mcp-auth/sse-transport` (authorization flow and callback).
@@ -108,10 +107,5 @@ export class SseTransportError extends Error {
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1
  */
 export function isSseTransportError(value: unknown): value is SseTransportError {
-  return (
-    value instanceof Error &&
-    (value as { name?: unknown }).name === 'SseTransportError' &&
-    typeof (value as { code?: unknown }).code === 'string' &&
-    Object.hasOwn(STATUS, (value as unknown as { code: string }).code)
-  );
+  return isCodedError(value, 'SseTransportError', STATUS);
 }

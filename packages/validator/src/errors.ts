@@ -2,6 +2,7 @@ import {
   buildWwwAuthenticate,
   type BearerErrorCode as Rfc6750ErrorCode,
 } from '@mcp-auth/discovery';
+import { codeList, isCodedError } from '@mcp-auth/internal';
 
 /**
  * Every way a token or a request can fail validation, as a stable string. Codes are API: changing
@@ -140,9 +141,8 @@ const CODE_MAPPING: Record<TokenValidationErrorCode, CodeMapping> = {
 };
 
 /** Every {@link TokenValidationErrorCode}, for exhaustive tables and tests. */
-export const TOKEN_VALIDATION_ERROR_CODES = Object.freeze(
-  Object.keys(CODE_MAPPING) as TokenValidationErrorCode[],
-);
+export const TOKEN_VALIDATION_ERROR_CODES: readonly TokenValidationErrorCode[] =
+  codeList(CODE_MAPPING);
 
 /**
  * The HTTP status and RFC 6750 `error` of a code: the single mapping used everywhere.
@@ -341,12 +341,7 @@ export class TokenValidationError extends Error {
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
  */
 export function isTokenValidationError(value: unknown): value is TokenValidationError {
-  return (
-    value instanceof Error &&
-    (value as { name?: unknown }).name === 'TokenValidationError' &&
-    typeof (value as { code?: unknown }).code === 'string' &&
-    Object.hasOwn(CODE_MAPPING, (value as unknown as { code: string }).code)
-  );
+  return isCodedError(value, 'TokenValidationError', CODE_MAPPING);
 }
 
 /**
