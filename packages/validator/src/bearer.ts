@@ -1,4 +1,4 @@
-import { isHeaders } from '@mcp-auth/internal';
+import { isHeaders, positiveInteger } from '@mcp-auth/internal';
 import { TokenValidationError } from './errors.js';
 import { isCanonicalJws } from './internal/jws.js';
 
@@ -163,10 +163,7 @@ export function extractBearerToken(
   source: HeaderSource,
   o: ExtractBearerTokenOptions = {},
 ): string {
-  const maxLength = o.maxLength ?? DEFAULT_MAX_TOKEN_LENGTH;
-  if (!Number.isInteger(maxLength) || maxLength <= 0) {
-    throw new TypeError('"maxLength" must be a positive integer');
-  }
+  const maxLength = positiveInteger(o.maxLength ?? DEFAULT_MAX_TOKEN_LENGTH, 'maxLength');
   if (typeof source !== 'object' || source === null) {
     throw new TypeError('extractBearerToken needs a request, a Headers object or a header record');
   }

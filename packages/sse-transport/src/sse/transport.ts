@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { positiveInteger } from '@mcp-auth/internal';
 import type {
   Transport,
   TransportSendOptions,
@@ -95,10 +96,10 @@ export class SseServerTransport implements Transport {
     if (typeof options?.messageEndpoint !== 'string' || options.messageEndpoint === '') {
       throw new TypeError('"messageEndpoint" must be a non-empty string');
     }
-    const max = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
-    if (!Number.isSafeInteger(max) || max <= 0) {
-      throw new TypeError('"maxBufferedBytes" must be a positive integer');
-    }
+    const max = positiveInteger(
+      options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
+      'maxBufferedBytes',
+    );
     this.#res = res;
     this.#messageEndpoint = options.messageEndpoint;
     this.#maxBufferedBytes = max;

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { positiveInteger } from '@mcp-auth/internal';
 import type {
   Transport,
   TransportSendOptions,
@@ -114,10 +115,10 @@ export class StreamableHttpServerTransport implements Transport {
   #closed = false;
 
   constructor(options: StreamableHttpServerTransportOptions = {}) {
-    const max = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
-    if (!Number.isSafeInteger(max) || max <= 0) {
-      throw new TypeError('"maxBufferedBytes" must be a positive integer');
-    }
+    const max = positiveInteger(
+      options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
+      'maxBufferedBytes',
+    );
     this.sessionId = options.sessionId;
     this.#maxBufferedBytes = max;
     this.#remapIds = options.remapIds ?? false;

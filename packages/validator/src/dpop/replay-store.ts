@@ -1,4 +1,5 @@
 import type { RedisClientLike } from '@mcp-auth/cache';
+import { positiveInteger } from '@mcp-auth/internal';
 
 /**
  * Where DPoP proof identifiers (`jti`) are remembered, so a proof is accepted once (RFC 9449
@@ -36,10 +37,7 @@ export interface MemoryDpopReplayStoreOptions {
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-11.1
  */
 export function memoryDpopReplayStore(o: MemoryDpopReplayStoreOptions = {}): DpopReplayStore {
-  const maxEntries = o.maxEntries ?? 100_000;
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) {
-    throw new TypeError('"maxEntries" must be a positive integer');
-  }
+  const maxEntries = positiveInteger(o.maxEntries ?? 100_000, 'maxEntries');
   const now = o.now ?? Date.now;
   if (typeof now !== 'function') throw new TypeError('"now" must be a function');
   const seen = new Map<string, number>();
@@ -102,10 +100,7 @@ export function redisDpopReplayStore(o: RedisDpopReplayStoreOptions): DpopReplay
   if (typeof prefix !== 'string' || prefix === '') {
     throw new TypeError('"prefix" must be a non-empty string');
   }
-  const timeout = o.commandTimeoutMs ?? 250;
-  if (!Number.isInteger(timeout) || timeout < 1) {
-    throw new TypeError('"commandTimeoutMs" must be a positive integer');
-  }
+  const timeout = positiveInteger(o.commandTimeoutMs ?? 250, 'commandTimeoutMs');
   const { client } = o;
   return {
     async add(key, ttlMs) {
