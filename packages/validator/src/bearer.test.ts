@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkTokenSyntax, extractBearerToken } from './bearer.js';
+import { memoryDpopReplayStore, redisDpopReplayStore } from './dpop/replay-store.js';
 import { TokenValidationError } from './errors.js';
 
 const TOKEN68_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/';
@@ -213,5 +214,24 @@ describe('checkTokenSyntax', () => {
     ['abc\n', 'ERR_TOKEN_MALFORMED'],
   ])('%j → %s', (token, code) => {
     expect(() => checkTokenSyntax(token, 16)).toThrow(expect.objectContaining({ code }));
+  });
+});
+
+describe('option mistakes are TypeErrors naming the option', () => {
+  it.each([0, -1, 1.5, Number.NaN, 2 ** 53, '16'])('maxLength %p', (maxLength) => {
+    expect(() =>
+      extractBearerToken({ authorization: 'Bearer x' }, { maxLength: maxLength as number }),
+    ).toThrow(new TypeError('"maxLength" must be a positive integer'));
+  });
+
+  it('the DPoP replay stores check their sizes and timeouts', () => {
+    expect(() => memoryDpopReplayStore({ maxEntries: 0 })).toThrow(
+      new TypeError('"maxEntries" must be a positive integer'),
+    );
+    const client = { sendCommand: async () => null } as never;
+    expect(() => redisDpopReplayStore({ client, commandTimeoutMs: 0.5 })).toThrow(
+      new TypeError('"commandTimeoutMs" must be a positive integer'),
+    );
+    expect(memoryDpopReplayStore({ maxEntries: 1 })).toBeTypeOf('object');
   });
 });

@@ -168,3 +168,12 @@ describe('SseServerTransport', () => {
     for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 });
+
+describe('options', () => {
+  it.each([0, -1, 1.5, 2 ** 53])('maxBufferedBytes %p is a TypeError naming it', (max) => {
+    const res = new EventEmitter() as unknown as ServerResponse;
+    expect(
+      () => new SseServerTransport(res, { messageEndpoint: '/m', maxBufferedBytes: max }),
+    ).toThrow(new TypeError('"maxBufferedBytes" must be a positive integer'));
+  });
+});
