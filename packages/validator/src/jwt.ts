@@ -235,6 +235,13 @@ export interface VerifiedJwt {
  * `keys` must come from {@link allowlistedKeys}: the allowlist is checked there, where jose
  * checks it, before any key lookup.
  *
+ * No promise where none is needed: a token whose key is at hand and that may be checked in place
+ * ({@link claimInPlaceSlot}: on Node, nothing else in flight, the first such check of this
+ * synchronous run) is verified here and now, its result returned or its `TokenValidationError`
+ * thrown; otherwise a promise. The cache's single flight takes a synchronous result without a
+ * promise or a deadline of its own. `canonicalJws`: the caller already checked the token with
+ * `isCanonicalJws` (one scan, not two).
+ *
  * @example
  * ```ts
  * const keys = allowlistedKeys(['RS256'], remoteKeySet.getKey);
@@ -245,28 +252,6 @@ export interface VerifiedJwt {
  * @see https://www.rfc-editor.org/rfc/rfc8725#section-3.11
  */
 export function verifyJwt(
-  token: string,
-  keys: KeyResolver,
-  settings: JwtSettings,
-  now: () => number,
-): Promise<VerifiedJwt> {
-  try {
-    return Promise.resolve(verifyJwtNow(token, keys, settings, now));
-  } catch (err) {
-    return Promise.reject(err);
-  }
-}
-
-/**
- * {@link verifyJwt} without a promise where none is needed: a token whose key is at hand and
- * that may be checked in place ({@link claimInPlaceSlot}: on Node, nothing else in flight, the
- * first such check of this synchronous run) is verified here and now: its result is returned or
- * its `TokenValidationError` thrown. Otherwise a promise, exactly as {@link verifyJwt}. The
- * cache's single flight takes a synchronous result without a promise of its own or a deadline.
- * `canonicalJws`: the caller already checked the token with `isCanonicalJws` (one scan, not two).
- * @internal
- */
-export function verifyJwtNow(
   token: string,
   keys: KeyResolver,
   settings: JwtSettings,

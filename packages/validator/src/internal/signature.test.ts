@@ -2,7 +2,8 @@ import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { type CryptoKey, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { rejectsWith, serviceToken, startAuthServer, validatorFor } from '../../test/helpers.js';
-import { allowlistedKeys, type JwtSettings, SUPPORTED_ALGORITHMS, verifyJwt } from '../jwt.js';
+import * as jwt from '../jwt.js';
+import { allowlistedKeys, type JwtSettings, SUPPORTED_ALGORITHMS } from '../jwt.js';
 import { type signatureStats, usesNodeCrypto } from './signature.js';
 import { schedulerStats } from './verify-scheduler.js';
 
@@ -60,6 +61,9 @@ function tamper(token: string): string {
   const i = Math.floor(sig.length / 2);
   return `${token.slice(0, dot + 1 + i)}${sig[i] === 'A' ? 'B' : 'A'}${sig.slice(i + 1)}`;
 }
+
+/** `verifyJwt` as a promise (it answers, or throws, synchronously when it checked in place). */
+const verifyJwt = async (...args: Parameters<typeof jwt.verifyJwt>) => jwt.verifyJwt(...args);
 
 const verify = (token: string, key: CryptoKey) =>
   verifyJwt(token, keysOf(key), SETTINGS, () => Date.now());
@@ -294,10 +298,10 @@ describe('the WebCrypto backend (runtimes without node:crypto)', () => {
       for (const alg of ['RS256', 'ES256', 'EdDSA'] as const) {
         const key = keyPairs.get(alg)!.publicKey;
         const keys = fresh.allowlistedKeys(SUPPORTED_ALGORITHMS, () => key);
-        const ok = await fresh.verifyJwt(await sign(alg), keys, SETTINGS, Date.now);
+        const ok = await fresh.verifyJwt(await sign(alg), keys, SETTINGS, Date.now); // WebCrypto: a promise
         expect(ok.claims).toEqual(CLAIMS);
         await rejectsWith(
-          fresh.verifyJwt(tamper(await sign(alg)), keys, SETTINGS, Date.now),
+          (async () => fresh.verifyJwt(tamper(await sign(alg)), keys, SETTINGS, Date.now))(),
           'ERR_SIGNATURE_INVALID',
         );
       }

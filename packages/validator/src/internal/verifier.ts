@@ -1,6 +1,6 @@
 import { TokenValidationError } from '../errors.js';
 import { introspectToken } from '../introspection.js';
-import { type VerifiedJwt, verifyJwtNow } from '../jwt.js';
+import { type VerifiedJwt, verifyJwt } from '../jwt.js';
 import { runCustomValidator } from './custom.js';
 import {
   acceptClaims,
@@ -98,7 +98,7 @@ export class TokenVerifier {
 
   /**
    * The token's entry: a value when it was verified synchronously (a JWT checked in place, see
-   * `verifyJwtNow`), else a promise. Throws or rejects with the `TokenValidationError`.
+   * `verifyJwt`), else a promise. Throws or rejects with the `TokenValidationError`.
    * `canonicalJws`: the caller already found the token a canonical compact JWS.
    */
   verify(token: string, canonicalJws = false): CachedAuth | Promise<CachedAuth> {
@@ -119,7 +119,7 @@ export class TokenVerifier {
   private verifyJwtToken(token: string, canonicalJws: boolean): CachedAuth | Promise<CachedAuth> {
     this.jwtVerifications++;
     const { jwtKeys } = this.issuer;
-    const verified = verifyJwtNow(token, jwtKeys, this.cfg.jwt, this.cfg.now, canonicalJws);
+    const verified = verifyJwt(token, jwtKeys, this.cfg.jwt, this.cfg.now, canonicalJws);
     if (this.cfg.customValidator !== undefined) {
       return Promise.resolve(verified).then(this.acceptJwtWithCustom);
     }
