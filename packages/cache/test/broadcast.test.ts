@@ -1,41 +1,18 @@
-import { type RedisProcess, startRedis } from '@mcp-auth/test-utils';
+import { startRedis } from '@mcp-auth/test-utils';
 import { createClient } from 'redis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Cache, type CacheOptions, createCache, redisStore } from '../src/index.js';
+import { silent, useRedis } from './redis-harness.js';
 
 /**
  * The delete broadcast of two-level caches, against a real redis-server: two caches with their
  * own store (their own connections, as two server instances would have) share one Redis.
  */
 
-const silent = { warn: () => {} };
-let redis: RedisProcess;
-let raw: ReturnType<typeof createClient>;
-const open: Cache<unknown>[] = [];
-let n = 0;
+const h = useRedis('bc');
+const { open, uniquePrefix } = h;
 
-beforeAll(async () => {
-  redis = await startRedis();
-  raw = createClient({ url: redis.url });
-  raw.on('error', () => {});
-  await raw.connect();
-});
-
-afterAll(async () => {
-  raw.destroy();
-  await redis.stop();
-});
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-});
-
-function uniquePrefix(): string {
-  n++;
-  return `bc${n}-${process.pid}:`;
-}
-
-function instance<V>(prefix: string, options: CacheOptions = {}, url = redis.url): Cache<V> {
+function instance<V>(prefix: string, options: CacheOptions = {}, url = h.redis.url): Cache<V> {
   const cache = createCache<V>({
     store: redisStore({ url, prefix, logger: silent }),
     local: { ttlSeconds: 3600 },
@@ -48,7 +25,7 @@ function instance<V>(prefix: string, options: CacheOptions = {}, url = redis.url
 
 /** Subscribers on the channel (the prefix): the lazy subscription is in place. */
 async function subscribers(channel: string): Promise<number> {
-  const reply = (await raw.sendCommand(['PUBSUB', 'NUMSUB', channel])) as unknown[];
+  const reply = (await h.raw.sendCommand(['PUBSUB', 'NUMSUB', channel])) as unknown[];
   return Number(reply[1]);
 }
 
@@ -66,7 +43,7 @@ describe('delete broadcast (two-level caches on one Redis)', () => {
     const prefix = uniquePrefix();
     open.push(
       createCache({
-        store: redisStore({ url: redis.url, prefix, logger: silent }),
+        store: redisStore({ url: h.redis.url, prefix, logger: silent }),
         logger: silent,
       }),
     );
@@ -88,7 +65,7 @@ describe('delete broadcast (two-level caches on one Redis)', () => {
     const b = instance<{ n: number }>(prefix);
     await until(async () => (await subscribers(prefix)) === 2, 2_000);
     const heard: string[] = [];
-    const spy = raw.duplicate();
+    const spy = h.raw.duplicate();
     spy.on('error', () => {});
     await spy.connect();
     await spy.subscribe(prefix, (m) => heard.push(m));
@@ -130,7 +107,7 @@ describe('delete broadcast (two-level caches on one Redis)', () => {
 
   it('close() unsubscribes: the subscriber connection ends with the last cache of the store', async () => {
     const prefix = uniquePrefix();
-    const store = redisStore({ url: redis.url, prefix, logger: silent });
+    const store = redisStore({ url: h.redis.url, prefix, logger: silent });
     const one = createCache<string>({ store, local: true, logger: silent });
     const two = createCache<string>({ store, local: true, logger: silent });
     await until(async () => (await subscribers(prefix)) === 1, 2_000); // one connection per store

@@ -1,44 +1,20 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { type RedisProcess, startRedis } from '@mcp-auth/test-utils';
 import { createClient } from 'redis';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type Cache, type CacheOptions, createCache, redisStore } from '../src/index.js';
+import { silent, useRedis } from './redis-harness.js';
 
 /**
  * Integration tests against a real redis-server on a free loopback port (no persistence),
  * started here and stopped in afterAll. Needs `redis-server` on PATH (scripts/test.sh installs it).
  */
 
-const silent = { warn: () => {} };
-let redis: RedisProcess;
-let raw: ReturnType<typeof createClient>;
-const open: Cache<unknown>[] = [];
-let n = 0;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  raw = createClient({ url: redis.url });
-  raw.on('error', () => {});
-  await raw.connect();
-});
-
-afterAll(async () => {
-  raw.destroy();
-  await redis.stop();
-});
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-});
-
-function uniquePrefix(): string {
-  n++;
-  return `test${n}-${process.pid}:`;
-}
+const h = useRedis('test');
+const { open, uniquePrefix } = h;
 
 function cacheOn<V>(prefix: string, options: CacheOptions = {}, commandTimeoutMs = 250): Cache<V> {
   const cache = createCache<V>({
-    store: redisStore({ url: redis.url, prefix, commandTimeoutMs, logger: silent }),
+    store: redisStore({ url: h.redis.url, prefix, commandTimeoutMs, logger: silent }),
     logger: silent,
     ...options,
   });
@@ -71,10 +47,10 @@ describe('redis store against a real redis-server', () => {
     const a = cacheOn<{ n: number }>(prefix, { ttlSeconds: 60 });
     await a.set('k1', { n: 1 });
     await a.set('k2', { n: 2 }, { ttlSeconds: 5 });
-    expect((await raw.keys(`${prefix}*`)).sort()).toEqual([`${prefix}k1`, `${prefix}k2`]);
-    expect(await raw.get(`${prefix}k1`)).toBe('{"n":1}');
-    const pttl1 = await raw.pTTL(`${prefix}k1`);
-    const pttl2 = await raw.pTTL(`${prefix}k2`);
+    expect((await h.raw.keys(`${prefix}*`)).sort()).toEqual([`${prefix}k1`, `${prefix}k2`]);
+    expect(await h.raw.get(`${prefix}k1`)).toBe('{"n":1}');
+    const pttl1 = await h.raw.pTTL(`${prefix}k1`);
+    const pttl2 = await h.raw.pTTL(`${prefix}k2`);
     expect(pttl1).toBeGreaterThan(59_000);
     expect(pttl1).toBeLessThanOrEqual(60_000);
     expect(pttl2).toBeGreaterThan(4_000);
@@ -91,7 +67,7 @@ describe('redis store against a real redis-server', () => {
     await new Promise((r) => setTimeout(r, 400));
     expect(await b.get('short')).toBeUndefined();
     expect(await b.get('exp')).toBeUndefined();
-    expect(await raw.exists(`${prefix}short`)).toBe(0);
+    expect(await h.raw.exists(`${prefix}short`)).toBe(0);
   });
 
   it('an already expired expiresAt is not stored and removes the old value', async () => {
@@ -99,7 +75,7 @@ describe('redis store against a real redis-server', () => {
     const a = cacheOn<string>(prefix);
     await a.set('k', 'old');
     await a.set('k', 'new', { expiresAt: Date.now() / 1000 - 1 });
-    expect(await raw.exists(`${prefix}k`)).toBe(0);
+    expect(await h.raw.exists(`${prefix}k`)).toBe(0);
   });
 
   it('take raced from two instances 1,000 times: exactly one winner each time', async () => {
@@ -117,7 +93,7 @@ describe('redis store against a real redis-server', () => {
       else winners.b++;
     }
     expect(winners.a + winners.b).toBe(1_000);
-    expect(await raw.keys(`${prefix}*`)).toEqual([]);
+    expect(await h.raw.keys(`${prefix}*`)).toEqual([]);
   });
 
   it('getOrLoad: a value loaded on one instance is read by the other without loading', async () => {
@@ -128,7 +104,7 @@ describe('redis store against a real redis-server', () => {
     const results = await Promise.all(Array.from({ length: 50 }, () => a.getOrLoad('k', loader)));
     expect(new Set(results)).toEqual(new Set(['from-idp']));
     expect(loader).toHaveBeenCalledTimes(1);
-    await until(async () => (await raw.exists(`${prefix}k`)) === 1, 2_000);
+    await until(async () => (await h.raw.exists(`${prefix}k`)) === 1, 2_000);
     expect(await b.getOrLoad('k', loader)).toBe('from-idp');
     expect(loader).toHaveBeenCalledTimes(1);
   });
@@ -140,17 +116,17 @@ describe('redis store against a real redis-server', () => {
     const b = cacheOn<number>(other);
     for (let i = 0; i < 1_200; i++) await a.set(`k${i}`, i);
     await b.set('keep', 1);
-    await raw.set(`${prefix}ax`, 'not ours'); // would match an unescaped "[x]*" pattern
+    await h.raw.set(`${prefix}ax`, 'not ours'); // would match an unescaped "[x]*" pattern
     await a.clear();
-    expect(await raw.keys(`${prefix}\\[x\\]\\**`)).toEqual([]);
-    expect(await raw.get(`${prefix}ax`)).toBe('not ours');
+    expect(await h.raw.keys(`${prefix}\\[x\\]\\**`)).toEqual([]);
+    expect(await h.raw.get(`${prefix}ax`)).toBe('not ours');
     expect(await b.get('keep')).toBe(1);
   });
 
   it('a value written under the prefix by someone else that is not JSON is a miss, not a crash', async () => {
     const prefix = uniquePrefix();
     const a = cacheOn<string>(prefix);
-    await raw.set(`${prefix}k`, '{broken');
+    await h.raw.set(`${prefix}k`, '{broken');
     expect(await a.get('k')).toBeUndefined();
     expect(a.stats().readFailures).toBe(1);
     await expect(a.take('k')).rejects.toMatchObject({ code: 'ERR_CACHE_INVALID_VALUE' });
@@ -158,7 +134,7 @@ describe('redis store against a real redis-server', () => {
 
   it('works with a client the application owns (and does not close it)', async () => {
     const prefix = uniquePrefix();
-    const client = createClient({ url: redis.url });
+    const client = createClient({ url: h.redis.url });
     client.on('error', () => {});
     await client.connect();
     const cache = createCache<string>({ store: redisStore({ client, prefix }), logger: silent });
@@ -230,7 +206,7 @@ describe('faults', () => {
       await a.set('k', 'v');
       expect(await b.get('k')).toBe('v');
 
-      await redis.kill();
+      await h.redis.kill();
       // in-flight and new calls all settle within the deadline
       const t0 = Date.now();
       const results = await Promise.all(Array.from({ length: 100 }, () => b.get('k')));
@@ -250,7 +226,7 @@ describe('faults', () => {
       expect(s.readFailures).toBeGreaterThanOrEqual(100);
       expect(s.writeFailures).toBeGreaterThanOrEqual(1);
 
-      await redis.restart();
+      await h.redis.restart();
       const recoveredIn = await until(async () => {
         await b.set('back', 'yes');
         return (await a.get('back')) === 'yes';
@@ -340,7 +316,7 @@ describe('faults', () => {
 
 describe('store ownership', () => {
   it('a store shared by two caches is closed with the last of them', async () => {
-    const store = redisStore({ url: redis.url, prefix: uniquePrefix(), logger: silent });
+    const store = redisStore({ url: h.redis.url, prefix: uniquePrefix(), logger: silent });
     const tokens = createCache<string>({ store, logger: silent });
     const pending = createCache<string>({ store, logger: silent });
     await tokens.set('t', 'v');
@@ -352,7 +328,7 @@ describe('store ownership', () => {
   });
 
   it('store.close() closes it at once, for every cache using it', async () => {
-    const store = redisStore({ url: redis.url, prefix: uniquePrefix(), logger: silent });
+    const store = redisStore({ url: h.redis.url, prefix: uniquePrefix(), logger: silent });
     const a = createCache<string>({ store, logger: silent });
     await a.set('k', 'v');
     await store.close();
@@ -374,7 +350,7 @@ describe('hostile keys and values on Redis', () => {
     const b = cacheOn<{ v: string }>(prefix);
     await a.set(key, { v: 'ünïcödé ✓' });
     expect(await b.get(key)).toEqual({ v: 'ünïcödé ✓' });
-    expect(await raw.exists(`${prefix}${key}`)).toBe(1);
+    expect(await h.raw.exists(`${prefix}${key}`)).toBe(1);
     expect(await b.take(key)).toEqual({ v: 'ünïcödé ✓' });
     expect(await a.get(key)).toBeUndefined();
   });
@@ -413,7 +389,7 @@ describe('a Redis that stalls with the connection open', () => {
     const held: (() => void)[] = [];
     const pairs = new Set<Socket>();
     const proxy = createServer((client) => {
-      const upstream = connect(redis.port, '127.0.0.1');
+      const upstream = connect(h.redis.port, '127.0.0.1');
       pairs.add(client).add(upstream);
       const pipe = (from: Socket, to: Socket) =>
         from.on('data', (chunk) => {
@@ -471,6 +447,6 @@ describe('limits', () => {
     const a = cacheOn<string>(prefix);
     await a.set('k', 'v', { ttlSeconds: 1e300 });
     expect(a.stats().writeFailures).toBe(0);
-    expect(await raw.pTTL(`${prefix}k`)).toBeGreaterThan(2 ** 46);
+    expect(await h.raw.pTTL(`${prefix}k`)).toBeGreaterThan(2 ** 46);
   });
 });
